@@ -1,0 +1,40 @@
+"""jaxlaws: JAX-accelerated, differentiable fitting of empirical scaling laws.
+
+float64 is switched on at import (``jax_enable_x64``): the Chinchilla objective is ~1e-3 and
+its optimum is defined to ~1e-12 relative; float32's 1e-7 resolution cannot certify that on
+CPU, where float64 costs little. Set ``JAXLAWS_NO_X64=1`` before import to leave JAX's
+setting alone (then pass ``dtype='float32'``).
+"""
+
+import os as _os
+
+import jax as _jax
+
+if not _os.environ.get("JAXLAWS_NO_X64"):
+    _jax.config.update("jax_enable_x64", True)
+
+from ._constraints import bounded as bounded
+from ._constraints import free as free
+from ._constraints import positive as positive
+from ._errors import CheckpointError as CheckpointError
+from ._errors import ConvergenceWarning as ConvergenceWarning
+from ._errors import DataError as DataError
+from ._errors import FitError as FitError
+from ._errors import JaxlawsError as JaxlawsError
+from ._errors import LawError as LawError
+from ._errors import OptionError as OptionError
+from ._fit import FitResult as FitResult
+from ._fit import Strategy as Strategy
+from ._fit import fit as fit
+from ._fit import fit_arrays as fit_arrays
+from ._law import CoefficientSet as CoefficientSet
+from ._law import Law as Law
+from ._law import law as law
+from ._law import power_sum as power_sum
+from ._objective import huber as huber
+from ._objective import squared as squared
+from ._starts import grid as grid
+from ._starts import random_starts as random_starts
+from . import laws as laws
+
+__version__ = "0.1.0"

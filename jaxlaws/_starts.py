@@ -1,0 +1,148 @@
+"""Start points for multi-start fitting: grids and random draws, resolved against a law."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Mapping
+
+import numpy as np
+
+from ._errors import OptionError
+
+SPACES = ("natural", "unconstrained")
+
+
+class Starts:
+    """Base class: ``resolve(law)`` returns an ``(S, p)`` array of unconstrained starts."""
+
+    def resolve(self, law) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def _check_names(law, names, what):
+    unknown = [k for k in names if k not in law.params]
+    if unknown:
+        raise OptionError(f"{what}: {unknown} are not parameters of {law.name} {list(law.param_names)}")
+
+
+class Grid(Starts):
+    """A Cartesian product of per-parameter values (in parameter order, last fastest)."""
+
+    def __init__(self, axes: Mapping[str, object], space: str = "natural"):
+        if space not in SPACES:
+            raise OptionError(f"grid(space={space!r}): must be one of {SPACES}")
+        if not axes:
+            raise OptionError("grid(): give at least one parameter axis, e.g. grid(alpha=[0.3, 0.5])")
+        self.space = space
+        self.axes = {}
+        for k, v in axes.items():
+            arr = np.atleast_1d(np.asarray(v, dtype=float))
+            if arr.ndim != 1 or arr.size == 0:
+                raise OptionError(f"grid(): axis {k!r} must be a non-empty 1-D list of numbers")
+            self.axes[k] = arr
+
+    def __repr__(self):
+        return f"grid({', '.join(f'{k}={len(v)} values' for k, v in self.axes.items())}, space={self.space!r})"
+
+    @property
+    def size(self) -> int:
+        return int(np.prod([len(v) for v in self.axes.values()]))
+
+    def resolve(self, law) -> np.ndarray:
+        _check_names(law, self.axes, "grid()")
+        missing = [k for k in law.param_names if k not in self.axes]
+        if missing:
+            raise OptionError(f"grid(): no values given for parameters {missing} of {law.name}")
+        cols = []
+        for k in law.param_names:
+            v = self.axes[k]
+            if self.space == "natural":
+                bad = ~law.params[k].contains(v)
+                if bad.any():
+                    raise OptionError(
+                        f"grid(): value {v[bad][0]!r} for {k!r} is outside {law.params[k]!r}; "
+                        f"give values inside it or use grid(..., space='unconstrained')"
+                    )
+                v = law.params[k].inverse(v)
+            elif not np.all(np.isfinite(v)):
+                raise OptionError(f"grid(): non-finite value for {k!r}")
+            cols.append(v)
+        return np.array(list(itertools.product(*cols)), dtype=float).reshape(-1, len(cols))
+
+
+class RandomStarts(Starts):
+    """``n`` draws uniform in unconstrained coordinates between natural-space bounds."""
+
+    def __init__(self, n: int, ranges: Mapping[str, tuple], seed: int = 0, space: str = "natural"):
+        if not isinstance(n, (int, np.integer)) or n < 1:
+            raise OptionError(f"random_starts(n={n!r}): n must be a positive integer")
+        if space not in SPACES:
+            raise OptionError(f"random_starts(space={space!r}): must be one of {SPACES}")
+        self.n, self.ranges, self.seed, self.space = int(n), dict(ranges), int(seed), space
+
+    def resolve(self, law) -> np.ndarray:
+        _check_names(law, self.ranges, "random_starts()")
+        missing = [k for k in law.param_names if k not in self.ranges]
+        if missing:
+            raise OptionError(f"random_starts(): no range given for parameters {missing}")
+        rng = np.random.default_rng(self.seed)
+        cols = []
+        for k in law.param_names:
+            lo, hi = (float(x) for x in self.ranges[k])
+            if self.space == "natural":
+                c = law.params[k]
+                if not (c.contains(lo) and c.contains(hi)):
+                    raise OptionError(f"random_starts(): range {(lo, hi)} for {k!r} is outside {c!r}")
+                lo, hi = float(c.inverse(lo)), float(c.inverse(hi))
+            if not (np.isfinite(lo) and np.isfinite(hi) and lo <= hi):
+                raise OptionError(f"random_starts(): range for {k!r} must be finite with low <= high")
+            cols.append(rng.uniform(lo, hi, size=self.n))
+        return np.stack(cols, axis=1)
+
+
+class Points(Starts):
+    """Explicit start points: natural-value dicts, or an unconstrained ``(S, p)`` array."""
+
+    def __init__(self, points):
+        self.points = points
+
+    def resolve(self, law) -> np.ndarray:
+        pts = self.points
+        if isinstance(pts, Mapping):
+            pts = [pts]
+        if isinstance(pts, (list, tuple)) and pts and isinstance(pts[0], Mapping):
+            for d in pts:
+                _check_names(law, d, "starts")
+            return np.stack([law.unconstrain(d) for d in pts]).reshape(len(pts), -1)
+        arr = np.asarray(pts, dtype=float)
+        if arr.ndim == 1:
+            arr = arr[None]
+        if arr.ndim != 2 or arr.shape[1] != law.n_params:
+            raise OptionError(
+                f"starts array must have shape (S, {law.n_params}) in the order {law.param_names}, "
+                f"got {arr.shape}"
+            )
+        if not np.all(np.isfinite(arr)):
+            raise OptionError("starts array contains nan or inf")
+        return arr
+
+
+def grid(space: str = "natural", **axes) -> Grid:
+    """Cartesian start grid, e.g. ``grid(E=[1, 2], A=np.exp([0, 5, 10]), alpha=[0.2, 0.5])``.
+
+    Values are natural parameter values unless ``space='unconstrained'`` (then a positive
+    parameter's axis is given as its logarithm, as in Hoffmann et al.'s grid over ``log A``).
+    """
+    return Grid(axes, space=space)
+
+
+def random_starts(n: int, seed: int = 0, space: str = "natural", **ranges) -> RandomStarts:
+    """``n`` random starts, uniform in unconstrained coordinates within ``name=(lo, hi)``."""
+    return RandomStarts(n, ranges, seed=seed, space=space)
+
+
+def as_starts(obj) -> Starts:
+    """Coerce a user ``starts=`` argument to a :class:`Starts`."""
+    if isinstance(obj, Starts):
+        return obj
+    return Points(obj)

@@ -1,0 +1,24 @@
+"""Built-in laws (the zoo). ``get_law(name)`` looks one up; ``list_laws()`` lists them."""
+
+from __future__ import annotations
+
+from ._chinchilla import chinchilla as chinchilla
+from ._kaplan import kaplan as kaplan
+from .._errors import LawError
+
+REGISTRY = {law.name: law for law in (chinchilla, kaplan)}
+
+
+def get_law(name: str):
+    """The built-in law called ``name``."""
+    if name not in REGISTRY:
+        raise LawError(f"unknown law {name!r}; built-in laws: {sorted(REGISTRY)}")
+    return REGISTRY[name]
+
+
+def list_laws() -> list:
+    """All built-in laws, in registry order."""
+    return list(REGISTRY.values())
+
+
+__all__ = ["chinchilla", "kaplan", "get_law", "list_laws", "REGISTRY"]
