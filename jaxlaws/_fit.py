@@ -8,6 +8,7 @@ per-point weights through implicit differentiation at the optimum.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import math
@@ -43,7 +44,7 @@ class Strategy:
     screen_k: int = 64
     keep_k: int = 16
     halving_iters: int = 8
-    max_iter: int = 200
+    max_iter: int = 1000
     ftol: float = 1e-13
     patience: int = 12
     name: str = "screen"
@@ -223,7 +224,11 @@ def prepare(
     dt = jnp.float64 if dtype in (None, "float64", np.float64, jnp.float64) else jnp.float32
     if dt == jnp.float64 and not jax.config.jax_enable_x64:
         raise OptionError("float64 requested but jax_enable_x64 is off; enable it or pass dtype='float32'")
-    problem = Problem(law, loss, residual, strategy.sized(len(starts_user)), free_idx, center=not fixed)
+    strategy = strategy.sized(len(starts_user))
+    if dt == jnp.float32:
+        # float32 resolves f only to ~1e-7 relative: a tighter decrement test never fires.
+        strategy = dataclasses.replace(strategy, ftol=max(strategy.ftol, 1e-6))
+    problem = Problem(law, loss, residual, strategy, free_idx, center=not fixed)
     Xj = {k: jnp.asarray(v, dt) for k, v in X.items()}
     Xfit, aux = law._prepare(Xj, center=problem.center)
     base_user = jnp.asarray(starts_user[0], dt)

@@ -83,8 +83,15 @@ def _member_step(vgh, value, ftol, theta, rho, args):
     new_rho = jnp.clip(new_rho, _RHO_MIN, _RHO_MAX)
     # Converged: the predicted decrease of an (almost) undamped Newton step is below
     # `ftol` relative to the objective. Near the optimum that is f - f* to ~ftol * f.
-    tol = ftol * jnp.maximum(jnp.abs(f), jnp.finfo(H.dtype).tiny)
+    # The absolute floor covers objectives that are zero at the optimum (noise-free data):
+    # 1e3 eps^2 is the size of a sum of squared residuals at the rounding level.
+    tol = ftol * jnp.abs(f) + 1e3 * jnp.finfo(H.dtype).eps ** 2
     converged = finite & (dec <= tol) & (rho <= 1e-3)
+    # At convergence the full step is taken even if rounding noise in f (~n eps f) hides
+    # its decrease: it changes f by at most ~dec, but squares the error in theta.
+    final_ok = converged & jnp.isfinite(fs[0])
+    new_theta = jnp.where(final_ok, theta + step, new_theta)
+    new_f = jnp.where(final_ok, fs[0], new_f)
     return new_theta, new_f, new_rho, accepted, converged, finite, dec
 
 
@@ -145,9 +152,10 @@ def damped_newton(
         status = jnp.where(done_conv, S.CONVERGED, status)
         status = jnp.where(done_nonfinite, S.NONFINITE, status)
         status = jnp.where(done_stall, S.STALLED, status)
-        # A converged member keeps the point where convergence was certified (the step
-        # from there changes f by less than the tolerance anyway).
-        move = a & ~done_conv & ~done_nonfinite
+        # A converging member still takes its final (accepted, near-undamped) Newton step:
+        # it changes f by less than the tolerance but squares the error in theta, which
+        # is what finite differences of refits and implicit derivatives need.
+        move = a & ~done_nonfinite
         new = _State(
             theta=jnp.where(move[:, None], th, st.theta),
             f=jnp.where(move, f, jnp.where(done_nonfinite, jnp.inf, st.f)),

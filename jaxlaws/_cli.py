@@ -1,0 +1,166 @@
+"""The ``jaxlaws`` command line: ``fit``, ``laws`` (and more subcommands as they land).
+
+Every expected failure (bad file, column, option) prints one line ``jaxlaws: error: ...``
+to stderr and exits with status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+
+from ._errors import ConvergenceWarning, JaxlawsError, OptionError
+
+EXAMPLES = {
+    "fit": "example:\n  jaxlaws fit runs.csv --law chinchilla --y loss --map N=params --delta 1e-3 --drop-highest 5 --json fit.json",
+    "laws": "example:\n  jaxlaws laws            # list the built-in laws\n  jaxlaws laws chinchilla # one law in full",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, status 2 (argparse would print the usage too)
+        self.exit(2, f"jaxlaws: error: {message}\n")
+
+
+def _parse_map(items) -> dict:
+    out = {}
+    for it in items or []:
+        k, sep, v = it.partition("=")
+        if not sep or not k or not v:
+            raise OptionError(f"--map {it!r}: use INPUT=COLUMN, e.g. --map N=params")
+        out[k] = v
+    return out
+
+
+def _float_opt(name, text):
+    try:
+        return float(text)
+    except ValueError:
+        raise OptionError(f"{name} {text!r} is not a number") from None
+
+
+def _law_and_data(args):
+    from ._io import read_table, resolve_law_spec
+
+    law = resolve_law_spec(args.law)
+    df = read_table(args.data)
+    return law, df
+
+
+def _fit_kwargs(args, law, df):
+    """Options shared by fit-like subcommands: loss, mapping, dropped rows."""
+    import numpy as np
+
+    from ._data import load_arrays
+    from ._objective import huber, squared
+
+    columns = _parse_map(args.map)
+    unknown = [k for k in columns if k not in law.inputs]
+    if unknown:
+        raise OptionError(f"--map names {unknown} that are not inputs of {law.name} {list(law.inputs)}")
+    loss = squared() if args.loss == "squared" else huber(_float_opt("--delta", args.delta))
+    weights = None
+    if args.drop_highest:
+        if args.drop_highest < 0:
+            raise OptionError("--drop-highest must be >= 0")
+        _, yv, _ = load_arrays(df, {}, args.y, y_domain="real")
+        weights = np.ones(len(yv))
+        weights[np.argsort(-yv, kind="stable")[: args.drop_highest]] = 0.0
+    return dict(y=args.y, columns=columns, loss=loss, residual=args.residual, weights=weights)
+
+
+def _add_fit_options(p):
+    p.add_argument("data", help="CSV or Parquet file, one row per training run")
+    p.add_argument("--law", required=True, help="built-in law name or path/to/file.py:object")
+    p.add_argument("--y", default="loss", help="target column (default: loss)")
+    p.add_argument("--map", action="append", metavar="INPUT=COLUMN", help="map a law input to a column; repeatable")
+    p.add_argument("--delta", default="1e-3", help="Huber delta (default 1e-3)")
+    p.add_argument("--loss", choices=("huber", "squared"), default="huber")
+    p.add_argument("--residual", choices=("log", "raw"), default="log")
+    p.add_argument("--drop-highest", type=int, default=0, metavar="K", help="give zero weight to the K highest-target rows")
+    p.add_argument("--force", action="store_true", help="overwrite existing output files")
+
+
+def cmd_fit(args):
+    from ._fit import fit, write_json_atomic
+
+    law, df = _law_and_data(args)
+    strategy = args.strategy
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        res = fit(law, df, strategy=strategy, **_fit_kwargs(args, law, df))
+    print(f"law: {law.name}   points: {res.n_points}   loss: {res.loss}   residual: {res.residual}")
+    print(f"{'parameter':>12} {'estimate':>16}")
+    for k, v in res.params.items():
+        print(f"{k:>12} {v:>16.8g}")
+    print(f"objective {res.objective:.12g}   status {res.status}   starts {res.counts}")
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    if args.json:
+        write_json_atomic(args.json, res.to_dict(), force=args.force)
+        print(f"wrote {args.json}")
+    return 0
+
+
+def cmd_laws(args):
+    from .laws import get_law, list_laws
+
+    if args.name:
+        law = get_law(args.name)
+        print(f"{law.name}: inputs {list(law.inputs)} -> {law.output}")
+        print()
+        print(law.description)
+        print()
+        print("parameters:", ", ".join(f"{k} {c!r}" for k, c in law.params.items()))
+        for name, cs in law.coefficients.items():
+            vals = ", ".join(f"{k}={v:g}" for k, v in cs.values.items())
+            print(f"coefficients {name} [{cs.status}]: {vals}\n    source: {cs.source}")
+        if law.derived:
+            print("derived:", ", ".join(law.derived))
+        print()
+        print(law.citation)
+        return 0
+    print(f"{'name':<24} {'inputs':<22} {'parameters':<44} {'coefficients':<12}")
+    for law in list_laws():
+        st = ",".join(sorted({c.status for c in law.coefficients.values()})) or "-"
+        print(f"{law.name:<24} {','.join(law.inputs):<22} {','.join(law.param_names):<44} {st:<12}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="jaxlaws", description="Fit, bootstrap and use empirical scaling laws.")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    fmt = argparse.RawDescriptionHelpFormatter
+
+    p = sub.add_parser("fit", help="fit a law to a table of runs", epilog=EXAMPLES["fit"], formatter_class=fmt)
+    _add_fit_options(p)
+    p.add_argument("--strategy", choices=("screen", "full"), default="screen")
+    p.add_argument("--json", metavar="OUT.json", help="write the fit as JSON")
+    p.set_defaults(func=cmd_fit)
+
+    p = sub.add_parser("laws", help="list built-in laws or show one", epilog=EXAMPLES["laws"], formatter_class=fmt)
+    p.add_argument("name", nargs="?")
+    p.set_defaults(func=cmd_laws)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except JaxlawsError as e:
+        print(f"jaxlaws: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("jaxlaws: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""File input for the command line and scripts: tables and user law files.
+
+An edge module: it imports the core, never the reverse.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+
+from ._errors import DataError, LawError
+from ._law import Law
+
+
+def read_table(path: str):
+    """Read a CSV or Parquet file into a DataFrame, with one-line errors for bad files."""
+    import pandas as pd
+
+    if not os.path.exists(path):
+        raise DataError(f"data file {path!r} does not exist")
+    if os.path.isdir(path):
+        raise DataError(f"data path {path!r} is a directory, not a file")
+    if os.path.getsize(path) == 0:
+        raise DataError(f"data file {path!r} is empty")
+    ext = os.path.splitext(path)[1].lower()
+    try:
+        if ext in (".parquet", ".pq"):
+            try:
+                df = pd.read_parquet(path)
+            except ImportError:
+                raise DataError("reading Parquet needs pyarrow: pip install 'jaxlaws[parquet]'") from None
+        else:
+            df = pd.read_csv(path)
+    except UnicodeDecodeError as e:
+        raise DataError(f"data file {path!r} is not UTF-8 text ({e.reason} at byte {e.start}); re-save it as UTF-8 CSV") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"data file {path!r} has no columns") from None
+    except pd.errors.ParserError as e:
+        first = str(e).strip().splitlines()[0]
+        raise DataError(f"data file {path!r} is not a well-formed CSV: {first}") from None
+    except DataError:
+        raise
+    except Exception as e:  # pyarrow errors etc.
+        raise DataError(f"data file {path!r} could not be read: {type(e).__name__}: {e}") from None
+    if df.shape[0] == 0:
+        raise DataError(f"data file {path!r} has a header but no rows")
+    return df
+
+
+def load_law_file(spec: str) -> Law:
+    """Load a user law from ``path/to/file.py:object``."""
+    path, sep, obj = spec.rpartition(":")
+    if not sep or not path or not obj:
+        raise LawError(f"law {spec!r}: give a built-in name or path/to/file.py:object")
+    if not os.path.exists(path):
+        raise LawError(f"law file {path!r} does not exist")
+    name = "_jaxlaws_user_law_" + os.path.splitext(os.path.basename(path))[0]
+    mod_spec = importlib.util.spec_from_file_location(name, path)
+    if mod_spec is None or mod_spec.loader is None:
+        raise LawError(f"law file {path!r} cannot be imported as Python")
+    module = importlib.util.module_from_spec(mod_spec)
+    sys.modules[name] = module
+    try:
+        mod_spec.loader.exec_module(module)
+    except Exception as e:
+        raise LawError(f"law file {path!r} failed to import: {type(e).__name__}: {e}") from None
+    if not hasattr(module, obj):
+        raise LawError(f"law file {path!r} defines no object {obj!r}")
+    law = getattr(module, obj)
+    if not isinstance(law, Law):
+        raise LawError(f"{spec!r} is a {type(law).__name__}, not a jaxlaws Law (decorate it with @jaxlaws.law)")
+    return law
+
+
+def resolve_law_spec(spec: str) -> Law:
+    """A built-in law name or a ``file.py:object`` spec."""
+    if ":" in spec and (spec.endswith(".py") is False):
+        return load_law_file(spec)
+    from .laws import get_law
+
+    return get_law(spec)

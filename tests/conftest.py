@@ -1,0 +1,48 @@
+"""Shared fixtures. The real data sets live in ../shared/data beside the repository; tests
+that need them skip cleanly when that folder is absent (as on a user's machine)."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+
+import numpy as np
+import pytest
+
+import jaxlaws  # noqa: F401  (enables float64 before any test builds arrays)
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+SHARED = pathlib.Path(os.environ.get("JAXLAWS_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+def shared_file(*parts) -> pathlib.Path:
+    p = SHARED.joinpath(*parts)
+    if not p.exists():
+        pytest.skip(f"shared data {p} not present")
+    return p
+
+
+@pytest.fixture(scope="session")
+def chinchilla_240():
+    """Epoch's 240 points: the digitised Chinchilla runs minus the 5 highest-loss rows."""
+    import pandas as pd
+
+    df = pd.read_csv(shared_file("chinchilla_epoch.csv"))
+    keep = df.loss < np.sort(df.loss.values)[-5]
+    return df[keep].reset_index(drop=True)
+
+
+@pytest.fixture(scope="session")
+def chinchilla_fit(chinchilla_240):
+    return jaxlaws.fit("chinchilla", chinchilla_240)
+
+
+def chinchilla_design(n_sizes=12, budgets=(1e19, 1e20, 1e21, 1e22), span=8.0):
+    """An isoFLOP design: model sizes around each budget's optimum, D = C / 6N."""
+    N, D = [], []
+    for C in budgets:
+        n0 = 0.6 * (C / 6) ** 0.5
+        for n in n0 * np.logspace(-np.log10(span), np.log10(span), n_sizes):
+            N.append(n)
+            D.append(C / (6 * n))
+    return np.array(N), np.array(D)

@@ -1,0 +1,99 @@
+"""The numerical core on plain arrays, against closed forms and scipy/numpy references."""
+
+import itertools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.special
+
+from jaxlaws import kernels as K
+
+
+def test_lse_matches_log_sum_exp_and_survives_extremes():
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(3, 50)) * 5
+    ref = np.log(np.exp(z).sum(0))
+    np.testing.assert_allclose(K.lse(*jnp.asarray(z)), ref, rtol=1e-14)
+    # exp(800) overflows float64, the shifted form does not
+    big = K.lse(jnp.array([800.0]), jnp.array([799.0]), jnp.array([-1e3]))
+    np.testing.assert_allclose(big, 800 + np.log1p(np.exp(-1.0)), rtol=1e-15)
+    g = jax.grad(lambda a: K.lse(a, jnp.array(799.0), jnp.array(0.0)))(jnp.array(800.0))
+    np.testing.assert_allclose(g, 1 / (1 + np.exp(-1.0)), rtol=1e-14)
+
+
+def test_huber_equals_scipy():
+    r = np.linspace(-0.01, 0.01, 101)
+    for d in (1e-3, 3e-3, 0.1):
+        np.testing.assert_allclose(K.huber(jnp.asarray(r), d), scipy.special.huber(d, r), rtol=1e-13, atol=1e-300)
+    np.testing.assert_allclose(jax.grad(lambda x: K.huber(x, 1e-3))(0.5), 1e-3)
+
+
+def test_modified_cholesky_solves_pd_exactly_and_descends_on_indefinite():
+    rng = np.random.default_rng(1)
+    for p in (1, 3, 5, 8):
+        M = rng.normal(size=(p, p))
+        H = M @ M.T + p * np.eye(p)
+        g = rng.normal(size=p)
+        np.testing.assert_allclose(K.modified_cholesky_solve(jnp.asarray(H), jnp.asarray(g)), np.linalg.solve(H, g), rtol=1e-10)
+        np.testing.assert_allclose(K.cholesky_solve(jnp.asarray(H), jnp.asarray(g)), np.linalg.solve(H, g), rtol=1e-10)
+        Hi = M + M.T  # indefinite
+        d = -np.asarray(K.modified_cholesky_solve(jnp.asarray(Hi), jnp.asarray(g)))
+        assert np.all(np.isfinite(d)) and g @ d < 0
+        if p > 1:
+            assert np.isnan(np.asarray(K.cholesky_solve(jnp.asarray(Hi), jnp.asarray(g)))).any()
+
+
+def _quad_problem():
+    A = jnp.array([[3.0, 1.0], [1.0, 2.0]])
+    b = jnp.array([1.0, -1.0])
+
+    def value(t, args):
+        del args
+        return 0.5 * t @ A @ t - b @ t + 1.0
+
+    def vgh(t, args):
+        return value(t, args), A @ t - b, A
+
+    return value, vgh, np.linalg.solve(np.asarray(A), np.asarray(b))
+
+
+def test_damped_newton_converges_on_quadratic_and_rosenbrock():
+    value, vgh, xstar = _quad_problem()
+    r = K.damped_newton(vgh, value, jnp.array([[5.0, 5.0], [-3.0, 10.0]]), None, max_iter=100, ftol=1e-14)
+    assert np.all(np.asarray(r.status) == K.status.CONVERGED)
+    np.testing.assert_allclose(r.theta, np.stack([xstar, xstar]), rtol=1e-8)
+
+    def rosen(t, args):
+        return (1 - t[0]) ** 2 + 100 * (t[1] - t[0] ** 2) ** 2 + 1e-3
+
+    def rvgh(t, args):
+        return rosen(t, args), jax.grad(rosen)(t, args), jax.hessian(rosen)(t, args)
+
+    r = K.damped_newton(rvgh, rosen, jnp.array([[-1.2, 1.0], [2.0, 2.0]]), None, max_iter=500, ftol=1e-12)
+    assert np.all(np.asarray(r.status) == K.status.CONVERGED)
+    np.testing.assert_allclose(r.theta, np.ones((2, 2)), rtol=1e-5)
+
+
+def test_multistart_accounts_for_every_start_and_ignores_nonfinite():
+    # A 1-D double well with a better minimum near x=-1: (x^2-1)^2 + 0.3 x
+    def value(t, args):
+        x = t[0]
+        return jnp.where(jnp.abs(x) > 50, jnp.nan, (x * x - 1) ** 2 + 0.3 * x + 2.0)
+
+    def vgh(t, args):
+        return value(t, args), jax.grad(value)(t, args), jax.hessian(value)(t, args)
+
+    starts = jnp.linspace(-60, 60, 41)[:, None]
+    r = K.multistart(vgh, value, starts, None, screen_k=10, keep_k=4, halving_iters=3)
+    ss = np.asarray(r.start_status)
+    assert ss.shape == (41,)
+    assert (ss == K.status.NONFINITE).sum() == 8  # the 8 starts with |x| > 50: nan objective
+    assert (ss == K.status.PRUNED_SCREEN).sum() == 41 - 10 - 8
+    assert (ss == K.status.PRUNED_HALVING).sum() == 6
+    assert int(r.status) == K.status.CONVERGED
+    # global minimiser of (x^2-1)^2 + 0.3x, from numpy's roots of the derivative
+    roots = np.roots([4, 0, -4, 0.3]).real
+    xg = roots[np.argmin((roots**2 - 1) ** 2 + 0.3 * roots)]
+    np.testing.assert_allclose(r.theta[0], xg, rtol=1e-10)
