@@ -15,6 +15,7 @@ from ._errors import ConvergenceWarning, JaxlawsError, OptionError
 
 EXAMPLES = {
     "fit": "example:\n  jaxlaws fit runs.csv --law chinchilla --y loss --map N=params --delta 1e-3 --drop-highest 5 --json fit.json",
+    "demo": "example:\n  jaxlaws demo --out demo_plots",
     "laws": "example:\n  jaxlaws laws            # list the built-in laws\n  jaxlaws laws chinchilla # one law in full",
 }
 
@@ -129,6 +130,13 @@ def cmd_laws(args):
     return 0
 
 
+def cmd_demo(args):
+    from ._demo import run_demo
+
+    run_demo(out_dir=args.out, seed=args.seed)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="jaxlaws", description="Fit, bootstrap and use empirical scaling laws.")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
@@ -139,6 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strategy", choices=("screen", "full"), default="screen")
     p.add_argument("--json", metavar="OUT.json", help="write the fit as JSON")
     p.set_defaults(func=cmd_fit)
+
+    p = sub.add_parser("demo", help="fit the built-in demo data end to end", epilog=EXAMPLES["demo"], formatter_class=fmt)
+    p.add_argument("--out", default="jaxlaws_demo_output", help="folder for plots (default: jaxlaws_demo_output)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("laws", help="list built-in laws or show one", epilog=EXAMPLES["laws"], formatter_class=fmt)
     p.add_argument("name", nargs="?")
