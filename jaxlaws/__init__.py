@@ -13,6 +13,9 @@ import jax as _jax
 if not _os.environ.get("JAXLAWS_NO_X64"):
     _jax.config.update("jax_enable_x64", True)
 
+from ._bootstrap import BootstrapResult as BootstrapResult
+from ._bootstrap import Interval as Interval
+from ._bootstrap import bootstrap as bootstrap
 from ._constraints import bounded as bounded
 from ._constraints import free as free
 from ._constraints import positive as positive
@@ -33,6 +36,7 @@ from ._law import law as law
 from ._law import power_sum as power_sum
 from ._objective import huber as huber
 from ._objective import squared as squared
+from ._resample import resample_weights as resample_weights
 from ._starts import grid as grid
 from ._starts import random_starts as random_starts
 from . import laws as laws

@@ -15,6 +15,13 @@ from ._errors import ConvergenceWarning, JaxlawsError, OptionError
 
 EXAMPLES = {
     "fit": "example:\n  jaxlaws fit runs.csv --law chinchilla --y loss --map N=params --delta 1e-3 --drop-highest 5 --json fit.json",
+    "bootstrap": (
+        "examples:\n  jaxlaws bootstrap runs.csv --law chinchilla --n 4000 --seed 0 --checkpoint boot.npz --json boot.json\n"
+        "  jaxlaws bootstrap runs.csv --law chinchilla --group N --n 1000      # resample whole model sizes\n"
+        "  # Besiroglu et al.'s protocol (seed 42, 4000 resamples, one start at Hoffmann's estimate):\n"
+        "  jaxlaws bootstrap chinchilla_epoch.csv --law chinchilla --drop-highest 5 --method epoch --seed 42 \\\n"
+        "      --n 4000 --strategy single --start hoffmann2022_unrounded"
+    ),
     "demo": "example:\n  jaxlaws demo --out demo_plots",
     "laws": "example:\n  jaxlaws laws            # list the built-in laws\n  jaxlaws laws chinchilla # one law in full",
 }
@@ -105,6 +112,72 @@ def cmd_fit(args):
     return 0
 
 
+def _derived_rows(law, boot, compute, level):
+    """(label, Interval) for each derived quantity of the law, evaluated at ``compute``."""
+    import inspect
+
+    out = []
+    for name, fn in law.derived.items():
+        params = list(inspect.signature(fn).parameters)
+        kw = {"C": compute} if "C" in params[1:] else {}
+        if len(params) - 1 != len(kw):
+            continue
+        label = f"{name}(C={compute:g})" if kw else name
+        try:
+            out.append((label, boot.interval(fn, level=level, **kw)))
+        except JaxlawsError:
+            pass
+    return out
+
+
+def cmd_bootstrap(args):
+    from ._bootstrap import bootstrap
+    from ._fit import write_json_atomic
+
+    law, df = _law_and_data(args)
+    kw = _fit_kwargs(args, law, df)
+    if args.n < 1:
+        raise OptionError(f"--n must be a positive integer, got {args.n}")
+    start = None
+    if args.strategy == "single":
+        if not args.start:
+            raise OptionError("--strategy single needs --start COEFFICIENT_SET (see jaxlaws laws NAME)")
+        start = law.coefficient_set(args.start)
+    if args.checkpoint and args.json and args.checkpoint == args.json:
+        raise OptionError("--checkpoint and --json must be different files")
+    if args.json and __import__("os").path.exists(args.json) and not args.force:
+        raise OptionError(f"{args.json} exists; pass --force to overwrite it")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        boot = bootstrap(
+            law, df, n=args.n, seed=args.seed, method=args.method, groups=args.group, strategy=args.strategy,
+            start=start, checkpoint=args.checkpoint, chunk_size=args.chunk_size, **kw,
+        )
+    level = args.level
+    rows = [(k, boot.interval(k, level=level)) for k in law.param_names] + _derived_rows(law, boot, args.compute, level)
+    print(f"law: {law.name}   points: {boot.fit.n_points}   resamples: {boot.n_resamples} ({boot.weights_method}, "
+          f"seed {args.seed}, strategy {args.strategy})   converged: {boot.n_resamples - boot.n_failed}")
+    lo_h, hi_h = f"{level:.0%} low", f"{level:.0%} high"
+    print(f"{'quantity':>26} {'estimate':>14} {'SE':>12} {lo_h:>14} {hi_h:>14}")
+    for label, iv in rows:
+        print(f"{label:>26} {iv.estimate:>14.6g} {iv.se:>12.4g} {iv.lower:>14.6g} {iv.upper:>14.6g}")
+    print(f"time: full fit {boot.timings['full_fit_s']:.2f} s, resamples {boot.timings['resamples_s']:.2f} s")
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    if args.json:
+        out = {
+            "law": law.name, "n_points": boot.fit.n_points, "n_resamples": boot.n_resamples,
+            "n_failed": boot.n_failed, "method": boot.weights_method, "seed": args.seed, "strategy": args.strategy,
+            "level": level, "fit": boot.fit.to_dict(),
+            "quantities": {label: {"estimate": iv.estimate, "se": iv.se, "lower": iv.lower, "upper": iv.upper}
+                           for label, iv in rows},
+            "timings": boot.timings,
+        }
+        write_json_atomic(args.json, out, force=args.force)
+        print(f"wrote {args.json}")
+    return 0
+
+
 def cmd_laws(args):
     from .laws import get_law, list_laws
 
@@ -147,6 +220,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strategy", choices=("screen", "full"), default="screen")
     p.add_argument("--json", metavar="OUT.json", help="write the fit as JSON")
     p.set_defaults(func=cmd_fit)
+
+    p = sub.add_parser("bootstrap", help="bootstrap a fit: SEs and intervals for parameters and derived quantities",
+                       epilog=EXAMPLES["bootstrap"], formatter_class=fmt)
+    _add_fit_options(p)
+    p.add_argument("--n", type=int, default=1000, help="number of resamples (default 1000)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--method", choices=("ordinary", "group", "epoch"), default="ordinary")
+    p.add_argument("--group", metavar="COLUMN", help="resample whole groups of rows (cluster bootstrap)")
+    p.add_argument("--strategy", choices=("fast", "grid", "single"), default="fast",
+                   help="fast: warm starts at the full fit's optima; grid: every resample screens the full grid; single: --start only")
+    p.add_argument("--start", metavar="COEFFICIENT_SET", help="start for --strategy single, e.g. hoffmann2022_unrounded")
+    p.add_argument("--compute", type=float, default=5.88e23, help="compute budget C for derived quantities (default 5.88e23)")
+    p.add_argument("--level", type=float, default=0.95)
+    p.add_argument("--chunk-size", type=int, default=500)
+    p.add_argument("--checkpoint", metavar="FILE.npz", help="save finished chunks; rerun to resume")
+    p.add_argument("--json", metavar="OUT.json")
+    p.set_defaults(func=cmd_bootstrap)
 
     p = sub.add_parser("demo", help="fit the built-in demo data end to end", epilog=EXAMPLES["demo"], formatter_class=fmt)
     p.add_argument("--out", default="jaxlaws_demo_output", help="folder for plots (default: jaxlaws_demo_output)")

@@ -266,6 +266,7 @@ class FitResult:
     start_status: np.ndarray
     start_objective: np.ndarray
     start_iterations: np.ndarray
+    start_theta: np.ndarray
     best_start: int
     iterations: int
     loss: Loss
@@ -297,6 +298,24 @@ class FitResult:
         p = {k: jnp.asarray(v) for k, v in self.params.items()}
         logp = self.law.log_predict(p, *(jnp.asarray(X[k]) for k in self.law.inputs))
         return np.exp(np.asarray(logp))
+
+    def basins(self, k: int = 4, rtol: float = 1e-6) -> np.ndarray:
+        """Up to ``k`` distinct local optima this fit found (unconstrained, best first).
+
+        Converged starts are grouped by objective value (relative tolerance ``rtol``); the
+        best point of each group is returned. Used to warm-start resampled fits.
+        """
+        conv = np.flatnonzero(self.start_status == ST.CONVERGED)
+        order = conv[np.argsort(self.start_objective[conv], kind="stable")]
+        out, seen = [self.theta], [self.objective]
+        for i in order:
+            f = self.start_objective[i]
+            if all(abs(f - g) > rtol * abs(g) for g in seen):
+                out.append(self.start_theta[i])
+                seen.append(f)
+            if len(out) >= k:
+                break
+        return np.stack(out)
 
     def start_table(self):
         """One row per start: its unconstrained coordinates' status, objective, iterations."""
@@ -370,6 +389,7 @@ def _finish(prep: Prepared, r, y: str, columns, timings) -> FitResult:
     res = FitResult(
         law=law, params=params, theta=theta, objective=f, status=status, n_points=n_points,
         start_status=start_status, start_objective=start_f, start_iterations=np.asarray(r.start_iter),
+        start_theta=prep.to_user(np.asarray(r.start_theta)),
         best_start=int(r.best_index), iterations=int(r.n_iter), loss=prep.problem.loss,
         residual=prep.problem.residual, y=y, columns=dict(columns or {}), fixed=dict(prep.fixed),
         strategy=prep.problem.strategy, timings=timings, _prepared=prep,

@@ -185,6 +185,11 @@ class Law:
             return jnp.log(self.fn(p, *Xfit))
         return self.fn(p, *Xfit)
 
+    def _analytic_objective(self, loss_kind: str, delta: float):
+        """An analytic (value, vgh) on fit coordinates, or None to use autodiff."""
+        del loss_kind, delta
+        return None
+
     def log_predict(self, params, *inputs):
         """``log`` of the prediction, through ``log_fn`` when the law has one."""
         if self.log_fn is not None:
@@ -230,6 +235,16 @@ class PowerSumLaw(Law):
         fn.__name__ = name
         super().__init__(fn, inputs=inputs, params=params, name=name, log_fn=log_fn, **kw)
         self._idx = {k: i for i, k in enumerate(self.param_names)}
+
+    def _analytic_objective(self, loss_kind: str, delta: float):
+        # The closed-form Hessian assumes z is linear in theta: free exponents only.
+        if not all(isinstance(self.params[e], Free) for _, e, _ in self.terms):
+            return None
+        from .kernels import power_sum_objective
+
+        terms = tuple((self._idx[c], self._idx[e]) for c, e, _ in self.terms)
+        const = self._idx[self.constant] if self.constant is not None else None
+        return power_sum_objective(terms, const, self.n_params, loss_kind, delta)
 
     def _exponent(self, theta, expo):
         return self.params[expo].forward(theta[..., self._idx[expo]])

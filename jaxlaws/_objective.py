@@ -66,6 +66,13 @@ def law_objective(law, loss: Loss, residual: str, free_idx: tuple | None):
     ``base`` (the fixed parameters, in fit coordinates).
     """
 
+    fast = law._analytic_objective(loss.kind, loss.delta) if (free_idx is None and residual == "log") else None
+    if fast is not None:
+        value_a, vgh_a = fast
+        # Same (value, vgh) signature on args ((Xfit, base), y, w): drop the unused base.
+        return (lambda th, args: value_a(th, (args[0][0], args[1], args[2])),
+                lambda th, args: vgh_a(th, (args[0][0], args[1], args[2])))
+
     def pred(theta, Xb):
         Xfit, base = Xb
         full = theta if free_idx is None else base.at[jnp.asarray(free_idx)].set(theta)

@@ -16,8 +16,10 @@ from ._multistart import multistart as multistart
 from ._newton import NewtonResult as NewtonResult
 from ._newton import damped_newton as damped_newton
 from ._objective import make_objective as make_objective
+from ._power_sum import power_sum_objective as power_sum_objective
 
 __all__ = [
     "status", "cholesky_solve", "modified_cholesky_solve", "huber", "squared", "LOSSES",
     "lse", "MultiStartResult", "multistart", "NewtonResult", "damped_newton", "make_objective",
+    "power_sum_objective",
 ]

@@ -1,0 +1,400 @@
+"""Bulk refitting: bootstrap, jackknife and any weight matrix, in chunked compiled calls.
+
+All resamples of a chunk are fitted by one ``jit(vmap(...))`` call over the rows of a weight
+matrix (resamples x starts x points). Chunks keep memory flat for any number of resamples;
+the resample axis of each chunk is sharded over all devices (this is also how both cores of
+a CPU get used: XLA:CPU runs one vmapped batch on one core). Finished chunks can be
+checkpointed to a file and a killed run resumed with identical results.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+import os
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._errors import CheckpointError, ConvergenceWarning, OptionError
+from ._fit import Problem, Strategy, fit, prepare
+from ._resample import resample_weights
+from ._stats import bca_interval, percentile_interval
+from .kernels import status as ST
+
+STRATEGIES = ("fast", "grid", "single")
+
+
+@functools.lru_cache(maxsize=32)
+def _chunk_solver(problem: Problem):
+    def run(starts_fit, extra_fit, Xb, yt, W):
+        r = jax.vmap(problem.solve, in_axes=(None, None, None, None, 0))(starts_fit, extra_fit, Xb, yt, W)
+        return r.theta, r.f, r.status, r.n_iter
+
+    return jax.jit(run)
+
+
+def _mesh_sharding(n_devices: int | None):
+    devs = jax.devices()
+    if n_devices is not None:
+        if n_devices < 1 or n_devices > len(devs):
+            raise OptionError(f"devices={n_devices}: between 1 and {len(devs)} available")
+        devs = devs[:n_devices]
+    if len(devs) == 1:
+        return None, 1
+    mesh = jax.sharding.Mesh(np.array(devs), ("resamples",))
+    return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("resamples", None)), len(devs)
+
+
+@dataclass
+class Interval:
+    """Estimate, standard error and interval(s) for one quantity."""
+
+    name: str
+    estimate: float
+    se: float
+    lower: float
+    upper: float
+    level: float
+    method: str
+
+
+@dataclass
+class BootstrapResult:
+    """Per-resample fits plus summaries.
+
+    ``draws`` is a ``(B, p)`` array of natural parameter values (``params`` names the
+    columns); ``status`` holds each resample's status string. Summaries use converged
+    resamples only; how many were excluded is in ``n_failed``.
+    """
+
+    fit: object
+    params: tuple
+    draws: np.ndarray
+    objective: np.ndarray
+    status: np.ndarray
+    iterations: np.ndarray
+    weights_method: str
+    strategy: str
+    seed: int
+    timings: dict = field(default_factory=dict)
+    _jackknife: np.ndarray | None = field(default=None, repr=False)
+    _context: dict | None = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> np.ndarray:
+        return self.status == "converged"
+
+    @property
+    def n_resamples(self) -> int:
+        return int(self.status.shape[0])
+
+    @property
+    def n_failed(self) -> int:
+        return int((~self.ok).sum())
+
+    def table(self):
+        """One row per resample: parameters, objective, status, iterations."""
+        import pandas as pd
+
+        df = pd.DataFrame(self.draws, columns=list(self.params))
+        df["objective"] = self.objective
+        df["status"] = self.status
+        df["iterations"] = self.iterations
+        return df
+
+    to_frame = table
+
+    def _values(self, fn, **kw):
+        law = self.fit.law
+        if isinstance(fn, str):
+            if fn in self.params:
+                j = self.params.index(fn)
+                return self.draws[:, j], self.fit.params[fn], (lambda D: D[:, j])
+            if fn not in law.derived:
+                raise OptionError(f"{fn!r} is neither a parameter nor a derived quantity of {law.name} {list(law.derived)}")
+            fn = law.derived[fn]
+        names = self.params
+
+        def apply(D):
+            # Laws' derived quantities are elementwise jnp expressions: one call on columns.
+            p = {k: jnp.asarray(D[:, i]) for i, k in enumerate(names)}
+            return np.asarray(fn(p, **kw))
+
+        est = float(np.asarray(fn({k: jnp.asarray(v) for k, v in self.fit.params.items()}, **kw)))
+        return apply(self.draws), est, apply
+
+    def interval(self, fn, level: float = 0.95, method: str = "percentile", **kw) -> Interval:
+        """Interval for a parameter name, a law-derived name, or ``fn(params, **kw)``."""
+        if not (0 < level < 1):
+            raise OptionError(f"level={level!r} must be in (0, 1)")
+        vals, est, apply = self._values(fn, **kw)
+        v = vals[self.ok]
+        finite = np.isfinite(v)
+        v = v[finite]
+        if v.size < 2:
+            raise OptionError("fewer than two converged resamples: no interval")
+        se = float(np.std(v, ddof=1))
+        if method == "percentile":
+            lo, hi = percentile_interval(v, level)
+        elif method == "bca":
+            jk = apply(self.jackknife_draws())
+            lo, hi = bca_interval(v, np.asarray(est), jk[np.isfinite(jk)], level)
+        else:
+            raise OptionError(f"method={method!r} must be 'percentile' or 'bca'")
+        name = fn if isinstance(fn, str) else getattr(fn, "__name__", "derived")
+        return Interval(name, est, se, float(lo), float(hi), level, method)
+
+    def derived(self, fn, level: float = 0.95, method: str = "percentile", **kw) -> Interval:
+        """Interval for any function of the parameters, e.g. ``derived("tokens_per_param", C=5.88e23)``."""
+        return self.interval(fn, level=level, method=method, **kw)
+
+    @property
+    def se(self) -> dict:
+        return {k: float(np.std(self.draws[self.ok, i], ddof=1)) for i, k in enumerate(self.params)}
+
+    def summary(self, level: float = 0.95, method: str = "percentile", derived=None):
+        """A DataFrame: estimate, SE and interval for each parameter (and derived quantity).
+
+        ``derived`` is a dict ``label -> (name_or_fn, kwargs)``.
+        """
+        import pandas as pd
+
+        rows = []
+        items = [(k, k, {}) for k in self.params]
+        for label, (fn, kw) in (derived or {}).items():
+            items.append((label, fn, kw))
+        for label, fn, kw in items:
+            iv = self.interval(fn, level=level, method=method, **kw)
+            rows.append({"quantity": label, "estimate": iv.estimate, "se": iv.se,
+                         f"lower_{level:g}": iv.lower, f"upper_{level:g}": iv.upper})
+        return pd.DataFrame(rows).set_index("quantity")
+
+    def jackknife_draws(self) -> np.ndarray:
+        """Leave-one-out refits of the same data (computed once, batched, warm-started)."""
+        if self._jackknife is None:
+            ctx = self._context
+            W = resample_weights(ctx["n_active"], "loo")
+            res = _run_weights(ctx, W, chunk_size=ctx["chunk_size"], progress=False)
+            self._jackknife = res["draws"][res["status"] == "converged"]
+        return self._jackknife
+
+
+def _fingerprint(prep, W, strategy_name, chunk_size, extra) -> str:
+    h = hashlib.sha256()
+    for k in prep.problem.law.inputs:
+        h.update(np.ascontiguousarray(prep.X[k]).tobytes())
+    h.update(np.ascontiguousarray(prep.y).tobytes())
+    h.update(np.ascontiguousarray(W).tobytes())
+    h.update(np.ascontiguousarray(prep.starts_user).tobytes())
+    h.update(np.ascontiguousarray(prep.extra_user).tobytes())
+    h.update(json.dumps([prep.problem.law.name, str(prep.problem.loss), prep.problem.residual,
+                         dataclasses.asdict(prep.problem.strategy), prep.problem.free_idx,
+                         strategy_name, chunk_size, extra], sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def _load_checkpoint(path, fingerprint):
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            arrays = {k: z[k] for k in ("theta", "f", "status", "n_iter")}
+    except (OSError, ValueError, KeyError, json.JSONDecodeError, EOFError) as e:
+        raise CheckpointError(f"checkpoint {path!r} is corrupt or partial ({type(e).__name__}); delete it to start over") from None
+    if meta.get("fingerprint") != fingerprint:
+        raise CheckpointError(
+            f"checkpoint {path!r} belongs to a different run (data, law, options or seed differ); "
+            f"use another file or delete it"
+        )
+    n = meta["done"]
+    if any(a.shape[0] != n for a in arrays.values()):
+        raise CheckpointError(f"checkpoint {path!r} is inconsistent (array lengths differ from its record)")
+    return n, arrays
+
+
+def _save_checkpoint(path, fingerprint, done, arrays):
+    tmp = f"{path}.tmp-{os.getpid()}.npz"
+    np.savez(tmp, meta=np.array(json.dumps({"fingerprint": fingerprint, "done": done})),
+             **{k: v[:done] for k, v in arrays.items()})
+    os.replace(tmp, path)
+
+
+def _run_weights(ctx, W, *, chunk_size, progress, checkpoint=None, fingerprint=None, on_chunk=None):
+    """Fit every row of ``W`` (over active points) in chunks; returns numpy arrays."""
+    prep, problem = ctx["prep"], ctx["problem"]
+    B = W.shape[0]
+    active = ctx["active"]
+    base_w = prep.w
+    solver = _chunk_solver(problem)
+    sharding, n_dev = ctx["sharding"]
+    # Chunk size: a multiple of the device count so every device gets equal rows.
+    cs = max(1, min(chunk_size, B))
+    cs = -(-cs // n_dev) * n_dev
+    n_chunks = -(-B // cs)
+    p_fit = prep.starts_fit.shape[1]
+    out = {
+        "theta": np.zeros((B, p_fit)), "f": np.zeros(B), "status": np.zeros(B, np.int32), "n_iter": np.zeros(B, np.int32),
+    }
+    done = 0
+    if checkpoint and os.path.exists(checkpoint):
+        done, arrs = _load_checkpoint(checkpoint, fingerprint)
+        for k in out:
+            out[k][:done] = arrs[k]
+    dt = prep.yt.dtype
+    Xb = (prep.Xfit, prep.base_fit)
+    t_start = time.perf_counter()
+    show = progress if progress is not None else sys.stderr.isatty()
+    for c in range(done // cs, n_chunks):
+        lo, hi = c * cs, min((c + 1) * cs, B)
+        # Pad the last chunk with copies of the plain data so every call has one shape
+        # (one compilation); padded rows are discarded.
+        Wc = np.tile(base_w, (cs, 1))
+        Wc[: hi - lo, active] = W[lo:hi] * base_w[active]
+        Wj = jnp.asarray(Wc, dt)
+        if sharding is not None:
+            Wj = jax.device_put(Wj, sharding)
+        th, f, st, it = jax.block_until_ready(solver(prep.starts_fit, prep.extra_fit, Xb, prep.yt, Wj))
+        out["theta"][lo:hi] = np.asarray(th)[: hi - lo]
+        out["f"][lo:hi] = np.asarray(f)[: hi - lo]
+        out["status"][lo:hi] = np.asarray(st)[: hi - lo]
+        out["n_iter"][lo:hi] = np.asarray(it)[: hi - lo]
+        if checkpoint:
+            _save_checkpoint(checkpoint, fingerprint, hi, out)
+        if on_chunk is not None:
+            on_chunk(hi, B)
+        if show:
+            el = time.perf_counter() - t_start
+            print(f"\rbootstrap: chunk {c + 1}/{n_chunks} ({hi}/{B} resamples) {el:6.1f} s", end="", file=sys.stderr, flush=True)
+    if show:
+        print(file=sys.stderr)
+    theta_user = prep.to_user(out["theta"])
+    law = problem.law
+    draws = np.stack([np.asarray(v) for v in law.constrain(jnp.asarray(theta_user)).values()], axis=1)
+    status = np.array([ST.NAMES[int(s)] for s in out["status"]])
+    bad = ~np.isfinite(out["f"])
+    status[bad] = "nonfinite"
+    return {"draws": draws, "objective": out["f"], "status": status, "n_iter": out["n_iter"]}
+
+
+def bootstrap(
+    law,
+    data,
+    y: str = "loss",
+    *,
+    n: int = 1000,
+    seed: int = 0,
+    method: str = "ordinary",
+    groups=None,
+    weights_matrix=None,
+    strategy: str = "fast",
+    start=None,
+    n_basins: int = 4,
+    chunk_size: int = 500,
+    checkpoint: str | None = None,
+    progress: bool | None = None,
+    devices: int | None = None,
+    loss=None,
+    residual: str = "log",
+    starts=None,
+    weights=None,
+    columns=None,
+    fixed=None,
+    full_fit=None,
+    grid_strategy=None,
+    on_chunk=None,
+) -> BootstrapResult:
+    """Refit ``law`` on many resamples of ``data`` in chunked, batched, compiled calls.
+
+    **Arguments** (beyond those of ``jaxlaws.fit``):
+    - ``n``, ``seed``, ``method``: the resampling plan (``"ordinary"``, ``"group"`` with
+      ``groups=COLUMN``, ``"loo"``, ``"logo"``, ``"epoch"``), or ``weights_matrix=`` (B, rows).
+      Resampling is over the points with positive ``weights`` (dropped rows stay dropped).
+    - ``strategy``: ``"fast"`` (default: warm starts at the full-data fit's ``n_basins``
+      best distinct local optima), ``"grid"`` (every resample screens the law's whole start
+      grid, the robust reference), ``"single"`` (one start per resample, ``start=`` a dict
+      of natural values; Besiroglu et al.'s protocol).
+    - ``chunk_size``: resamples per compiled call (memory stays flat); ``checkpoint``: a
+      ``.npz`` file; finished chunks are saved and a rerun resumes from it.
+    - ``grid_strategy``: the :class:`Strategy` each resample uses with ``strategy="grid"``.
+    - ``on_chunk(done, total)``: called after each finished chunk (progress hooks).
+    - ``devices``: how many devices to shard the resample axis over (default: all).
+    """
+    t0 = time.perf_counter()
+    if strategy not in STRATEGIES:
+        raise OptionError(f"strategy={strategy!r} must be one of {STRATEGIES}")
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise OptionError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    common = dict(loss=loss, residual=residual, weights=weights, columns=columns, fixed=fixed)
+    if full_fit is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            full_fit = fit(law, data, y, starts=starts, **common)
+    t1 = time.perf_counter()
+    if strategy == "grid":
+        # Per-resample grid: the screen as in fit, fewer kept starts and a tighter cap than a
+        # single fit (under vmap every resample of a chunk waits for the slowest member);
+        # a resample whose winner hits the cap is flagged, not returned as converged.
+        gs = grid_strategy or Strategy(screen_k=64, keep_k=8, halving_iters=8, max_iter=100, name="grid")
+        prep = prepare(law, data, y, starts=starts, strategy=gs, **common)
+    elif strategy == "fast":
+        basins = full_fit.basins(n_basins)
+        k = len(basins)
+        prep = prepare(law, data, y, starts=basins, strategy=Strategy(screen_k=k, keep_k=k, halving_iters=0, name="fast"), **common)
+    else:
+        if start is None:
+            raise OptionError("strategy='single' needs start= (a dict of natural parameter values)")
+        prep = prepare(law, data, y, starts=start, strategy=Strategy(screen_k=1, keep_k=1, halving_iters=0, name="single"), **common)
+    active = np.flatnonzero(prep.w > 0)
+    if weights_matrix is not None:
+        W = np.asarray(weights_matrix, float)
+        if W.ndim != 2 or W.shape[1] not in (len(active), len(prep.w)):
+            raise OptionError(f"weights_matrix must have shape (B, {len(active)}) (one column per fitted point)")
+        if W.shape[1] == len(prep.w):
+            W = W[:, active]
+        if not np.all(np.isfinite(W)) or np.any(W < 0):
+            raise OptionError("weights_matrix must be finite and >= 0")
+        method_name = "user"
+    else:
+        g = None
+        if groups is not None:
+            if isinstance(groups, str):
+                from ._data import _get_column
+
+                try:
+                    g = np.asarray(data[groups]) if hasattr(data, "__getitem__") else None
+                except KeyError:
+                    g = None
+                if g is None:
+                    _get_column(data, groups)  # raises the standard missing-column error
+            else:
+                g = np.asarray(groups)
+            g = g[active] if len(g) == len(prep.w) else g
+        W = resample_weights(len(active), method, n, seed, g)
+        method_name = method
+    ctx = {
+        "prep": prep, "problem": prep.problem, "active": active, "n_active": len(active),
+        "sharding": _mesh_sharding(devices), "chunk_size": chunk_size,
+    }
+    fp = _fingerprint(prep, W, strategy, chunk_size, [method_name, seed]) if checkpoint else None
+    out = _run_weights(ctx, W, chunk_size=chunk_size, progress=progress, checkpoint=checkpoint,
+                       fingerprint=fp, on_chunk=on_chunk)
+    t2 = time.perf_counter()
+    res = BootstrapResult(
+        fit=full_fit, params=prep.problem.law.param_names, draws=out["draws"], objective=out["objective"],
+        status=out["status"], iterations=out["n_iter"], weights_method=method_name, strategy=strategy,
+        seed=seed, timings={"full_fit_s": t1 - t0, "resamples_s": t2 - t1}, _context=ctx,
+    )
+    if res.n_failed:
+        warnings.warn(
+            f"{res.n_failed} of {res.n_resamples} resamples did not converge "
+            f"({dict(zip(*np.unique(res.status[~res.ok], return_counts=True)))}); they are excluded from summaries",
+            ConvergenceWarning, stacklevel=2,
+        )
+    return res
