@@ -13,6 +13,9 @@ import jax as _jax
 if not _os.environ.get("JAXLAWS_NO_X64"):
     _jax.config.update("jax_enable_x64", True)
 
+from ._allocate import Allocation as Allocation
+from ._allocate import compute_optimal as compute_optimal
+from ._allocate import optimal_log_n as optimal_log_n
 from ._bootstrap import BootstrapResult as BootstrapResult
 from ._bootstrap import Interval as Interval
 from ._bootstrap import bootstrap as bootstrap

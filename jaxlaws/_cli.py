@@ -22,6 +22,11 @@ EXAMPLES = {
         "  jaxlaws bootstrap chinchilla_epoch.csv --law chinchilla --drop-highest 5 --method epoch --seed 42 \\\n"
         "      --n 4000 --strategy single --start hoffmann2022_unrounded"
     ),
+    "allocate": (
+        "examples:\n  jaxlaws allocate --law chinchilla --params fit.json --compute 1e22,1e24 --draws boot.json\n"
+        "  jaxlaws allocate --law chinchilla --coefficients besiroglu2024 --compute 5.88e23\n"
+        "  jaxlaws allocate --law data_constrained --coefficients muennighoff2023 --compute 9.26e21 --input U=25e9"
+    ),
     "demo": "example:\n  jaxlaws demo --out demo_plots",
     "laws": "example:\n  jaxlaws laws            # list the built-in laws\n  jaxlaws laws chinchilla # one law in full",
 }
@@ -172,7 +177,85 @@ def cmd_bootstrap(args):
             "quantities": {label: {"estimate": iv.estimate, "se": iv.se, "lower": iv.lower, "upper": iv.upper}
                            for label, iv in rows},
             "timings": boot.timings,
+            # converged draws, so `jaxlaws allocate --draws` can carry the uncertainty forward
+            "draws": {k: boot.draws[boot.ok, i].tolist() for i, k in enumerate(boot.params)},
         }
+        write_json_atomic(args.json, out, force=args.force)
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _read_json(path, what):
+    import os
+
+    if not os.path.exists(path):
+        raise OptionError(f"{what} file {path!r} does not exist")
+    try:
+        with open(path) as fh:
+            return json.load(fh)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise OptionError(f"{what} file {path!r} is not valid JSON: {e}") from None
+
+
+def cmd_allocate(args):
+    import numpy as np
+
+    from ._allocate import compute_optimal
+    from ._fit import write_json_atomic
+    from ._io import resolve_law_spec
+
+    law = resolve_law_spec(args.law)
+    if bool(args.params) == bool(args.coefficients):
+        raise OptionError("give exactly one of --params FIT.json or --coefficients NAME")
+    if args.params:
+        d = _read_json(args.params, "--params")
+        params = d.get("params") if isinstance(d, dict) else None
+        if not isinstance(params, dict):
+            raise OptionError(f"--params {args.params!r} has no 'params' object (write one with jaxlaws fit --json)")
+    else:
+        params = law.coefficient_set(args.coefficients)
+    try:
+        C = [float(c) for c in args.compute.split(",")]
+    except ValueError:
+        raise OptionError(f"--compute {args.compute!r}: give comma-separated numbers, e.g. 1e22,1e24") from None
+    inputs = {}
+    for it in args.input or []:
+        k, sep, v = it.partition("=")
+        if not sep:
+            raise OptionError(f"--input {it!r}: use NAME=VALUE, e.g. --input U=25e9")
+        inputs[k] = _float_opt(f"--input {k}", v)
+    point = compute_optimal(law, params, C, flops_per_token=args.flops_per_token, inputs=inputs)
+    out = {"law": law.name, "params": params, "inputs": inputs, "allocations": []}
+    q = None
+    if args.draws:
+        d = _read_json(args.draws, "--draws")
+        draws = d.get("draws") if isinstance(d, dict) else None
+        if not isinstance(draws, dict):
+            raise OptionError(f"--draws {args.draws!r} has no 'draws' object (write one with jaxlaws bootstrap --json)")
+        lo, hi = (1 - args.level) / 2, 1 - (1 - args.level) / 2
+        q = compute_optimal(law, {k: np.asarray(v) for k, v in draws.items()}, C,
+                            flops_per_token=args.flops_per_token, inputs=inputs).quantiles((lo, 0.5, hi))
+    print(f"law: {law.name}   budget: C = {args.flops_per_token:g} N D" + (f"   inputs: {inputs}" if inputs else ""))
+    hdr = f"{'C':>10} {'N_opt':>12} {'D_opt':>12} {'D/N':>8} {'loss':>9} {'status':>10}"
+    if q is not None:
+        hdr += f"   {'N_opt band':>25} {'D/N band':>17}"
+    print(hdr)
+    for j, c in enumerate(point.C):
+        line = (f"{c:>10.3g} {point.N[j]:>12.4g} {point.D[j]:>12.4g} {point.tokens_per_param[j]:>8.2f} "
+                f"{point.loss[j]:>9.4f} {point.status[j]:>10}")
+        row = {"C": c, "N_opt": point.N[j], "D_opt": point.D[j], "tokens_per_param": point.tokens_per_param[j],
+               "loss": point.loss[j], "status": str(point.status[j])}
+        if q is not None:
+            r = q.iloc[j]
+            cols = [col for col in q.columns if col.startswith("N_opt_q")]
+            tcols = [col for col in q.columns if col.startswith("tokens_per_param_q")]
+            line += f"   [{r[cols[0]]:>10.4g}, {r[cols[2]]:>10.4g}] [{r[tcols[0]]:>6.2f}, {r[tcols[2]]:>6.2f}]"
+            row.update({col: float(r[col]) for col in q.columns if col != "C"})
+        print(line)
+        out["allocations"].append({k: (float(v) if not isinstance(v, str) else v) for k, v in row.items()})
+    if q is not None:
+        print(f"bands: {args.level:.0%} over {int(q.n_draws.min())} parameter draws")
+    if args.json:
         write_json_atomic(args.json, out, force=args.force)
         print(f"wrote {args.json}")
     return 0
@@ -237,6 +320,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", metavar="FILE.npz", help="save finished chunks; rerun to resume")
     p.add_argument("--json", metavar="OUT.json")
     p.set_defaults(func=cmd_bootstrap)
+
+    p = sub.add_parser("allocate", help="compute-optimal N and D for budgets, with intervals from draws",
+                       epilog=EXAMPLES["allocate"], formatter_class=fmt)
+    p.add_argument("--law", required=True)
+    p.add_argument("--params", metavar="FIT.json", help="a fit written by jaxlaws fit --json")
+    p.add_argument("--coefficients", metavar="NAME", help="a published coefficient set of the law")
+    p.add_argument("--compute", required=True, help="budget(s) in FLOPs, comma-separated")
+    p.add_argument("--draws", metavar="BOOT.json", help="bootstrap draws (jaxlaws bootstrap --json) for intervals")
+    p.add_argument("--input", action="append", metavar="NAME=VALUE", help="fixed value of another input, e.g. U=25e9")
+    p.add_argument("--flops-per-token", type=float, default=6.0)
+    p.add_argument("--level", type=float, default=0.8)
+    p.add_argument("--json", metavar="OUT.json")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_allocate)
 
     p = sub.add_parser("demo", help="fit the built-in demo data end to end", epilog=EXAMPLES["demo"], formatter_class=fmt)
     p.add_argument("--out", default="jaxlaws_demo_output", help="folder for plots (default: jaxlaws_demo_output)")

@@ -17,9 +17,11 @@ from ._newton import NewtonResult as NewtonResult
 from ._newton import damped_newton as damped_newton
 from ._objective import make_objective as make_objective
 from ._power_sum import power_sum_objective as power_sum_objective
+from ._scalar import ScalarResult as ScalarResult
+from ._scalar import minimize_scalar as minimize_scalar
 
 __all__ = [
     "status", "cholesky_solve", "modified_cholesky_solve", "huber", "squared", "LOSSES",
     "lse", "MultiStartResult", "multistart", "NewtonResult", "damped_newton", "make_objective",
-    "power_sum_objective",
+    "power_sum_objective", "ScalarResult", "minimize_scalar",
 ]

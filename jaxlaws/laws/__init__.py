@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from ._chinchilla import chinchilla as chinchilla
 from ._kaplan import kaplan as kaplan
+from ._muennighoff import muennighoff as data_constrained
 from .._errors import LawError
 
-REGISTRY = {law.name: law for law in (chinchilla, kaplan)}
+REGISTRY = {law.name: law for law in (chinchilla, kaplan, data_constrained)}
 
 
 def get_law(name: str):
@@ -21,4 +22,4 @@ def list_laws() -> list:
     return list(REGISTRY.values())
 
 
-__all__ = ["chinchilla", "kaplan", "get_law", "list_laws", "REGISTRY"]
+__all__ = ["chinchilla", "kaplan", "data_constrained", "get_law", "list_laws", "REGISTRY"]

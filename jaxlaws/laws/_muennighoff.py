@@ -1,0 +1,96 @@
+"""Muennighoff et al. (2023): the data-constrained law with repeated data and excess parameters."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from .._constraints import positive
+from .._law import CoefficientSet, Law
+
+CITATION = """\
+@inproceedings{muennighoff2023scaling,
+  title     = {Scaling Data-Constrained Language Models},
+  author    = {Muennighoff, Niklas and Rush, Alexander M. and Barak, Boaz and Le Scao, Teven and
+               Piktus, Aleksandra and Tazi, Nouamane and Pyysalo, Sampo and Wolf, Thomas and
+               Raffel, Colin},
+  booktitle = {Advances in Neural Information Processing Systems},
+  year      = {2023},
+  note      = {arXiv:2305.16264}
+}"""
+
+
+def _n_opt_for_tokens(p, U):
+    """Compute-optimal size for U tokens under the base Chinchilla law (their N_opt(C(U)))."""
+    a, b, al, be = jnp.log(p["A"]), jnp.log(p["B"]), p["alpha"], p["beta"]
+    logG = (jnp.log(al) + a - jnp.log(be) - b) / (al + be)
+    # C(U) = 6 (G U)^((al+be)/al); N_opt(C) = G (C/6)^(be/(al+be)), all in logs.
+    log_c6 = (al + be) / al * (logG + jnp.log(U))
+    return jnp.exp(logG + be / (al + be) * log_c6)
+
+
+def effective_data(p, D, U):
+    """D' = U + U R_D* (1 - exp(-R_D / R_D*)), R_D = max(D/U - 1, 0) repeated epochs."""
+    R_D = jnp.maximum(D / U - 1.0, 0.0)
+    return U + U * p["R_D"] * (-jnp.expm1(-R_D / p["R_D"]))
+
+
+def effective_params(p, N, U):
+    """N' = U_N + U_N R_N* (1 - exp(-R_N / R_N*)), U_N = min(N, N_opt(U)), R_N = max(N/U_N - 1, 0)."""
+    U_N = jnp.minimum(N, _n_opt_for_tokens(p, U))
+    R_N = jnp.maximum(N / U_N - 1.0, 0.0)
+    return U_N + U_N * p["R_N"] * (-jnp.expm1(-R_N / p["R_N"]))
+
+
+def _fn(p, N, D, U):
+    Np = effective_params(p, N, U)
+    Dp = effective_data(p, D, U)
+    return p["E"] + p["A"] / Np ** p["alpha"] + p["B"] / Dp ** p["beta"]
+
+
+def _log_fn(p, N, D, U):
+    from ..kernels import lse
+
+    Np = effective_params(p, N, U)
+    Dp = effective_data(p, D, U)
+    z1 = jnp.log(p["A"]) - p["alpha"] * jnp.log(Np)
+    z2 = jnp.log(p["B"]) - p["beta"] * jnp.log(Dp)
+    return lse(z1, z2, jnp.broadcast_to(jnp.log(p["E"]), z1.shape))
+
+
+_PUB = {
+    "E": float(jnp.exp(0.6254804)), "A": float(jnp.exp(6.255414)), "B": float(jnp.exp(7.3049974)),
+    "alpha": 0.3526596, "beta": 0.3526596, "R_D": 15.387756, "R_N": 5.309743,
+}
+
+muennighoff = Law(
+    _fn,
+    name="data_constrained",
+    inputs=("N", "D", "U"),
+    params={k: positive() for k in ("E", "A", "B", "alpha", "beta", "R_D", "R_N")},
+    log_fn=_log_fn,
+    citation=CITATION,
+    coefficients={
+        "muennighoff2023": CoefficientSet(
+            _PUB,
+            "huggingface/datablations README 'Parametric Fit' (a=6.255414, b=7.3049974, e=0.6254804, "
+            "alpha=beta=0.3526596, R_D*=15.387756, R_N*=5.309743)",
+            "verified",
+            "A, B, E, alpha, beta were fitted to Chinchilla's C4 isoFLOP points; R_D*, R_N* to 182 curated runs",
+        ),
+    },
+    derived={
+        "effective_data": effective_data,
+        "effective_params": effective_params,
+        "n_opt_for_tokens": _n_opt_for_tokens,
+    },
+    output="validation loss (nats/token, C4)",
+    description=(
+        "Data-constrained law (Muennighoff et al. 2023): L = E + A/N'^alpha + B/D'^beta with effective "
+        "data D' = U + U R_D* (1 - exp(-R_D/R_D*)), R_D = D/U - 1 repeated epochs, and effective "
+        "parameters N' = U_N + U_N R_N* (1 - exp(-R_N/R_N*)), U_N = min(N, N_opt(U)), R_N = N/U_N - 1.\n\n"
+        "Inputs: N = parameters, D = total training tokens, U = unique tokens. R_D* ~ 15.4 means "
+        "repeated tokens lose value with a half-life of about 15 epochs; up to ~4 epochs are "
+        "almost as good as new data. Fit R_D*, R_N* with the base coefficients fixed, as the authors did "
+        "(jaxlaws.fit(..., fixed={...}))."
+    ),
+)
