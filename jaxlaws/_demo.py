@@ -1,33 +1,75 @@
-"""``jaxlaws demo``: the built-in synthetic isoFLOP data, fitted end to end, with timings."""
+"""``jaxlaws demo``: the built-in synthetic isoFLOP data, fitted, bootstrapped and used for an
+allocation with intervals, with where the time went (compile vs run)."""
 
 from __future__ import annotations
 
 import time
+import warnings
+
+import numpy as np
 
 
-def run_demo(out_dir: str | None = None, n_boot: int = 1000, seed: int = 0, plots: bool = True) -> dict:
+def _timed(timings, label, fn):
+    t0 = time.perf_counter()
+    out = fn()
+    timings[label] = time.perf_counter() - t0
+    return out
+
+
+def run_demo(out_dir: str | None = None, n_boot: int = 1000, seed: int = 0) -> dict:
     import jax
 
+    from ._allocate import compute_optimal
+    from ._bootstrap import bootstrap
     from ._demo_data import TRUTH, demo_data
+    from ._errors import ConvergenceWarning
     from ._fit import fit
 
     timings = {}
     df = demo_data(seed=seed)
     print(f"demo data: {len(df)} synthetic runs at {df.C.nunique()} isoFLOP budgets "
           f"(Hoffmann et al.'s law, 1% log-normal noise, {int(df.outlier.sum())} outliers; seed {seed})")
-    t0 = time.perf_counter()
-    res = fit("chinchilla", df)
-    timings["fit (first call: compile + run)"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    res = fit("chinchilla", df)
-    timings["fit (warm)"] = time.perf_counter() - t0
+    _timed(timings, "fit: first call (compile + run)", lambda: fit("chinchilla", df))
+    res = _timed(timings, "fit: warm", lambda: fit("chinchilla", df))
     print(f"\nfit: Huber(1e-3) on log loss, {res.n_starts} starts ({res.counts['converged']} converged, "
           f"{res.counts['pruned_screen'] + res.counts['pruned_halving']} pruned), status {res.status}")
-    print(f"{'parameter':>10} {'estimate':>12} {'truth':>12}")
-    for k, v in res.params.items():
-        print(f"{k:>10} {v:>12.5g} {TRUTH[k]:>12.5g}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        boot = _timed(timings, f"bootstrap {n_boot}: first call", lambda: bootstrap("chinchilla", df, n=n_boot, seed=seed, full_fit=res))
+        boot = _timed(timings, f"bootstrap {n_boot}: warm", lambda: bootstrap("chinchilla", df, n=n_boot, seed=seed, full_fit=res))
+    print(f"bootstrap: {boot.n_resamples} resamples, {boot.n_resamples - boot.n_failed} converged")
+    print(f"\n{'parameter':>10} {'estimate':>11} {'SE':>9} {'95% interval':>24} {'truth':>10}")
+    for k in boot.params:
+        iv = boot.interval(k)
+        print(f"{k:>10} {iv.estimate:>11.5g} {iv.se:>9.3g}   [{iv.lower:>9.5g}, {iv.upper:>9.5g}] {TRUTH[k]:>10.5g}")
+    a = boot.interval("a")
+    print(f"{'a':>10} {a.estimate:>11.4f} {a.se:>9.3g}   [{a.lower:>9.4f}, {a.upper:>9.4f}] "
+          f"{TRUTH['beta'] / (TRUTH['alpha'] + TRUTH['beta']):>10.4f}")
+
+    C = np.array([1e20, 1e21, 1e22, 1e23, 1e24, 1e25])
+    point = _timed(timings, "allocation: point", lambda: compute_optimal("chinchilla", res, C))
+    band = _timed(timings, "allocation: over bootstrap draws", lambda: compute_optimal("chinchilla", boot, C)).quantiles((0.1, 0.5, 0.9))
+    truth = compute_optimal("chinchilla", TRUTH, C)
+    print("\ncompute-optimal allocation under C = 6 N D (80% bands from the bootstrap draws)")
+    print(f"{'C':>8} {'N_opt':>10} {'80% band':>23} {'D/N':>7} {'80% band':>16} {'true D/N':>9}")
+    for j, c in enumerate(C):
+        r = band.iloc[j]
+        print(f"{c:>8.0e} {point.N[j]:>10.3g} [{r['N_opt_q0.1']:>9.3g}, {r['N_opt_q0.9']:>9.3g}] "
+              f"{point.tokens_per_param[j]:>7.1f} [{r['tokens_per_param_q0.1']:>6.1f}, {r['tokens_per_param_q0.9']:>6.1f}] "
+              f"{truth.tokens_per_param[j]:>9.1f}")
+    plots = []
+    if out_dir:
+        try:
+            from ._plots import demo_plots
+
+            plots = _timed(timings, "plots", lambda: demo_plots(out_dir, df, res, boot))
+        except ImportError:
+            print("\n(plots skipped: pip install 'jaxlaws[plot]' for matplotlib)")
+    if plots:
+        print(f"\nwrote {len(plots)} plots to {out_dir}/: " + ", ".join(p.rsplit('/', 1)[-1] for p in plots))
     print(f"\nbackend: {jax.default_backend()} ({jax.device_count()} device(s))")
     print("where the time went:")
     for k, v in timings.items():
-        print(f"  {k:<34} {v:8.2f} s")
-    return {"fit": res, "timings": timings}
+        print(f"  {k:<36} {v:8.2f} s")
+    print(f"  {'total':<36} {sum(timings.values()):8.2f} s")
+    return {"fit": res, "bootstrap": boot, "allocation": point, "timings": timings, "plots": plots}

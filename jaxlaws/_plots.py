@@ -1,0 +1,121 @@
+"""Plots (matplotlib, optional extra): isoFLOP curves, residuals, bootstrap pairs, allocation bands.
+
+An edge module: it imports the core, never the reverse.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def isoflop_curves(path, df, fit, compute_col="C"):
+    """Loss vs N per compute budget with the fitted law (as in Hoffmann et al.'s Figure 4)."""
+    plt = _plt()
+    law = fit.law
+    fig, ax = plt.subplots(figsize=(7, 5))
+    budgets = np.sort(df[compute_col].unique())
+    cmap = plt.get_cmap("viridis")
+    for i, c in enumerate(budgets):
+        sub = df[df[compute_col] == c]
+        color = cmap(i / max(len(budgets) - 1, 1))
+        ax.scatter(sub.N, sub.loss, color=color, s=14)
+        N = np.logspace(np.log10(sub.N.min()), np.log10(sub.N.max()), 100)
+        ax.plot(N, np.asarray(law(fit.params, N, c / (6 * N))), color=color, label=f"C = {c:.0e}")
+    ax.set_xscale("log")
+    ax.set_xlabel("parameters N")
+    ax.set_ylabel("final loss (nats/token)")
+    ax.set_title(f"isoFLOP curves: data and fitted {law.name}")
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def residuals(path, df, fit):
+    """Log residuals vs N, D and compute."""
+    plt = _plt()
+    r = np.log(fit.predict(df)) - np.log(df.loss.values)
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.6), sharey=True)
+    for ax, (col, label) in zip(axes, [("N", "parameters N"), ("D", "tokens D"), (None, "compute 6ND (FLOPs)")]):
+        x = df[col].values if col else 6 * df.N.values * df.D.values
+        ax.scatter(x, r, s=10)
+        ax.axhline(0, color="k", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_xlabel(label)
+    axes[0].set_ylabel("log prediction - log loss")
+    fig.suptitle("residuals of the fit")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def bootstrap_pairs(path, boot, pairs=(("A", "alpha"), ("B", "beta"), ("alpha", "beta"))):
+    """Scatter of bootstrap draws for parameter pairs (the A-alpha and B-beta trade-offs)."""
+    plt = _plt()
+    fig, axes = plt.subplots(1, len(pairs), figsize=(4 * len(pairs), 3.8))
+    ok = boot.ok
+    for ax, (a, b) in zip(np.atleast_1d(axes), pairs):
+        i, j = boot.params.index(a), boot.params.index(b)
+        ax.scatter(boot.draws[ok, i], boot.draws[ok, j], s=3, alpha=0.4)
+        ax.scatter([boot.fit.params[a]], [boot.fit.params[b]], color="red", s=30, label="full-data fit")
+        ax.set_xlabel(a)
+        ax.set_ylabel(b)
+        if a in ("A", "B"):
+            ax.set_xscale("log")
+    np.atleast_1d(axes)[0].legend(fontsize=8)
+    fig.suptitle(f"bootstrap draws ({int(ok.sum())} converged resamples)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def allocation_bands(path, fit, boot, C=None, level=0.8):
+    """N_opt(C), D_opt(C) and D/N with bootstrap bands over compute."""
+    from ._allocate import compute_optimal
+
+    plt = _plt()
+    C = np.logspace(18, 28, 41) if C is None else np.asarray(C)
+    point = compute_optimal(fit.law, fit, C)
+    lo, hi = (1 - level) / 2, 1 - (1 - level) / 2
+    q = compute_optimal(fit.law, boot, C).quantiles((lo, 0.5, hi))
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
+    for ax, (name, y, label) in zip(axes, [("N_opt", point.N, "N_opt (parameters)"), ("D_opt", point.D, "D_opt (tokens)"),
+                                           ("tokens_per_param", point.tokens_per_param, "D/N (tokens per parameter)")]):
+        ax.fill_between(C, q[f"{name}_q{lo:g}"], q[f"{name}_q{hi:g}"], alpha=0.3, label=f"{level:.0%} bootstrap band")
+        ax.plot(C, y, label="fit")
+        ax.set_xscale("log")
+        if name != "tokens_per_param":
+            ax.set_yscale("log")
+        ax.set_xlabel("compute C (FLOPs)")
+        ax.set_ylabel(label)
+    axes[0].legend(fontsize=8)
+    fig.suptitle("compute-optimal allocation under C = 6 N D")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def demo_plots(out_dir, df, fit, boot):
+    os.makedirs(out_dir, exist_ok=True)
+    j = lambda name: os.path.join(out_dir, name)  # noqa: E731
+    return [
+        isoflop_curves(j("isoflop_curves.png"), df, fit),
+        residuals(j("residuals.png"), df, fit),
+        bootstrap_pairs(j("bootstrap_pairs.png"), boot),
+        allocation_bands(j("allocation_bands.png"), fit, boot),
+    ]

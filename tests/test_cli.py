@@ -1,0 +1,114 @@
+"""The command line: every subcommand's --help, outputs, and one-line errors with status 2."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from jaxlaws._cli import main
+from jaxlaws._demo_data import demo_data
+
+SUBCOMMANDS = ["fit", "bootstrap", "allocate", "laws", "demo"]
+
+
+@pytest.mark.parametrize("cmd", SUBCOMMANDS)
+def test_help_has_an_example(cmd, capsys):
+    with pytest.raises(SystemExit) as e:
+        main([cmd, "--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert "example" in out and f"jaxlaws {cmd}" in out
+
+
+@pytest.fixture()
+def demo_csv(tmp_path):
+    p = tmp_path / "runs.csv"
+    demo_data().to_csv(p, index=False)
+    return p
+
+
+def _one_line_error(capsys, argv, match):
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("jaxlaws: error:") and match in lines[0], err
+    return lines[0]
+
+
+def test_fit_errors_are_one_line(capsys, tmp_path, demo_csv):
+    _one_line_error(capsys, ["fit", str(tmp_path / "missing.csv"), "--law", "chinchilla"], "does not exist")
+    _one_line_error(capsys, ["fit", str(demo_csv), "--law", "nope"], "unknown law")
+    _one_line_error(capsys, ["fit", str(demo_csv), "--law", "chinchilla", "--y", "perplexity"], "'perplexity' not found")
+    _one_line_error(capsys, ["fit", str(demo_csv), "--law", "chinchilla", "--delta", "-1"], "delta")
+    _one_line_error(capsys, ["fit", str(demo_csv), "--law", "chinchilla", "--map", "N"], "INPUT=COLUMN")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("N,D,loss\n1e9,2e10,2.5\n-1e9,3e10,2.4\n2e9,nan,2.3\n")
+    _one_line_error(capsys, ["fit", str(bad), "--law", "chinchilla"], "column 'N' must be > 0")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    _one_line_error(capsys, ["fit", str(empty), "--law", "chinchilla"], "is empty")
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("N,D,loss,note\n1e9,2e10,2.5,caf\xe9\n".encode("latin-1"))
+    _one_line_error(capsys, ["fit", str(latin), "--law", "chinchilla"], "not UTF-8")
+    _one_line_error(capsys, ["fit", str(demo_csv), "--law", str(tmp_path / "nolaw.py") + ":law"], "does not exist")
+    with pytest.raises(SystemExit) as e:
+        main(["fit", "--bogus"])
+    assert e.value.code == 2
+
+
+def test_fit_with_user_law_file_and_json(capsys, tmp_path, demo_csv):
+    lawfile = tmp_path / "mylaw.py"
+    lawfile.write_text(
+        "import jaxlaws as jl\n"
+        "law = jl.power_sum('mine', [('A', 'alpha', 'N'), ('B', 'beta', 'D')],\n"
+        "    starts=jl.grid(space='unconstrained', E=[0.0, 0.5], A=[4.0, 7.0], B=[4.0, 8.0], alpha=[0.2, 0.5], beta=[0.2, 0.5]))\n"
+        "notalaw = 3\n"
+    )
+    out = tmp_path / "fit.json"
+    assert main(["fit", str(demo_csv), "--law", f"{lawfile}:law", "--json", str(out)]) == 0
+    d = json.loads(out.read_text())
+    assert d["law"] == "mine" and d["status"] == "converged" and set(d["params"]) == {"E", "A", "B", "alpha", "beta"}
+    _one_line_error(capsys, ["fit", str(demo_csv), "--law", f"{lawfile}:notalaw"], "not a jaxlaws Law")
+    _one_line_error(capsys, ["fit", str(demo_csv), "--law", f"{lawfile}:missing"], "defines no object")
+
+
+def test_bootstrap_then_allocate_with_draws(capsys, tmp_path, demo_csv):
+    boot = tmp_path / "boot.json"
+    assert main(["bootstrap", str(demo_csv), "--law", "chinchilla", "--n", "100", "--seed", "3", "--json", str(boot)]) == 0
+    out = capsys.readouterr().out
+    assert "tokens_per_param(C=5.88e+23)" in out and "alpha" in out
+    d = json.loads(boot.read_text())
+    assert d["n_resamples"] == 100 and len(d["draws"]["alpha"]) == 100 - d["n_failed"]
+    se = float(np.std(d["draws"]["alpha"], ddof=1))
+    assert d["quantities"]["alpha"]["se"] == pytest.approx(se)
+    fitj = tmp_path / "fit.json"
+    assert main(["fit", str(demo_csv), "--law", "chinchilla", "--json", str(fitj)]) == 0
+    alloc = tmp_path / "alloc.json"
+    assert main(["allocate", "--law", "chinchilla", "--params", str(fitj), "--compute", "1e21,1e24",
+                 "--draws", str(boot), "--json", str(alloc)]) == 0
+    a = json.loads(alloc.read_text())
+    assert len(a["allocations"]) == 2
+    for row in a["allocations"]:
+        assert row["N_opt_q0.1"] < row["N_opt"] * 1.5 and row["N_opt_q0.1"] < row["N_opt_q0.9"]
+    capsys.readouterr()
+    _one_line_error(capsys, ["bootstrap", str(demo_csv), "--law", "chinchilla", "--n", "0"], "--n")
+    _one_line_error(capsys, ["allocate", "--law", "chinchilla", "--params", str(demo_csv), "--compute", "1e24"], "not valid JSON")
+    _one_line_error(capsys, ["allocate", "--law", "chinchilla", "--coefficients", "x", "--compute", "1e24"], "no coefficient set")
+
+
+def test_laws_listing(capsys):
+    assert main(["laws"]) == 0
+    out = capsys.readouterr().out
+    for name in ("chinchilla", "kaplan", "data_constrained"):
+        assert name in out
+    assert main(["laws", "chinchilla"]) == 0
+    out = capsys.readouterr().out
+    assert "@article{hoffmann2022chinchilla" in out and "besiroglu2024" in out
+
+
+def test_entry_point_runs_as_module():
+    r = subprocess.run([sys.executable, "-m", "jaxlaws", "laws"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "chinchilla" in r.stdout
