@@ -61,7 +61,7 @@ def test_scipy_on_same_objective_agrees(chinchilla_240, chinchilla_fit):
 
 
 def test_full_grid_strategy_agrees_with_screened(chinchilla_240, chinchilla_fit):
-    full = jl.fit("chinchilla", chinchilla_240, strategy="full")
+    full = jl.fit("chinchilla", chinchilla_240, strategy=jl.Strategy.full(max_iter=200))
     assert full.objective == pytest.approx(chinchilla_fit.objective, rel=1e-10)
     for k in full.params:
         assert full.params[k] == pytest.approx(chinchilla_fit.params[k], rel=1e-6)
