@@ -40,6 +40,12 @@ from ._law import power_sum as power_sum
 from ._objective import huber as huber
 from ._objective import squared as squared
 from ._resample import resample_weights as resample_weights
+from ._sensitivity import Influence as Influence
+from ._sensitivity import ablate as ablate
+from ._sensitivity import diagnostics as diagnostics
+from ._sensitivity import extrapolate as extrapolate
+from ._sensitivity import influence as influence
+from ._sensitivity import information_criteria as information_criteria
 from ._starts import grid as grid
 from ._starts import random_starts as random_starts
 from . import laws as laws

@@ -27,6 +27,11 @@ EXAMPLES = {
         "  jaxlaws allocate --law chinchilla --coefficients besiroglu2024 --compute 5.88e23\n"
         "  jaxlaws allocate --law data_constrained --coefficients muennighoff2023 --compute 9.26e21 --input U=25e9"
     ),
+    "ablate": (
+        "example:\n  jaxlaws ablate chinchilla_epoch.csv --law chinchilla --loss huber,squared --residual log,raw \\\n"
+        "      --drop-top 0,5 --max-compute 1e21,inf --compute 5.88e23 --csv multiverse.csv --plot multiverse.png"
+    ),
+    "plot": "example:\n  jaxlaws plot runs.csv --law chinchilla --out plots --n 500",
     "demo": "example:\n  jaxlaws demo --out demo_plots",
     "laws": "example:\n  jaxlaws laws            # list the built-in laws\n  jaxlaws laws chinchilla # one law in full",
 }
@@ -261,6 +266,103 @@ def cmd_allocate(args):
     return 0
 
 
+def _list_opt(name, text, conv):
+    out = []
+    for t in text.split(","):
+        t = t.strip()
+        if t.lower() in ("inf", "none", ""):
+            out.append(None)
+            continue
+        try:
+            out.append(conv(t))
+        except ValueError:
+            raise OptionError(f"{name} {text!r}: {t!r} is not valid") from None
+    return out
+
+
+def cmd_ablate(args):
+    import os
+
+    import pandas as pd
+
+    from ._sensitivity import ablate
+
+    law, df = _law_and_data(args)
+    choices = {}
+    for key, text, conv in (("loss", args.loss, str), ("delta", args.delta, float), ("residual", args.residual, str),
+                            ("drop_top", args.drop_top, int), ("max_compute", args.max_compute, float),
+                            ("min_compute", args.min_compute, float), ("min_N", args.min_n, float),
+                            ("N_column", args.n_column, str)):
+        if text is not None:
+            choices[key] = _list_opt(f"--{key.replace('_', '-').lower()}", text, conv)
+    for v in choices.get("loss", []):
+        if v not in ("huber", "squared"):
+            raise OptionError(f"--loss {v!r}: use huber or squared")
+    for v in choices.get("residual", []):
+        if v not in ("log", "raw"):
+            raise OptionError(f"--residual {v!r}: use log or raw")
+    if any(d is not None and d <= 0 for d in choices.get("delta", [])):
+        raise OptionError("--delta values must be > 0")
+    derived = {}
+    if "a" in law.derived:
+        derived["a"] = ("a", {})
+    if "tokens_per_param" in law.derived:
+        derived["D/N"] = ("tokens_per_param", {"C": args.compute})
+    for out in (args.csv, args.plot):
+        if out and os.path.exists(out) and not args.force:
+            raise OptionError(f"{out} exists; pass --force to overwrite it")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        tab = ablate(law, df, choices, y=args.y, derived=derived)
+    with pd.option_context("display.width", 200, "display.max_columns", 30):
+        cols = [c for c in tab.columns if c not in law.param_names or c in ("alpha", "beta")]
+        print(tab[cols].to_string(index=False))
+    if "D/N" in tab:
+        ok = tab.status == "converged"
+        print(f"\nD/N at C = {args.compute:g}: {tab['D/N'][ok].min():.3g} to {tab['D/N'][ok].max():.3g} "
+              f"across {int(ok.sum())} converged specifications")
+    if args.csv:
+        tmp = f"{args.csv}.tmp-{os.getpid()}"
+        tab.to_csv(tmp, index=False)
+        os.replace(tmp, args.csv)
+        print(f"wrote {args.csv}")
+    if args.plot and "D/N" in tab:
+        from ._plots import specification_curve
+
+        specification_curve(args.plot, tab, "D/N")
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def cmd_plot(args):
+    import os
+
+    from ._bootstrap import bootstrap
+    from ._fit import fit
+    from ._plots import allocation_bands, bootstrap_pairs, isoflop_curves, residuals
+
+    law, df = _law_and_data(args)
+    if not {"N", "D"} <= set(law.inputs):
+        raise OptionError(f"plot needs a law with inputs N and D; {law.name} has {list(law.inputs)}")
+    kw = _fit_kwargs(args, law, df)
+    os.makedirs(args.out, exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = fit(law, df, **kw)
+        boot = bootstrap(law, df, n=args.n, seed=args.seed, full_fit=res, **kw)
+    data = df.rename(columns={v: k for k, v in (kw["columns"] or {}).items()})
+    if kw["y"] != "loss":
+        data = data.rename(columns={kw["y"]: "loss"})
+    paths = [isoflop_curves(os.path.join(args.out, "isoflop_curves.png"), data, res),
+             residuals(os.path.join(args.out, "residuals.png"), data, res)]
+    if set(("A", "alpha", "B", "beta")) <= set(law.param_names):
+        paths.append(bootstrap_pairs(os.path.join(args.out, "bootstrap_pairs.png"), boot))
+    paths.append(allocation_bands(os.path.join(args.out, "allocation_bands.png"), res, boot))
+    for p in paths:
+        print(f"wrote {p}")
+    return 0
+
+
 def cmd_laws(args):
     from .laws import get_law, list_laws
 
@@ -334,6 +436,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="OUT.json")
     p.add_argument("--force", action="store_true")
     p.set_defaults(func=cmd_allocate)
+
+    p = sub.add_parser("ablate", help="fit every combination of fitting choices (a multiverse table)",
+                       epilog=EXAMPLES["ablate"], formatter_class=fmt)
+    p.add_argument("data")
+    p.add_argument("--law", required=True)
+    p.add_argument("--y", default="loss")
+    p.add_argument("--loss", help="comma-separated: huber,squared")
+    p.add_argument("--delta", help="comma-separated Huber deltas, e.g. 1e-3,1e-2")
+    p.add_argument("--residual", help="comma-separated: log,raw")
+    p.add_argument("--drop-top", help="comma-separated: drop the k highest-loss runs, e.g. 0,5")
+    p.add_argument("--max-compute", help="comma-separated upper compute cutoffs (6ND), inf for none")
+    p.add_argument("--min-compute", help="comma-separated lower compute cutoffs (6ND), none for none")
+    p.add_argument("--min-n", help="comma-separated minimum model sizes")
+    p.add_argument("--n-column", help="comma-separated columns to use as N, e.g. N,N_nonembedding")
+    p.add_argument("--compute", type=float, default=5.88e23, help="C for derived D/N (default 5.88e23)")
+    p.add_argument("--csv", metavar="OUT.csv")
+    p.add_argument("--plot", metavar="OUT.png", help="specification curve of D/N")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_ablate)
+
+    p = sub.add_parser("plot", help="isoFLOP curves, residuals, bootstrap pairs and allocation bands as PNGs",
+                       epilog=EXAMPLES["plot"], formatter_class=fmt)
+    _add_fit_options(p)
+    p.add_argument("--out", required=True, help="folder for the PNG files")
+    p.add_argument("--n", type=int, default=500, help="bootstrap resamples for the bands (default 500)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_plot)
 
     p = sub.add_parser("demo", help="fit the built-in demo data end to end", epilog=EXAMPLES["demo"], formatter_class=fmt)
     p.add_argument("--out", default="jaxlaws_demo_output", help="folder for plots (default: jaxlaws_demo_output)")

@@ -329,10 +329,23 @@ class FitResult:
             }
         )
 
+    def diagnostics(self, threshold: float = 1e6) -> dict:
+        """Hessian at the optimum (unconstrained coordinates), condition number, weak directions."""
+        from ._sensitivity import diagnostics
+
+        return diagnostics(self, threshold)
+
     def summary(self):
-        """A DataFrame: one row per parameter with its estimate, plus fit-level columns."""
+        """A DataFrame: one row per parameter with its estimate, plus fit-level columns.
+
+        ``condition_number`` is that of the Hessian in the unconstrained coordinates;
+        ``ill_conditioned`` flags it above 1e6 (the 5-parameter Chinchilla fit is ~1e7:
+        A trades off against alpha and B against beta), and ``attrs["weak_directions"]``
+        lists the parameter combinations the data pin down worst.
+        """
         import pandas as pd
 
+        diag = self.diagnostics()
         rows = []
         for k in self.law.param_names:
             rows.append(
@@ -342,9 +355,13 @@ class FitResult:
                     "fixed": k in self.fixed,
                     "objective": self.objective,
                     "status": self.status,
+                    "condition_number": diag["condition_number"],
+                    "ill_conditioned": diag["ill_conditioned"],
                 }
             )
-        return pd.DataFrame(rows).set_index("parameter")
+        df = pd.DataFrame(rows).set_index("parameter")
+        df.attrs["weak_directions"] = diag["weak_directions"]
+        return df
 
     def to_dict(self) -> dict:
         return {

@@ -19,17 +19,21 @@ def _plt():
     return plt
 
 
-def isoflop_curves(path, df, fit, compute_col="C"):
+def isoflop_curves(path, df, fit):
     """Loss vs N per compute budget with the fitted law (as in Hoffmann et al.'s Figure 4)."""
     plt = _plt()
     law = fit.law
     fig, ax = plt.subplots(figsize=(7, 5))
+    df = df.assign(_C=budget_column(df))
+    compute_col = "_C"
     budgets = np.sort(df[compute_col].unique())
     cmap = plt.get_cmap("viridis")
     for i, c in enumerate(budgets):
         sub = df[df[compute_col] == c]
         color = cmap(i / max(len(budgets) - 1, 1))
         ax.scatter(sub.N, sub.loss, color=color, s=14)
+        if len(sub) < 3:
+            continue
         N = np.logspace(np.log10(sub.N.min()), np.log10(sub.N.max()), 100)
         ax.plot(N, np.asarray(law(fit.params, N, c / (6 * N))), color=color, label=f"C = {c:.0e}")
     ax.set_xscale("log")
@@ -119,3 +123,51 @@ def demo_plots(out_dir, df, fit, boot):
         bootstrap_pairs(j("bootstrap_pairs.png"), boot),
         allocation_bands(j("allocation_bands.png"), fit, boot),
     ]
+
+
+def specification_curve(path, table, column="D/N", choices=None):
+    """The ablation 'multiverse': one point per specification, sorted by ``column``, with the
+    choices that produced it marked underneath."""
+    plt = _plt()
+    t = table.sort_values(column).reset_index(drop=True)
+    choices = choices or [c for c in ("loss", "delta", "residual", "drop_top", "max_compute", "min_compute", "min_N", "starts", "law", "N_column") if c in t.columns]
+    fig, (ax, ax2) = plt.subplots(2, 1, figsize=(9, 3 + 0.45 * sum(t[c].astype(str).nunique() for c in choices)),
+                                  gridspec_kw={"height_ratios": [2, 1 + 0.3 * len(choices)]}, sharex=True)
+    x = np.arange(len(t))
+    ok = t.status == "converged"
+    ax.scatter(x[ok], t[column][ok], s=18, label="converged")
+    if (~ok).any():
+        ax.scatter(x[~ok], t[column][~ok], s=18, marker="x", color="red", label="not converged")
+    ax.set_ylabel(column)
+    ax.set_yscale("log")
+    ax.set_title(f"specification curve: {column} across {len(t)} fitting choices")
+    ax.legend(fontsize=8)
+    labels, ys = [], []
+    for c in choices:
+        for v in t[c].astype(str).unique():
+            labels.append(f"{c} = {v}")
+            ys.append(len(labels) - 1)
+            sel = t[c].astype(str) == v
+            ax2.scatter(x[sel], np.full(sel.sum(), ys[-1]), s=10, color="k")
+    ax2.set_yticks(range(len(labels)))
+    ax2.set_yticklabels(labels, fontsize=7)
+    ax2.set_xlabel("specification (sorted)")
+    ax2.invert_yaxis()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def budget_column(df):
+    """isoFLOP budget labels: the ``C`` column if the data has one, else 6ND snapped to the
+    nearest of 1, 3 and 6 x 10^k (Hoffmann et al.'s budgets: runs read off a figure sit
+    near, not on, their budget)."""
+    if "C" in df.columns:
+        return df["C"].to_numpy(float)
+    c = 6.0 * df["N"].to_numpy(float) * df["D"].to_numpy(float)
+    e = np.floor(np.log10(c))
+    nice = np.array([1.0, 3.0, 6.0, 10.0])
+    m = c / 10**e
+    k = np.argmin(np.abs(np.log(m[:, None]) - np.log(nice[None, :])), axis=1)
+    return nice[k] * 10**e

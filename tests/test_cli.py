@@ -10,7 +10,7 @@ import pytest
 from jaxlaws._cli import main
 from jaxlaws._demo_data import demo_data
 
-SUBCOMMANDS = ["fit", "bootstrap", "allocate", "laws", "demo"]
+SUBCOMMANDS = ["fit", "bootstrap", "allocate", "ablate", "plot", "laws", "demo"]
 
 
 @pytest.mark.parametrize("cmd", SUBCOMMANDS)
@@ -112,3 +112,24 @@ def test_laws_listing(capsys):
 def test_entry_point_runs_as_module():
     r = subprocess.run([sys.executable, "-m", "jaxlaws", "laws"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and "chinchilla" in r.stdout
+
+
+def test_ablate_and_plot(capsys, tmp_path, demo_csv):
+    out = tmp_path / "multiverse.csv"
+    png = tmp_path / "multiverse.png"
+    assert main(["ablate", str(demo_csv), "--law", "chinchilla", "--loss", "huber,squared", "--drop-top", "0,3",
+                 "--max-compute", "inf,1e21", "--csv", str(out), "--plot", str(png)]) == 0
+    import pandas as pd
+
+    tab = pd.read_csv(out)
+    assert len(tab) == 8 and {"loss", "drop_top", "max_compute", "alpha", "D/N", "status"} <= set(tab.columns)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "D/N at C = 5.88e+23" in capsys.readouterr().out
+    _one_line_error(capsys, ["ablate", str(demo_csv), "--law", "chinchilla", "--loss", "cauchy"], "--loss 'cauchy'")
+    _one_line_error(capsys, ["ablate", str(demo_csv), "--law", "chinchilla", "--csv", str(out)], "exists")
+    plots = tmp_path / "plots"
+    assert main(["plot", str(demo_csv), "--law", "chinchilla", "--out", str(plots), "--n", "50"]) == 0
+    files = sorted(p.name for p in plots.iterdir())
+    assert files == ["allocation_bands.png", "bootstrap_pairs.png", "isoflop_curves.png", "residuals.png"]
+    for f in plots.iterdir():
+        assert f.read_bytes()[:4] == b"\x89PNG"
