@@ -34,8 +34,8 @@ STRATEGIES = ("fast", "grid", "single")
 
 @functools.lru_cache(maxsize=32)
 def _chunk_solver(problem: Problem):
-    def run(starts_fit, extra_fit, Xb, yt, W):
-        r = jax.vmap(problem.solve, in_axes=(None, None, None, None, 0))(starts_fit, extra_fit, Xb, yt, W)
+    def run(starts_fit, extra_fit, Xb, yt, W, strata):
+        r = jax.vmap(problem.solve, in_axes=(None, None, None, None, 0, None))(starts_fit, extra_fit, Xb, yt, W, strata)
         return r.theta, r.f, r.status, r.n_iter
 
     return jax.jit(run)
@@ -260,7 +260,7 @@ def _run_weights(ctx, W, *, chunk_size, progress, checkpoint=None, fingerprint=N
         Wj = jnp.asarray(Wc, dt)
         if sharding is not None:
             Wj = jax.device_put(Wj, sharding)
-        th, f, st, it = jax.block_until_ready(solver(prep.starts_fit, prep.extra_fit, Xb, prep.yt, Wj))
+        th, f, st, it = jax.block_until_ready(solver(prep.starts_fit, prep.extra_fit, Xb, prep.yt, Wj, prep.strata))
         out["theta"][lo:hi] = np.asarray(th)[: hi - lo]
         out["f"][lo:hi] = np.asarray(f)[: hi - lo]
         out["status"][lo:hi] = np.asarray(st)[: hi - lo]

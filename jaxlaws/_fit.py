@@ -113,10 +113,11 @@ class Problem:
     def objective(self):
         return law_objective(self.law, self.loss, self.residual, self.free_idx)
 
-    def solve(self, starts_fit, extra_fit, Xb, yt, w):
+    def solve(self, starts_fit, extra_fit, Xb, yt, w, strata=None):
         """Multi-start solve in fit coordinates (traceable; vmap over ``w`` to bootstrap)."""
         value, vgh = self.objective()
-        return multistart(vgh, value, starts_fit, (Xb, yt, w), extra=extra_fit, **self.strategy.kernel_kwargs())
+        return multistart(vgh, value, starts_fit, (Xb, yt, w), extra=extra_fit, strata=strata,
+                          **self.strategy.kernel_kwargs())
 
 
 @functools.lru_cache(maxsize=64)
@@ -141,6 +142,7 @@ class Prepared:
     extra_fit: jax.Array
     yt: jax.Array
     fixed: dict
+    strata: jax.Array | None = None
 
     def to_user(self, theta_fit_free):
         """Free fit coordinates (..., k) to the full user unconstrained vector (..., p)."""
@@ -236,7 +238,9 @@ def prepare(
     starts_fit = _theta_to_fit(law, jnp.asarray(starts_user, dt), aux, free_idx)
     extra_fit = _theta_to_fit(law, jnp.asarray(extra_user, dt), aux, free_idx)
     yt = jnp.asarray(np.log(yv) if residual == "log" else yv, dt)
-    return Prepared(problem, X, yv, w, Xfit, aux, base_fit, starts_user, starts_fit, extra_user, extra_fit, yt, fixed)
+    strata = law._strata(starts_user)
+    strata = None if strata is None else jnp.asarray(strata, jnp.int32)
+    return Prepared(problem, X, yv, w, Xfit, aux, base_fit, starts_user, starts_fit, extra_user, extra_fit, yt, fixed, strata)
 
 
 def huber_default() -> Loss:
@@ -467,7 +471,7 @@ def fit(
     solve = _compiled_solve(prep.problem)
     w = jnp.asarray(prep.w, prep.yt.dtype)
     Xb = (prep.Xfit, prep.base_fit)
-    r = jax.block_until_ready(solve(prep.starts_fit, prep.extra_fit, Xb, prep.yt, w))
+    r = jax.block_until_ready(solve(prep.starts_fit, prep.extra_fit, Xb, prep.yt, w, prep.strata))
     t2 = time.perf_counter()
     res = _finish(prep, r, y, columns, {"prepare_s": t1 - t0, "solve_s": t2 - t1})
     if prep.yt.dtype == jnp.float32:
@@ -557,7 +561,8 @@ def fit_arrays(
     e_fit = law._to_fit(jnp.asarray(extra_user, dt), jax.lax.stop_gradient(aux))
     Xb = (Xfit, base)
     sg = jax.lax.stop_gradient
-    r = problem.solve(s_fit, e_fit, sg(Xb), sg(yt), sg(w))
+    strata = law._strata(starts_user)
+    r = problem.solve(s_fit, e_fit, sg(Xb), sg(yt), sg(w), None if strata is None else jnp.asarray(strata, jnp.int32))
     value, _ = problem.objective()
     theta_fit = implicit_root(value, r.theta, (Xb, yt, w))
     params = law.constrain(law._from_fit(theta_fit, aux))

@@ -185,6 +185,19 @@ class Law:
             return jnp.log(self.fn(p, *Xfit))
         return self.fn(p, *Xfit)
 
+    def _strata(self, starts_user):
+        """Labels grouping start points for stratified screening (None: no strata).
+
+        Default: the starts' values of the parameters that are not positive-constrained
+        coefficients (typically exponents), when there are between 2 and 1024 such groups.
+        """
+        cols = [i for i, k in enumerate(self.param_names) if not isinstance(self.params[k], Positive)]
+        if not cols or len(starts_user) < 2:
+            return None
+        _, labels = np.unique(np.round(np.asarray(starts_user)[:, cols], 12), axis=0, return_inverse=True)
+        n = int(labels.max()) + 1
+        return labels.reshape(-1) if 2 <= n <= 1024 else None
+
     def _analytic_objective(self, loss_kind: str, delta: float):
         """An analytic (value, vgh) on fit coordinates, or None to use autodiff."""
         del loss_kind, delta

@@ -54,12 +54,19 @@ def multistart(
     ftol: float = 1e-13,
     patience: int = 12,
     screen_block: int = 256,
+    strata: jax.Array | None = None,
 ) -> MultiStartResult:
     """Minimise ``value(theta, args)`` from every row of ``starts`` (shape ``(S, p)``).
 
     The sizes ``screen_k``, ``keep_k`` and ``halving_iters`` are static (they set array
     shapes); they are clipped to the number of starts. Vmap this function over ``args``
     (e.g. bootstrap weights) to fit many data sets in one call.
+
+    ``strata`` (optional, ``(S,)`` ints) labels groups of starts, e.g. the grid's exponent
+    values: the best start of every stratum is screened in (and the best member of every
+    stratum kept after halving) before the rest are filled in by objective. Without it, a
+    degenerate basin that fits the data passably from many starts (an exponent near 0,
+    whose term mimics the constant) can crowd out the one region that holds the optimum.
     """
     n_grid, p = starts.shape
     dtype = starts.dtype
@@ -82,7 +89,7 @@ def multistart(
 
     if screen_k < n_grid:
         # Ties (e.g. many starts at +inf) are broken by index: deterministic.
-        _, idx0 = jax.lax.top_k(-f0, screen_k)
+        _, idx0 = jax.lax.top_k(-_stratified_key(f0, strata), screen_k)
     else:
         idx0 = jnp.arange(n_grid)
     theta_a = starts[idx0]
@@ -93,7 +100,7 @@ def multistart(
         )
         # A start that already converged inside the halving budget is as good as any kept
         # one; rank by objective alone so the kept set is the best `keep_k` basins so far.
-        _, idx1 = jax.lax.top_k(-ra.f, keep_k)
+        _, idx1 = jax.lax.top_k(-_stratified_key(ra.f, None if strata is None else strata[idx0]), keep_k)
         start_f = start_f.at[idx0].set(ra.f)
         start_status = start_status.at[idx0].set(
             jnp.where(ra.status == S.NONFINITE, S.NONFINITE, S.PRUNED_HALVING)
@@ -139,3 +146,20 @@ def multistart(
         start_iter=start_iter,
         start_theta=start_theta,
     )
+
+
+def _stratified_key(f, strata):
+    """Ranking key: stratum-best members first (by objective), then the rest (by objective).
+
+    Implemented as a rank so that it is exact whatever the objective's scale: members are
+    ordered by (not best of its stratum, objective).
+    """
+    if strata is None:
+        return f
+    n = f.shape[0]
+    order = jnp.lexsort((f, strata))  # by stratum, then objective
+    s_sorted = strata[order]
+    first = jnp.concatenate([jnp.ones((1,), bool), s_sorted[1:] != s_sorted[:-1]])
+    is_best = jnp.zeros((n,), bool).at[order].set(first) & jnp.isfinite(f)
+    rank_f = jnp.zeros((n,), jnp.int32).at[jnp.argsort(f)].set(jnp.arange(n, dtype=jnp.int32))
+    return jnp.where(is_best, 0, n) + rank_f

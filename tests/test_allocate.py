@@ -97,3 +97,34 @@ def test_at_bound_is_flagged_and_bad_budgets_refused():
         jl.compute_optimal(law, "besiroglu2024", -1.0)
     with pytest.raises(jl.OptionError, match="inputs"):
         jl.compute_optimal(jl.laws.data_constrained, "muennighoff2023", 1e21)
+
+
+def test_muennighoff_stage2_objective_and_refit():
+    """Published stage-2 objective on the 182 curated runs, and refits with the base law frozen."""
+    import pandas as pd
+
+    from conftest import shared_file
+
+    dc = jl.laws.data_constrained
+    p = dc.coefficient_set()
+    d = pd.read_csv(shared_file("muennighoff_data_constrained", "runs.csv"))
+    d = d[d.in_final_fit == 1].reset_index(drop=True)
+    assert len(d) == 182
+    pred = np.asarray(dc(p, d.params_N.values, d.tokens_D.values, d.unique_tokens_U.values))
+    import scipy.special
+
+    obj = scipy.special.huber(1e-3, np.log(pred) - np.log(d.val_loss.values)).sum()
+    assert obj == pytest.approx(0.015825936570763588, rel=1e-7)
+    cols = {"N": "params_N", "D": "tokens_D", "U": "unique_tokens_U"}
+    fixed = {k: p[k] for k in ("E", "A", "B", "alpha", "beta")}
+    local = jl.fit(dc, d, y="val_loss", columns=cols, fixed=fixed, starts=jl.grid(R_D=[15.0], R_N=[5.0]))
+    assert local.objective <= obj
+    assert local.params["R_D"] == pytest.approx(15.4, abs=0.2) and local.params["R_N"] == pytest.approx(5.3, abs=0.1)
+    g = np.linspace(0, 20, 4)
+    g[0] = 1e-3
+    wide = jl.fit(dc, d, y="val_loss", columns=cols, fixed=fixed, starts=jl.grid(R_D=g, R_N=g))
+    # a lower optimum than the published one exists along the flat R_D* direction
+    assert wide.objective < local.objective - 1e-5
+    pw = {**p, "R_D": wide.params["R_D"], "R_N": wide.params["R_N"]}
+    pred_w = np.asarray(dc(pw, d.params_N.values, d.tokens_D.values, d.unique_tokens_U.values))
+    assert scipy.special.huber(1e-3, np.log(pred_w) - np.log(d.val_loss.values)).sum() == pytest.approx(wide.objective, rel=1e-10)

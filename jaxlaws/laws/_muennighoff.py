@@ -29,20 +29,26 @@ def _n_opt_for_tokens(p, U):
 
 
 def effective_data(p, D, U):
-    """D' = U + U R_D* (1 - exp(-R_D / R_D*)), R_D = max(D/U - 1, 0) repeated epochs."""
-    R_D = jnp.maximum(D / U - 1.0, 0.0)
-    return U + U * p["R_D"] * (-jnp.expm1(-R_D / p["R_D"]))
+    """D' = U_D + U_D R_D* (1 - exp(-R_D / R_D*)), U_D = min(U, D), R_D = D/U_D - 1 repeated epochs.
+
+    U_D = min(U, D): a run shorter than one epoch sees D unique tokens, not U (the authors'
+    runs all repeat, D >= U, where this is their U_D = U).
+    """
+    U_D = jnp.minimum(U, D)
+    R_D = jnp.maximum(D / U_D - 1.0, 0.0)
+    return U_D + U_D * p["R_D"] * (-jnp.expm1(-R_D / p["R_D"]))
 
 
-def effective_params(p, N, U):
-    """N' = U_N + U_N R_N* (1 - exp(-R_N / R_N*)), U_N = min(N, N_opt(U)), R_N = max(N/U_N - 1, 0)."""
-    U_N = jnp.minimum(N, _n_opt_for_tokens(p, U))
+def effective_params(p, N, U, D=None):
+    """N' = U_N + U_N R_N* (1 - exp(-R_N / R_N*)), U_N = min(N, N_opt(U_D)), R_N = max(N/U_N - 1, 0)."""
+    U_D = U if D is None else jnp.minimum(U, D)
+    U_N = jnp.minimum(N, _n_opt_for_tokens(p, U_D))
     R_N = jnp.maximum(N / U_N - 1.0, 0.0)
     return U_N + U_N * p["R_N"] * (-jnp.expm1(-R_N / p["R_N"]))
 
 
 def _fn(p, N, D, U):
-    Np = effective_params(p, N, U)
+    Np = effective_params(p, N, U, D)
     Dp = effective_data(p, D, U)
     return p["E"] + p["A"] / Np ** p["alpha"] + p["B"] / Dp ** p["beta"]
 
@@ -50,7 +56,7 @@ def _fn(p, N, D, U):
 def _log_fn(p, N, D, U):
     from ..kernels import lse
 
-    Np = effective_params(p, N, U)
+    Np = effective_params(p, N, U, D)
     Dp = effective_data(p, D, U)
     z1 = jnp.log(p["A"]) - p["alpha"] * jnp.log(Np)
     z2 = jnp.log(p["B"]) - p["beta"] * jnp.log(Dp)

@@ -1,0 +1,48 @@
+"""Every example runs (small settings) and prints the numbers it claims."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+EX = os.path.join(os.path.dirname(__file__), "..", "examples")
+from conftest import SHARED
+
+HAVE_SHARED = (SHARED / "chinchilla_epoch.csv").exists()
+
+
+def run(name):
+    r = subprocess.run([sys.executable, os.path.join(EX, name), "--quick"], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return r.stdout
+
+
+@pytest.mark.skipif(not HAVE_SHARED, reason="needs ../shared/data")
+def test_chinchilla_replication():
+    out = run("chinchilla_replication.py")
+    assert "objective 0.001018274017801" in out
+    assert "Epoch SE" in out and "D/N at 5.88e23" in out
+
+
+@pytest.mark.skipif(not HAVE_SHARED, reason="needs ../shared/data")
+def test_data_constrained():
+    out = run("data_constrained.py")
+    assert "= 2.2256440889984477  (README" in out
+    assert "N = 6.80B, D = 226.9B tokens, 9.07 epochs" in out
+    assert "R_D* = 15.37" in out
+
+
+@pytest.mark.skipif(not HAVE_SHARED, reason="needs ../shared/data")
+def test_sensitivity_study():
+    out = run("sensitivity_study.py")
+    assert "D/N at C = 5.88e23 across 4 specifications" in out
+    assert "Hessian condition number" in out and "extrapolation: fit on 217 runs" in out
+
+
+def test_jax_embedding():
+    out = run("jax_embedding.py")
+    lines = [l for l in out.splitlines() if l.startswith("  run ")]
+    first = float(lines[0].rsplit("=", 1)[1])
+    fd = float([l for l in out.splitlines() if l.startswith("finite difference")][0].rsplit(":", 1)[1])
+    assert abs(first - fd) <= 1e-4 * abs(fd) + 1e-7
