@@ -16,6 +16,12 @@ if not _os.environ.get("JAXLAWS_NO_X64"):
 from ._allocate import Allocation as Allocation
 from ._allocate import compute_optimal as compute_optimal
 from ._allocate import optimal_log_n as optimal_log_n
+from ._constrained import AllocationProblem as AllocationProblem
+from ._constrained import ConstrainedAllocation as ConstrainedAllocation
+from ._constrained import allocate as allocate
+from ._constrained import inference_problem as inference_problem
+from ._constrained import moe_problem as moe_problem
+from ._constrained import total_params as total_params
 from ._bootstrap import BootstrapResult as BootstrapResult
 from ._bootstrap import Interval as Interval
 from ._bootstrap import bootstrap as bootstrap

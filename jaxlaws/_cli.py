@@ -25,7 +25,9 @@ EXAMPLES = {
     "allocate": (
         "examples:\n  jaxlaws allocate --law chinchilla --params fit.json --compute 1e22,1e24 --draws boot.json\n"
         "  jaxlaws allocate --law chinchilla --coefficients besiroglu2024 --compute 5.88e23\n"
-        "  jaxlaws allocate --law data_constrained --coefficients muennighoff2023 --compute 9.26e21 --input U=25e9"
+        "  jaxlaws allocate --law data_constrained --coefficients muennighoff2023 --compute 9.26e21 --input U=25e9\n"
+        "  jaxlaws allocate --law joint_moe --coefficients ludziejewski2025_secondary --compute 1e21 --memory 2e9\n"
+        "  jaxlaws allocate --law chinchilla --coefficients besiroglu2024 --target-loss 2.0 --inference-tokens 1e13"
     ),
     "ablate": (
         "example:\n  jaxlaws ablate chinchilla_epoch.csv --law chinchilla --loss huber,squared --residual log,raw \\\n"
@@ -219,6 +221,10 @@ def cmd_allocate(args):
             raise OptionError(f"--params {args.params!r} has no 'params' object (write one with jaxlaws fit --json)")
     else:
         params = law.coefficient_set(args.coefficients)
+    if args.target_loss is not None or args.memory is not None:
+        return _allocate_constrained(args, law, params)
+    if args.compute is None:
+        raise OptionError("--compute is required (or --target-loss for the inference-aware problem)")
     try:
         C = [float(c) for c in args.compute.split(",")]
     except ValueError:
@@ -363,6 +369,51 @@ def cmd_plot(args):
     return 0
 
 
+def _allocate_constrained(args, law, params):
+    """MoE under memory (--memory) or inference-aware training (--target-loss)."""
+    import numpy as np
+
+    from ._constrained import allocate, inference_problem, moe_problem, total_params
+    from ._fit import write_json_atomic
+
+    if args.draws:
+        raise OptionError("--draws is supported for compute-optimal allocation only")
+    if args.memory is not None:
+        if "E" not in law.inputs:
+            raise OptionError(f"--memory needs a law with an expert-count input E (e.g. joint_moe); {law.name} has {list(law.inputs)}")
+        if args.compute is None:
+            raise OptionError("--memory needs --compute")
+        batch = {"C": [float(c) for c in args.compute.split(",")]}
+        batch["M"] = [args.memory] * len(batch["C"])
+        r = allocate(moe_problem(law), params, batch)
+        print(f"law: {law.name}   budgets: C = 6 N_active D, total params N (1/3 + 2/3 E) <= {args.memory:g}")
+        print(f"{'C':>10} {'N_active':>12} {'D':>12} {'experts':>8} {'total':>12} {'loss':>9} {'status':>10}")
+        rows = []
+        for j, c in enumerate(batch["C"]):
+            N, D, E = r.x["N"][j], r.x["D"][j], r.x["E"][j]
+            tot = total_params(N, E)
+            loss = float(np.exp(r.objective[j]))
+            print(f"{c:>10.3g} {N:>12.4g} {D:>12.4g} {E:>8.0f} {tot:>12.4g} {loss:>9.4f} {r.status[j]:>10}")
+            rows.append({"C": c, "N_active": float(N), "D": float(D), "experts": float(E), "total_params": float(tot),
+                         "loss": loss, "status": str(r.status[j])})
+    else:
+        if args.inference_tokens is None:
+            raise OptionError("--target-loss needs --inference-tokens (tokens served over the model's lifetime)")
+        T = [float(t) for t in args.inference_tokens.split(",")]
+        r = allocate(inference_problem(law), {**params, "target": args.target_loss}, {"T": T})
+        print(f"law: {law.name}   reach loss {args.target_loss:g} at least cost 6 N D + 2 N T")
+        print(f"{'T':>10} {'N':>12} {'D':>12} {'D/N':>8} {'FLOPs':>12} {'status':>10}")
+        rows = []
+        for j, t in enumerate(T):
+            N, D = r.x["N"][j], r.x["D"][j]
+            print(f"{t:>10.3g} {N:>12.4g} {D:>12.4g} {D / N:>8.1f} {np.exp(r.objective[j]):>12.4g} {r.status[j]:>10}")
+            rows.append({"T": t, "N": float(N), "D": float(D), "flops": float(np.exp(r.objective[j])), "status": str(r.status[j])})
+    if args.json:
+        write_json_atomic(args.json, {"law": law.name, "params": params, "allocations": rows}, force=args.force)
+        print(f"wrote {args.json}")
+    return 0
+
+
 def cmd_laws(args):
     from .laws import get_law, list_laws
 
@@ -428,7 +479,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--law", required=True)
     p.add_argument("--params", metavar="FIT.json", help="a fit written by jaxlaws fit --json")
     p.add_argument("--coefficients", metavar="NAME", help="a published coefficient set of the law")
-    p.add_argument("--compute", required=True, help="budget(s) in FLOPs, comma-separated")
+    p.add_argument("--compute", help="budget(s) in FLOPs, comma-separated")
+    p.add_argument("--memory", type=float, help="total-parameter budget (MoE laws with an expert input E)")
+    p.add_argument("--target-loss", type=float, help="inference-aware: the loss to reach")
+    p.add_argument("--inference-tokens", help="inference-aware: lifetime tokens served, comma-separated")
     p.add_argument("--draws", metavar="BOOT.json", help="bootstrap draws (jaxlaws bootstrap --json) for intervals")
     p.add_argument("--input", action="append", metavar="NAME=VALUE", help="fixed value of another input, e.g. U=25e9")
     p.add_argument("--flops-per-token", type=float, default=6.0)

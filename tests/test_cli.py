@@ -133,3 +133,20 @@ def test_ablate_and_plot(capsys, tmp_path, demo_csv):
     assert files == ["allocation_bands.png", "bootstrap_pairs.png", "isoflop_curves.png", "residuals.png"]
     for f in plots.iterdir():
         assert f.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_allocate_moe_and_inference(capsys, tmp_path):
+    out = tmp_path / "moe.json"
+    assert main(["allocate", "--law", "joint_moe", "--coefficients", "ludziejewski2025_secondary", "--compute", "1e21",
+                 "--memory", "2e9", "--json", str(out)]) == 0
+    row = json.loads(out.read_text())["allocations"][0]
+    assert row["status"] == "converged" and row["total_params"] == pytest.approx(2e9, rel=1e-6)
+    capsys.readouterr()
+    assert main(["allocate", "--law", "chinchilla", "--coefficients", "besiroglu2024", "--target-loss", "2.0",
+                 "--inference-tokens", "0,1e13"]) == 0
+    text = capsys.readouterr().out
+    assert "reach loss 2" in text and text.count("converged") == 2
+    _one_line_error(capsys, ["allocate", "--law", "chinchilla", "--coefficients", "besiroglu2024", "--compute", "1e21",
+                             "--memory", "1e9"], "expert-count input E")
+    _one_line_error(capsys, ["allocate", "--law", "chinchilla", "--coefficients", "besiroglu2024", "--target-loss", "2"],
+                    "--inference-tokens")

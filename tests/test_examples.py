@@ -46,3 +46,8 @@ def test_jax_embedding():
     first = float(lines[0].rsplit("=", 1)[1])
     fd = float([l for l in out.splitlines() if l.startswith("finite difference")][0].rsplit(":", 1)[1])
     assert abs(first - fd) <= 1e-4 * abs(fd) + 1e-7
+
+
+def test_moe_memory_budget():
+    out = run("moe_memory_budget.py")
+    assert "memory cap" in out and out.count("converged") + out.count("at_bound") == 5

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from ._chinchilla import chinchilla as chinchilla
 from ._kaplan import kaplan as kaplan
+from ._moe import joint_moe as joint_moe
 from ._muennighoff import muennighoff as data_constrained
 from .._errors import LawError
 
-REGISTRY = {law.name: law for law in (chinchilla, kaplan, data_constrained)}
+REGISTRY = {law.name: law for law in (chinchilla, kaplan, data_constrained, joint_moe)}
 
 
 def get_law(name: str):
@@ -22,4 +23,4 @@ def list_laws() -> list:
     return list(REGISTRY.values())
 
 
-__all__ = ["chinchilla", "kaplan", "data_constrained", "get_law", "list_laws", "REGISTRY"]
+__all__ = ["chinchilla", "kaplan", "data_constrained", "joint_moe", "get_law", "list_laws", "REGISTRY"]

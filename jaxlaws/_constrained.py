@@ -1,0 +1,244 @@
+"""General allocation: minimise a function of positive variables under budget constraints.
+
+Variables live in log space inside box bounds (``x = exp(lo + (hi - lo) sigmoid(z))``), so
+magnitudes from 1 to 1e15 are equally easy. Equality budgets (``g(x) = 0``) and inequality
+budgets (``h(x) <= 0``), written as JAX functions (best in log form, e.g.
+``log(6 N D) - log C``), are handled by an augmented Lagrangian: a fixed number of outer
+multiplier updates around the same batched damped-Newton solver the fits use, all inside
+one compiled, vmappable function. Integer variables (number of experts, bits) are solved as
+continuous, then re-solved with the variable fixed at its floor and ceiling; the better
+feasible one is kept. Status per problem: converged, infeasible, at_bound.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._errors import OptionError
+from .kernels import damped_newton
+
+STATUS = ("converged", "infeasible", "at_bound", "nonfinite")
+
+
+@dataclass(frozen=True)
+class AllocationProblem:
+    """``minimise objective(x, params)`` over ``variables`` subject to the budgets.
+
+    ``variables``: ``{name: (low, high)}`` positive bounds. ``objective``, each of
+    ``equalities`` and ``inequalities``: ``fn(x: dict, params) -> scalar``. ``integer``:
+    names solved as integers. ``tol``: allowed constraint violation.
+    """
+
+    variables: tuple
+    objective: Callable
+    equalities: tuple = ()
+    inequalities: tuple = ()
+    integer: tuple = ()
+    tol: float = 1e-8
+
+    @staticmethod
+    def make(variables: Mapping[str, tuple], objective, equalities: Sequence = (), inequalities: Sequence = (),
+             integer: Sequence = (), tol: float = 1e-8) -> "AllocationProblem":
+        vs = []
+        for k, b in variables.items():
+            lo, hi = (float(v) for v in b)
+            if not (0 < lo <= hi and np.isfinite(hi)):
+                raise OptionError(f"variable {k!r}: bounds must satisfy 0 < low <= high, got {b!r}")
+            vs.append((k, lo, hi))
+        unknown = [k for k in integer if k not in variables]
+        if unknown:
+            raise OptionError(f"integer={unknown} are not variables")
+        return AllocationProblem(tuple(vs), objective, tuple(equalities), tuple(inequalities), tuple(integer), tol)
+
+
+def _x_of(problem, z, lo, hi):
+    # log-space box: sigmoid keeps every iterate inside the bounds, with no projection.
+    u = lo + (hi - lo) * 0.5 * (1.0 + jnp.tanh(0.5 * z))
+    return {k: jnp.exp(u[i]) for i, (k, _, _) in enumerate(problem.variables)}
+
+
+def _solve_continuous(problem, params, lo, hi, z0, n_outer=12, inner_iter=60):
+    """Augmented-Lagrangian solve from z0 with log-bounds (lo, hi); one problem."""
+    ne, ni = len(problem.equalities), len(problem.inequalities)
+
+    def parts(z):
+        x = _x_of(problem, z, lo, hi)
+        f = problem.objective(x, params)
+        g = jnp.stack([e(x, params) for e in problem.equalities]) if ne else jnp.zeros((0,))
+        h = jnp.stack([q(x, params) for q in problem.inequalities]) if ni else jnp.zeros((0,))
+        return f, g, h
+
+    def aug(z, args):
+        lam, nu, mu = args
+        f, g, h = parts(z)
+        return f + jnp.sum(lam * g + 0.5 * mu * g * g) + jnp.sum(jnp.maximum(0.0, nu + mu * h) ** 2 - nu * nu) / (2 * mu)
+
+    def vgh(z, args):
+        v, gr = jax.value_and_grad(aug)(z, args)
+        return v, gr, jax.hessian(aug)(z, args)
+
+    def outer(_, carry):
+        z, lam, nu, mu = carry
+        r = damped_newton(vgh, aug, z[None], (lam, nu, mu), max_iter=inner_iter, ftol=1e-14)
+        z = jnp.where(jnp.isfinite(r.f[0]), r.theta[0], z)
+        _, g, h = parts(z)
+        lam = lam + mu * g
+        nu = jnp.maximum(0.0, nu + mu * h)
+        return z, lam, nu, jnp.minimum(mu * 4.0, 1e8)
+
+    carry = (z0, jnp.zeros((ne,)), jnp.zeros((ni,)), jnp.asarray(10.0))
+    z, lam, nu, mu = jax.lax.fori_loop(0, n_outer, outer, carry)
+    f, g, h = parts(z)
+    viol = jnp.maximum(jnp.max(jnp.abs(g), initial=0.0), jnp.max(h, initial=0.0))
+    return z, f, viol
+
+
+def solve(problem: AllocationProblem, params, *, n_outer: int = 12, starts: int = 3):
+    """Solve one problem (traceable; vmap over params/budgets). Returns a dict of arrays."""
+    k = len(problem.variables)
+    lo0 = jnp.array([np.log(v[1]) for v in problem.variables])
+    hi0 = jnp.array([np.log(v[2]) for v in problem.variables])
+    # A few deterministic starts across the box; the best feasible result wins.
+    z0s = jnp.stack([jnp.full((k,), c) for c in np.linspace(-2.0, 2.0, starts)])
+
+    def from_start(z0, lo, hi):
+        return _solve_continuous(problem, params, lo, hi, z0, n_outer)
+
+    def best_of(lo, hi):
+        zs, fs, viols = jax.vmap(from_start, in_axes=(0, None, None))(z0s, lo, hi)
+        feasible = viols <= problem.tol
+        score = jnp.where(feasible & jnp.isfinite(fs), fs, jnp.inf)
+        j = jnp.where(jnp.any(feasible), jnp.argmin(score), jnp.argmin(viols))
+        return zs[j], fs[j], viols[j]
+
+    z, f, viol = best_of(lo0, hi0)
+    names = [v[0] for v in problem.variables]
+    x = _x_of(problem, z, lo0, hi0)
+    for name in problem.integer:
+        i = names.index(name)
+        cands = []
+        for v in (jnp.floor(x[name]), jnp.ceil(x[name])):
+            v = jnp.clip(v, problem.variables[i][1], problem.variables[i][2])
+            lo, hi = lo0.at[i].set(jnp.log(v)), hi0.at[i].set(jnp.log(v))
+            cands.append(best_of(lo, hi) + (lo, hi))
+        zs = jnp.stack([c[0] for c in cands])
+        fs = jnp.stack([c[1] for c in cands])
+        vs = jnp.stack([c[2] for c in cands])
+        score = jnp.where(vs <= problem.tol, fs, jnp.inf)
+        j = jnp.where(jnp.any(vs <= problem.tol), jnp.argmin(score), jnp.argmin(vs))
+        lo0 = jnp.stack([c[3] for c in cands])[j]
+        hi0 = jnp.stack([c[4] for c in cands])[j]
+        z, f, viol = zs[j], fs[j], vs[j]
+        x = _x_of(problem, z, lo0, hi0)
+    u = jnp.stack([jnp.log(x[n]) for n in names])
+    edge = jnp.any((jnp.abs(u - lo0) < 1e-7) & (hi0 - lo0 > 1e-12)) | jnp.any((jnp.abs(u - hi0) < 1e-7) & (hi0 - lo0 > 1e-12))
+    status = jnp.where(~jnp.isfinite(f), 3, jnp.where(viol > problem.tol, 1, jnp.where(edge, 2, 0)))
+    active = jnp.stack([q(x, params) for q in problem.inequalities]) if problem.inequalities else jnp.zeros((0,))
+    return {"x": x, "objective": f, "violation": viol, "status": status, "inequalities": active}
+
+
+@dataclass
+class ConstrainedAllocation:
+    """Solutions of a batch of allocation problems (arrays over the batch)."""
+
+    x: dict
+    objective: np.ndarray
+    violation: np.ndarray
+    status: np.ndarray
+    inequalities: np.ndarray
+    extra: dict = field(default_factory=dict)
+
+    def to_frame(self):
+        import pandas as pd
+
+        d = {k: np.ravel(v) for k, v in self.x.items()}
+        d.update({"objective": np.ravel(self.objective), "violation": np.ravel(self.violation), "status": np.ravel(self.status)})
+        d.update({k: np.ravel(v) for k, v in self.extra.items()})
+        return pd.DataFrame(d)
+
+
+def allocate(problem: AllocationProblem, params, batch: Mapping | None = None, *, n_outer: int = 12):
+    """Solve ``problem`` for each entry of ``batch`` (dict of equal-length arrays merged into
+    ``params``, e.g. budgets), in one compiled, vmapped call."""
+    batch = {k: jnp.asarray(np.atleast_1d(np.asarray(v, float))) for k, v in (batch or {}).items()}
+    lens = {v.shape[0] for v in batch.values()}
+    if len(lens) > 1:
+        raise OptionError("batch arrays must have one length")
+    base = {k: jnp.asarray(v) for k, v in params.items()}
+    fn = _compiled(problem, n_outer, tuple(sorted(batch)))
+    out = fn(base, batch)
+    names = np.array(STATUS)
+    return ConstrainedAllocation(
+        {k: np.asarray(v) for k, v in out["x"].items()}, np.asarray(out["objective"]), np.asarray(out["violation"]),
+        names[np.asarray(out["status"])], np.asarray(out["inequalities"]),
+    )
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled(problem, n_outer, batch_keys):
+    def one(base, b):
+        return solve(problem, {**base, **b}, n_outer=n_outer)
+
+    if batch_keys:
+        return jax.jit(jax.vmap(one, in_axes=(None, 0)))
+    return jax.jit(lambda base, b: jax.tree_util.tree_map(lambda a: a[None], one(base, b)))
+
+
+def moe_problem(law=None, *, ffn_fraction: float = 2.0 / 3.0, top_k: int = 1, experts=(1.0, 256.0),
+                n_bounds=(1e6, 1e14), d_bounds=(1e8, 1e16), flops_per_token: float = 6.0) -> AllocationProblem:
+    """Best active size N, tokens D and expert count E under compute and memory budgets.
+
+    Budgets are read from the params dict as ``C`` (training FLOPs, ``flops_per_token N D``
+    with N the *active* parameters) and ``M`` (total parameters that fit in memory).
+    Total parameters are modelled as ``N (1 - f + f E / k)``: a fraction ``f`` of the active
+    parameters are expert (FFN) weights, replicated E times, of which ``k`` are active per token.
+    """
+    from .laws import joint_moe
+
+    law = joint_moe if law is None else law
+    names = law.param_names
+
+    def objective(x, p):
+        return law.log_predict({k: p[k] for k in names}, x["N"], x["D"], x["E"])
+
+    def compute(x, p):
+        return jnp.log(flops_per_token * x["N"] * x["D"]) - jnp.log(p["C"])
+
+    def memory(x, p):
+        total = x["N"] * (1.0 - ffn_fraction + ffn_fraction * x["E"] / top_k)
+        return jnp.log(total) - jnp.log(p["M"])
+
+    return AllocationProblem.make({"N": n_bounds, "D": d_bounds, "E": experts}, objective,
+                                  equalities=[compute], inequalities=[memory], integer=["E"])
+
+
+def total_params(N, E, ffn_fraction: float = 2.0 / 3.0, top_k: int = 1):
+    return N * (1.0 - ffn_fraction + ffn_fraction * E / top_k)
+
+
+def inference_problem(law, *, n_bounds=(1e6, 1e14), d_bounds=(1e8, 1e17), train_flops_per_token: float = 6.0,
+                      infer_flops_per_token: float = 2.0) -> AllocationProblem:
+    """Cheapest model to reach a target loss counting lifetime inference (Sardana et al. 2024).
+
+    Minimise ``train_flops_per_token N D + infer_flops_per_token N T`` subject to
+    ``L(N, D) = target``; ``params`` carries the law's coefficients plus ``target`` (loss) and
+    ``T`` (tokens served over the model's lifetime). Large T favours smaller, over-trained models.
+    """
+    from ._fit import resolve_law
+
+    law = resolve_law(law)
+    names = law.param_names
+
+    def cost(x, p):
+        return jnp.log(train_flops_per_token * x["N"] * x["D"] + infer_flops_per_token * x["N"] * p["T"])
+
+    def reach(x, p):
+        return law.log_predict({k: p[k] for k in names}, x["N"], x["D"]) - jnp.log(p["target"])
+
+    return AllocationProblem.make({"N": n_bounds, "D": d_bounds}, cost, equalities=[reach])
