@@ -3,12 +3,16 @@
 jaxlaws solves all 2,000,000 one-dimensional problems in one compiled call (warm median of 3);
 scipy's bounded scalar minimiser (minimize_scalar, 'bounded', xatol 1e-12) on the same
 objective (log L over log N with D = C/6N) is timed per problem on 200 problems for scale.
-Usage: python bench/bench_allocate.py
+Usage: python bench/bench_allocate.py   (2 host devices unless XLA_FLAGS is set)
 """
 
+import os
 import platform
 import statistics
 import time
+
+# Both CPU cores, as host devices: compute_optimal shards the draws axis over them.
+os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
 
 import numpy as np
 

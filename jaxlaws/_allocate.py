@@ -83,8 +83,15 @@ class Allocation:
     N: np.ndarray
     D: np.ndarray
     loss: np.ndarray
-    status: np.ndarray
+    status_code: np.ndarray
     extra: dict = field(default_factory=dict)
+
+    @property
+    def status(self) -> np.ndarray:
+        """Status strings (converged / max_iter / nonfinite / at_bound), built on demand:
+        for millions of problems the string array costs more than the solve's tail."""
+        names = np.array([STATUS.get(i, "unknown") for i in range(max(STATUS) + 1)])
+        return names[self.status_code]
 
     @property
     def tokens_per_param(self) -> np.ndarray:
@@ -107,7 +114,7 @@ class Allocation:
             raise OptionError("quantiles() needs an allocation over parameter draws")
         rows = []
         for j, c in enumerate(self.C):
-            ok = self.status[:, j] == "converged"
+            ok = self.status_code[:, j] == 0
             row = {"C": c, "n_draws": int(ok.sum())}
             for name, arr in (("N_opt", self.N), ("D_opt", self.D), ("tokens_per_param", self.tokens_per_param)):
                 for qq in q:
@@ -173,8 +180,19 @@ def compute_optimal(law, params, C, *, flops_per_token: float = 6.0, inputs: Map
     p, is_draws = _param_arrays(law, params)
     over_C, over_draws = _batched(law, float(flops_per_token), lo, hi, extra_keys)
     fn = over_draws if is_draws else over_C
-    N, D, loss, st = (np.asarray(a) for a in fn(p, jnp.asarray(Cs), extra_vals))
+    n_draws = None
+    if is_draws:
+        # Shard the draws axis over all devices (both CPU cores when exposed as host devices);
+        # pad to a multiple of the device count with copies of the first draw.
+        from ._bootstrap import _mesh_sharding
+
+        n_draws = next(iter(p.values())).shape[0]
+        sharding, n_dev = _mesh_sharding(None)
+        if sharding is not None:
+            pad = (-n_draws) % n_dev
+            spec = jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec("resamples"))
+            p = {k: jax.device_put(jnp.concatenate([v, jnp.repeat(v[:1], pad)]), spec) for k, v in p.items()}
+    N, D, loss, st = (np.asarray(a)[:n_draws] for a in fn(p, jnp.asarray(Cs), extra_vals))
     ext = dict(zip(extra_keys, (float(v) for v in extra_vals)))
-    names = np.array([STATUS.get(i, "unknown") for i in range(max(STATUS) + 1)])
-    status = names[st]
+    status = st
     return Allocation(Cs, N, D, loss, status, extra=ext)

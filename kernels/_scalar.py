@@ -24,7 +24,7 @@ class ScalarResult(NamedTuple):
     n_iter: jax.Array
 
 
-def minimize_scalar(fun, lo, hi, args, *, n_grid: int = 10, max_iter: int = 60, xtol: float = 1e-13):
+def minimize_scalar(fun, lo, hi, args, *, n_grid: int = 6, max_iter: int = 60, xtol: float = 1e-13):
     """Minimise ``fun(x, args)`` over ``[lo, hi]`` (one problem; vmap for many)."""
     xs = jnp.linspace(lo, hi, n_grid)
     fs = jax.vmap(lambda x: fun(x, args))(xs)
