@@ -71,6 +71,7 @@ class Law:
         derived: Mapping[str, Callable] | None = None,
         output: str = "loss",
         description: str = "",
+        example=None,
     ):
         if not callable(fn):
             raise LawError(f"law function must be callable, got {type(fn).__name__}")
@@ -108,6 +109,9 @@ class Law:
         self.coefficients = dict(coefficients or {})
         self.derived = dict(derived or {})
         self.output = output
+        # (truth: dict, design: callable(seed) -> dict of input arrays): a plausible parameter
+        # set and a realistic design, used by the recovery tests and the docs.
+        self.example = example
         self.description = description or inspect.getdoc(fn) or ""
         self.__doc__ = self.description
         for set_name, cs in self.coefficients.items():

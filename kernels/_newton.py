@@ -62,9 +62,12 @@ def _member_step(vgh, value, ftol, theta, rho, args):
     f = jnp.where(finite, f, jnp.inf)
 
     # Marquardt scaling: damping proportional to |diag H| makes the step invariant to a
-    # rescaling of any single parameter; the floor keeps flat directions damped.
+    # rescaling of any single parameter. The floor |g|_inf keeps flat directions damped
+    # like a trust region of radius ~1/rho: where the Hessian vanishes (a model linear in
+    # theta with every residual in Huber's linear zone has H = 0 exactly) the step becomes
+    # a scaled gradient step instead of an unbounded one. It fades as g -> 0.
     dH = jnp.abs(jnp.diagonal(H))
-    dH = jnp.maximum(dH, 1e-10 * jnp.max(dH) + jnp.finfo(H.dtype).tiny)
+    dH = jnp.maximum(dH, jnp.maximum(1e-10 * jnp.max(dH), jnp.max(jnp.abs(g))) + jnp.finfo(H.dtype).tiny)
     step = -modified_cholesky_solve(H + rho * jnp.diag(dH), g)
     slope = jnp.dot(g, step)  # < 0 for a descent direction
     dec = 0.5 * jnp.abs(slope)

@@ -7,8 +7,10 @@ from ._kaplan import kaplan as kaplan
 from ._moe import joint_moe as joint_moe
 from ._muennighoff import muennighoff as data_constrained
 from .._errors import LawError
+from ._zoo import ZOO
 
-REGISTRY = {law.name: law for law in (chinchilla, kaplan, data_constrained, joint_moe)}
+REGISTRY = {law.name: law for law in (chinchilla, kaplan, data_constrained, joint_moe, *ZOO)}
+globals().update({law.name: law for law in ZOO})
 
 
 def get_law(name: str):

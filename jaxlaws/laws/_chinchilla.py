@@ -53,6 +53,19 @@ def tokens_per_param(p, C):
     return d_opt(p, C) / n_opt(p, C)
 
 
+def _design(seed=0):
+    """An isoFLOP design: 12 sizes around the optimum at each of 6 budgets, D = C / 6N."""
+    import numpy as np
+
+    N, D = [], []
+    for C in (1e18, 1e19, 1e20, 1e21, 1e22, 1e23):
+        n0 = 0.6 * (C / 6) ** 0.5
+        for n in n0 * np.logspace(-1, 1, 12):
+            N.append(n)
+            D.append(C / (6 * n))
+    return {"N": np.array(N), "D": np.array(D)}
+
+
 chinchilla = power_sum(
     "chinchilla",
     [("A", "alpha", "N"), ("B", "beta", "D")],
@@ -101,6 +114,7 @@ chinchilla = power_sum(
         "tokens_per_param": tokens_per_param,
     },
     output="loss (nats/token)",
+    example=({"E": 1.8172, "A": 482.01, "B": 2085.43, "alpha": 0.3478, "beta": 0.3658}, lambda seed=0: _design(seed)),
     description=(
         "Chinchilla (Hoffmann et al. 2022, Approach 3): L(N, D) = E + A / N^alpha + B / D^beta.\n\n"
         "Inputs: N = total parameters (Hoffmann count, including embeddings), D = training "

@@ -32,6 +32,13 @@ def _log_fn(p, N, D):
     return p["alpha_D"] * lse(z1, z2)
 
 
+def _design(seed=0):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    return {"N": 10 ** rng.uniform(6, 10, 120), "D": 10 ** rng.uniform(8, 11.5, 120)}
+
+
 kaplan = Law(
     _fn,
     name="kaplan",
@@ -54,6 +61,7 @@ kaplan = Law(
     },
     derived={"data_exponent": lambda p: p["alpha_N"] / p["alpha_D"]},
     output="loss (nats/token)",
+    example=({"N_c": 6.4e13, "D_c": 1.8e13, "alpha_N": 0.076, "alpha_D": 0.103}, lambda seed=0: _design(seed)),
     description=(
         "Kaplan et al. 2020 joint law: L(N, D) = [(N_c/N)^(alpha_N/alpha_D) + D_c/D]^alpha_D.\n\n"
         "Inputs: N = non-embedding parameters, D = training tokens. Output: test loss in "

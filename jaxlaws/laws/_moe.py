@@ -6,6 +6,7 @@ import jax.numpy as jnp
 
 from .._constraints import free, positive
 from .._law import CoefficientSet, Law
+from .._starts import grid
 
 CITATION = """\
 @article{ludziejewski2025joint,
@@ -14,6 +15,15 @@ CITATION = """\
   journal = {arXiv preprint arXiv:2502.05172},
   year    = {2025}
 }"""
+
+
+def _design(seed=0):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    n = 240
+    return {"N": 10 ** rng.uniform(7, 9.5, n), "D": 10 ** rng.uniform(9, 11.5, n),
+            "E": rng.choice([1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0], n)}
 
 
 def _fn(p, N, D, E):
@@ -40,6 +50,10 @@ joint_moe = Law(
     params={"a": positive(), "alpha": free(), "gamma": free(), "delta": free(),
             "b": positive(), "beta": free(), "zeta": free(), "omega": free(), "c": positive()},
     log_fn=_log_fn,
+    starts=grid(a=[10.0, 50.0], alpha=[0.15, 0.3], gamma=[-0.01, 0.01], delta=[0.0, 0.3], b=[10.0, 50.0],
+                beta=[0.15, 0.3], zeta=[0.0, 0.03], omega=[-0.5, 0.0], c=[1.0, 1.5]),
+    example=({"a": 35.91, "alpha": 0.1889, "gamma": -0.0098, "delta": 0.2285, "b": 35.98, "beta": 0.1775,
+              "zeta": 0.0259, "omega": -0.5529, "c": 1.3637}, lambda seed=0: _design(seed)),
     citation=CITATION,
     coefficients={
         "ludziejewski2025_secondary": CoefficientSet(

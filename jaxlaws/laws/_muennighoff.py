@@ -6,6 +6,7 @@ import jax.numpy as jnp
 
 from .._constraints import positive
 from .._law import CoefficientSet, Law
+from .._starts import grid
 
 CITATION = """\
 @inproceedings{muennighoff2023scaling,
@@ -63,6 +64,17 @@ def _log_fn(p, N, D, U):
     return lse(z1, z2, jnp.broadcast_to(jnp.log(p["E"]), z1.shape))
 
 
+def _design(seed=0):
+    """Runs at several sizes, unique-data budgets and epoch counts (1 to 60), as in the paper."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    N = 10 ** rng.uniform(8, 9.5, 150)
+    U = 10 ** rng.uniform(8.5, 10, 150)
+    D = U * rng.choice([1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 60.0], 150)
+    return {"N": N, "D": D, "U": U}
+
+
 _PUB = {
     "E": float(jnp.exp(0.6254804)), "A": float(jnp.exp(6.255414)), "B": float(jnp.exp(7.3049974)),
     "alpha": 0.3526596, "beta": 0.3526596, "R_D": 15.387756, "R_N": 5.309743,
@@ -74,6 +86,9 @@ muennighoff = Law(
     inputs=("N", "D", "U"),
     params={k: positive() for k in ("E", "A", "B", "alpha", "beta", "R_D", "R_N")},
     log_fn=_log_fn,
+    starts=grid(E=[1.5, 2.0], A=[100.0, 1000.0], B=[300.0, 3000.0], alpha=[0.25, 0.4], beta=[0.25, 0.4],
+                R_D=[5.0, 20.0], R_N=[2.0, 10.0]),
+    example=(_PUB, lambda seed=0: _design(seed)),
     citation=CITATION,
     coefficients={
         "muennighoff2023": CoefficientSet(

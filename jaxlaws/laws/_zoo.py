@@ -1,0 +1,431 @@
+"""The rest of the zoo: published law families beyond Chinchilla, Kaplan, data-constrained and
+Joint MoE. Each is a pure JAX function with named, constrained parameters, a default start
+grid, a citation, and, where the survey could verify them, published coefficients with
+their status. Forms marked [K] in the project's law survey are shipped as forms only:
+no coefficients are made up.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._constraints import bounded, free, positive
+from .._law import CoefficientSet, Law, power_sum
+from .._starts import grid
+from ..kernels import lse
+
+
+def _bib(key, title, authors, where, year):
+    return f"@article{{{key},\n  title   = {{{title}}},\n  author  = {{{authors}}},\n  journal = {{{where}}},\n  year    = {{{year}}}\n}}"
+
+
+def _logspace(lo, hi, n, seed_offset=0):
+    def design(seed=0):
+        rng = np.random.default_rng(seed + seed_offset)
+        return np.sort(10 ** rng.uniform(lo, hi, n))
+
+    return design
+
+
+# ---- generic forms ------------------------------------------------------------------------
+
+power_law_constant = power_sum(
+    "power_law_constant",
+    [("A", "alpha", "x")],
+    constant="E",
+    starts=grid(space="unconstrained", E=[-2.0, -1.0, 0.0, 0.5, 1.0, 2.0], A=[0.0, 2.0, 5.0, 10.0, 15.0],
+                alpha=[0.05, 0.1, 0.3, 0.5, 1.0]),
+    citation=_bib("hestness2017deep", "Deep Learning Scaling is Predictable, Empirically", "Hestness, Joel and others",
+                  "arXiv:1712.00409", 2017),
+    output="loss or error",
+    description=(
+        "Power law plus constant (Hestness et al. 2017; Henighan et al. 2020): y = E + A x^-alpha.\n\n"
+        "Input: x = any positive scale (parameters, data, compute). E is the irreducible floor. "
+        "Fitted in log space as LSE(log A - alpha log x, log E). Porian et al.'s loss envelope "
+        "L(C) is this law in compute."
+    ),
+    example=({"E": 1.7, "A": 80.0, "alpha": 0.3}, lambda seed=0: {"x": _logspace(6, 11, 40)(seed)}),
+)
+
+
+def _broken(p, x):
+    # y = a + b x^-c0 (1 + (x/d)^(1/f))^(-c1 f), Caballero et al.'s broken neural scaling law
+    # with one break; the bracket is computed as softplus in log space: no overflow for large x/d.
+    lx = jnp.log(x)
+    return p["a"] + p["b"] * jnp.exp(-p["c0"] * lx - p["c1"] * p["f"] * jax.nn.softplus((lx - jnp.log(p["d"])) / p["f"]))
+
+
+broken_power_law = Law(
+    _broken, name="broken_power_law", inputs=("x",),
+    params={"a": positive(), "b": positive(), "c0": free(), "c1": free(), "d": positive(), "f": positive()},
+    starts=grid(a=[0.5, 1.5], b=[1.0, 10.0, 100.0], c0=[0.0, 0.3], c1=[0.1, 0.5], d=[1e3, 1e5, 1e7], f=[0.3, 1.0]),
+    citation=_bib("caballero2023broken", "Broken Neural Scaling Laws", "Caballero, Ethan and Gupta, Kshitij and Rish, Irina and Krueger, David",
+                  "ICLR", 2023),
+    description=(
+        "Broken neural scaling law with one break (Caballero et al. 2023): y = a + b x^-c0 "
+        "(1 + (x/d)^(1/f))^(-c1 f).\n\nInput: x = scale. Below the break d the slope is c0, above "
+        "it c0 + c1; f sets the sharpness of the break."
+    ),
+    example=({"a": 1.0, "b": 20.0, "c0": 0.1, "c1": 0.4, "d": 1e5, "f": 0.5}, lambda seed=0: {"x": _logspace(2, 8, 60)(seed)}),
+)
+
+# ---- Kaplan et al. 2020: steps and critical batch -----------------------------------------
+
+KAPLAN = _bib("kaplan2020scaling", "Scaling Laws for Neural Language Models", "Kaplan, Jared and McCandlish, Sam and others",
+              "arXiv:2001.08361", 2020)
+
+
+def _kaplan_steps(p, N, S):
+    return (p["N_c"] / N) ** p["alpha_N"] + (p["S_c"] / S) ** p["alpha_S"]
+
+
+def _kaplan_steps_log(p, N, S):
+    return lse(p["alpha_N"] * (jnp.log(p["N_c"]) - jnp.log(N)), p["alpha_S"] * (jnp.log(p["S_c"]) - jnp.log(S)))
+
+
+kaplan_steps = Law(
+    _kaplan_steps, name="kaplan_steps", inputs=("N", "S"), log_fn=_kaplan_steps_log,
+    params={"N_c": positive(), "alpha_N": positive(), "S_c": positive(), "alpha_S": positive()},
+    starts=grid(N_c=[1e12, 1e14, 1e16], alpha_N=[0.03, 0.07, 0.15], S_c=[1e2, 1e3, 1e4], alpha_S=[0.3, 0.7, 1.2]),
+    citation=KAPLAN,
+    coefficients={"kaplan2020": CoefficientSet(
+        {"N_c": 8.8e13, "alpha_N": 0.076, "S_c": 2.1e3, "alpha_S": 0.76},
+        "Kaplan et al. 2020 (N_c, alpha_N verified; S_c, alpha_S from memory in the survey)", "unverified")},
+    description=(
+        "Kaplan et al. 2020 learning-curve law: L(N, S_min) = (N_c/N)^alpha_N + (S_c/S_min)^alpha_S.\n\n"
+        "Inputs: N = non-embedding parameters, S = S_min, the steps at a batch far above critical "
+        "(S_min = S / (1 + B_crit/B)). Output: loss in nats/token."
+    ),
+    example=({"N_c": 8.8e13, "alpha_N": 0.076, "S_c": 2.1e3, "alpha_S": 0.76},
+             lambda seed=0: {"N": _logspace(6, 9.5, 50)(seed), "S": _logspace(3, 5.5, 50, 1)(seed)}),
+)
+
+critical_batch = Law(
+    lambda p, L: p["B_star"] / L ** (1.0 / p["alpha_B"]), name="critical_batch", inputs=("L",),
+    params={"B_star": positive(), "alpha_B": positive()},
+    log_fn=lambda p, L: jnp.log(p["B_star"]) - jnp.log(L) / p["alpha_B"],
+    starts=grid(B_star=[1e6, 1e8, 1e10], alpha_B=[0.1, 0.2, 0.4, 0.8]),
+    citation=KAPLAN,
+    coefficients={"kaplan2020": CoefficientSet({"B_star": 2e8, "alpha_B": 0.21},
+                                               "Kaplan et al. 2020 (from memory in the survey)", "unverified")},
+    derived={"s_min": lambda p, S, B, L: S / (1.0 + p["B_star"] / L ** (1.0 / p["alpha_B"]) / B)},
+    output="critical batch size (tokens)",
+    description="Critical batch size (Kaplan et al. 2020): B_crit(L) = B* / L^(1/alpha_B).\n\nInput: L = loss (nats/token).",
+    example=({"B_star": 2e8, "alpha_B": 0.21}, lambda seed=0: {"L": np.linspace(2.2, 5.0, 30)}),
+)
+
+# ---- over-training and downstream (Gadre et al. 2024) --------------------------------------
+
+GADRE = _bib("gadre2024language", "Language models scale reliably with over-training and on downstream tasks",
+             "Gadre, Samir Yitzhak and others", "arXiv:2403.08540", 2024)
+
+
+def _overtrain_log(p, C, M):
+    eta = p["eta"]
+    inner = lse(jnp.log(p["a"]) + eta * jnp.log(M), jnp.log(p["b"]) - eta * jnp.log(M)) - eta * jnp.log(C)
+    return lse(jnp.broadcast_to(jnp.log(p["E"]), inner.shape), inner)
+
+
+overtraining = Law(
+    lambda p, C, M: p["E"] + (p["a"] * M ** p["eta"] + p["b"] * M ** -p["eta"]) * C ** -p["eta"],
+    name="overtraining", inputs=("C", "M"), log_fn=_overtrain_log,
+    params={"E": positive(), "a": positive(), "b": positive(), "eta": positive()},
+    starts=grid(E=[1.0, 2.0], a=[1e2, 1e4, 1e6], b=[1e2, 1e4, 1e6], eta=[0.05, 0.15, 0.3]),
+    citation=GADRE,
+    description=(
+        "Over-training law (Gadre et al. 2024): L(C, M) = E + (a M^eta + b M^-eta) C^-eta.\n\n"
+        "Inputs: C = training FLOPs (6ND), M = D/N tokens per parameter. Equivalent to Chinchilla "
+        "with alpha = beta = eta; M* = (b/a)^(1/(2 eta)) minimises loss at fixed C."
+    ),
+    derived={"optimal_multiplier": lambda p: (p["b"] / p["a"]) ** (0.5 / p["eta"])},
+    example=({"E": 1.8, "a": 3e3, "b": 2e5, "eta": 0.15},
+             lambda seed=0: {"C": _logspace(18, 22, 60)(seed), "M": _logspace(0.5, 2.7, 60, 1)(seed)}),
+)
+
+downstream_error = Law(
+    lambda p, L: p["epsilon"] - p["k"] * jnp.exp(-p["gamma"] * L), name="downstream_error",
+    inputs={"L": "positive"}, params={"epsilon": bounded(0.0, 1.0), "k": positive(), "gamma": positive()},
+    starts=grid(epsilon=[0.6, 0.8, 0.95], k=[1.0, 10.0, 100.0], gamma=[0.5, 1.0, 2.0]),
+    citation=GADRE, output="average top-1 error",
+    description=(
+        "Loss-to-error link (Gadre et al. 2024): Err(L) = epsilon - k exp(-gamma L).\n\n"
+        "Input: L = validation loss (nats/token). epsilon is the error at chance-like loss."
+    ),
+    example=({"epsilon": 0.85, "k": 5.0, "gamma": 1.0}, lambda seed=0: {"L": np.linspace(2.0, 4.0, 40)}),
+)
+
+# ---- MoE and sparsity ----------------------------------------------------------------------
+
+
+def _routed_log(p, N, E):
+    lN, lE = jnp.log(N), jnp.log(E)
+    return p["a"] * lN + p["b"] * lE + p["c"] * lN * lE + p["d"]
+
+
+routed_lm = Law(
+    lambda p, N, E: jnp.exp(_routed_log(p, N, E)), name="routed_lm", inputs=("N", "E"), log_fn=_routed_log,
+    params={"a": free(), "b": free(), "c": free(), "d": free()},
+    starts=grid(a=[-0.1, -0.05], b=[-0.1, 0.0], c=[0.0, 0.005], d=[1.0, 2.0, 3.0]),
+    citation=_bib("clark2022unified", "Unified Scaling Laws for Routed Language Models", "Clark, Aidan and others",
+                  "ICML", 2022),
+    description=(
+        "Routed LM law (Clark et al. 2022): log L = a log N + b log E + c log N log E + d.\n\n"
+        "Inputs: N = dense base model parameters, E = number of experts (the paper saturates E into "
+        "E-hat between E_start and E_max; pass the transformed count if you use it). c > 0 means "
+        "routing gains shrink with scale."
+    ),
+    example=({"a": -0.082, "b": -0.108, "c": 0.0045, "d": 2.7},
+             lambda seed=0: {"N": _logspace(6.5, 9.5, 60)(seed), "E": np.exp(np.random.default_rng(seed).uniform(0, np.log(512), 60))}),
+)
+
+
+def _sparsity(p, S, N, D):
+    return (p["a"] * (1.0 - S) ** p["b"] + p["c"]) * N ** -p["d"] + p["e"] * D ** -p["f"] + p["g"]
+
+
+weight_sparsity = Law(
+    _sparsity, name="weight_sparsity", inputs={"S": "real", "N": "positive", "D": "positive"},
+    params={k: positive() for k in "abcdefg"},
+    starts=grid(a=[0.5, 2.0], b=[0.5, 1.0], c=[1.0, 3.0], d=[0.2, 0.5], e=[0.1, 0.5], f=[0.5, 1.0], g=[3.0, 5.0]),
+    citation=_bib("frantar2023scaling", "Scaling Laws for Sparsely-Connected Foundation Models",
+                  "Frantar, Elias and Riquelme, Carlos and Houlsby, Neil and Alistarh, Dan and Evci, Utku", "arXiv:2309.08520", 2023),
+    coefficients={"frantar2023_vit": CoefficientSet(
+        {"a": 1.305, "b": 0.821, "c": 2.075, "d": 0.392, "e": 0.278, "f": 0.890, "g": 4.517},
+        "jaxpruner projects/bigsparse sparsity-scaling.ipynb (ViT on JFT-4B; N in 1e6 non-zero params, D in 1e9 images)",
+        "verified")},
+    description=(
+        "Weight-sparsity law (Frantar et al. 2023): L(S, N, D) = (a (1-S)^b + c) N^-d + e D^-f + g.\n\n"
+        "Inputs: S = weight sparsity in [0, 1), N = non-zero parameters (1e6 units in the published "
+        "fit), D = training data (1e9 examples). Optimal sparsity rises with D at fixed non-zero N."
+    ),
+    example=({"a": 1.305, "b": 0.821, "c": 2.075, "d": 0.392, "e": 0.278, "f": 0.890, "g": 4.517},
+             lambda seed=0: {"S": np.tile([0.0, 0.5, 0.75, 0.875], 24), "N": np.repeat(np.logspace(0.5, 3, 8), 12),
+                             "D": np.tile(np.repeat(np.logspace(-0.5, 1, 3), 4), 8)}),
+)
+
+# ---- precision ------------------------------------------------------------------------------
+
+
+def _precision(p, N, D, P_w, P_a, P_kv):
+    eff = N * (-jnp.expm1(-P_w / p["gamma_w"])) * (-jnp.expm1(-P_a / p["gamma_a"])) * (-jnp.expm1(-P_kv / p["gamma_kv"]))
+    return p["A"] * eff ** -p["alpha"] + p["B"] * D ** -p["beta"] + p["E"]
+
+
+precision = Law(
+    _precision, name="precision", inputs=("N", "D", "P_w", "P_a", "P_kv"),
+    params={"A": positive(), "alpha": positive(), "B": positive(), "beta": positive(), "E": positive(),
+            "gamma_w": positive(), "gamma_a": positive(), "gamma_kv": positive()},
+    starts=grid(A=[1e2, 1e3], alpha=[0.2, 0.4], B=[1e2, 1e3], beta=[0.2, 0.4], E=[1.5], gamma_w=[1.0, 3.0],
+                gamma_a=[1.0, 3.0], gamma_kv=[1.0, 3.0]),
+    citation=_bib("kumar2024scaling", "Scaling Laws for Precision", "Kumar, Tanishq and others", "arXiv:2411.04330", 2024),
+    description=(
+        "Precision-aware law (Kumar et al. 2024, form from memory in the survey: verify): L = A N_eff^-alpha "
+        "+ B D^-beta + E, N_eff = N (1 - e^(-P_w/gamma_w)) (1 - e^(-P_a/gamma_a)) (1 - e^(-P_kv/gamma_kv)).\n\n"
+        "Inputs: N parameters, D tokens, P_w, P_a, P_kv = bits of weights, activations and KV cache."
+    ),
+    example=({"A": 400.0, "alpha": 0.34, "B": 400.0, "beta": 0.28, "E": 1.7, "gamma_w": 2.5, "gamma_a": 2.0, "gamma_kv": 1.5},
+             lambda seed=0: _precision_design(seed)),
+)
+
+
+def _precision_design(seed=0):
+    rng = np.random.default_rng(seed)
+    n = 200
+    return {"N": 10 ** rng.uniform(7, 9.5, n), "D": 10 ** rng.uniform(9, 11, n), "P_w": rng.choice([2, 3, 4, 6, 8, 16], n).astype(float),
+            "P_a": rng.choice([3, 4, 6, 8, 16], n).astype(float), "P_kv": rng.choice([2, 3, 4, 8, 16], n).astype(float)}
+
+
+def _qid_log(p, N, D, P):
+    return jnp.log(p["k"]) + p["beta"] * jnp.log(D) - p["alpha"] * jnp.log(N) - p["gamma"] * jnp.log(P)
+
+
+quantization_degradation = Law(
+    lambda p, N, D, P: jnp.exp(_qid_log(p, N, D, P)), name="quantization_degradation", inputs=("N", "D", "P"), log_fn=_qid_log,
+    params={"k": positive(), "alpha": free(), "beta": free(), "gamma": free()},
+    starts=grid(k=[1e-3, 1e-1, 10.0], alpha=[0.2, 0.5], beta=[0.2, 0.5], gamma=[1.0, 3.0]),
+    citation=_bib("ouyang2024lowbit", "Low-Bit Quantization Favors Undertrained LLMs", "Ouyang, Xu and others", "arXiv:2411.17691", 2024),
+    output="loss increase from quantization",
+    description=(
+        "Quantization-induced degradation (Ouyang et al. 2024, form from memory: verify): dL = k D^beta / "
+        "(N^alpha P^gamma).\n\nInputs: N parameters, D training tokens, P bits. Degradation grows with D "
+        "(well-trained models quantize worse) and falls with N and P."
+    ),
+    example=({"k": 0.05, "alpha": 0.5, "beta": 0.4, "gamma": 2.5},
+             lambda seed=0: {"N": _logspace(8, 10.5, 80)(seed), "D": _logspace(10, 12.5, 80, 1)(seed),
+                             "P": np.random.default_rng(seed).choice([2.0, 3.0, 4.0, 8.0], 80)}),
+)
+
+# ---- hyperparameters --------------------------------------------------------------------------
+
+STEP = _bib("li2025predictable", "Predictable Scale: Part I -- Optimal Hyperparameter Scaling Law in Large Language Model Pretraining",
+            "Li, Houyi and others", "arXiv:2503.04715", 2025)
+
+
+def _lr_log(p, N, D):
+    return jnp.log(p["c"]) + p["a"] * jnp.log(N) + p["b"] * jnp.log(D)
+
+
+step_law_lr = Law(
+    lambda p, N, D: jnp.exp(_lr_log(p, N, D)), name="step_law_lr", inputs=("N", "D"), log_fn=_lr_log,
+    params={"c": positive(), "a": free(), "b": free()},
+    starts=grid(c=[0.1, 1.0, 10.0], a=[-1.0, -0.5], b=[0.0, 0.5]),
+    citation=STEP, output="optimal peak learning rate",
+    coefficients={"li2025": CoefficientSet({"c": 1.79, "a": -0.713, "b": 0.307}, "Li et al. 2025 (Step Law), consistent with the abstract",
+                                           "secondary")},
+    description="Step Law optimal learning rate (Li et al. 2025): eta_opt = c N^a D^b.\n\nInputs: N non-embedding parameters, D tokens.",
+    example=({"c": 1.79, "a": -0.713, "b": 0.307}, lambda seed=0: {"N": _logspace(7.5, 9.5, 40)(seed), "D": _logspace(9.5, 11.5, 40, 1)(seed)}),
+)
+
+step_law_batch = power_sum(
+    "step_law_batch", [("c", "b", "D")], constant=None, exponents="free",
+    starts=grid(space="unconstrained", c=[-5.0, 0.0, 5.0], b=[-1.0, -0.5, 0.0]),
+    citation=STEP, output="optimal batch size (tokens)",
+    coefficients={"li2025": CoefficientSet({"c": 0.58, "b": -0.571}, "Li et al. 2025 (Step Law): B_opt = 0.58 D^0.571", "secondary")},
+    description=(
+        "Step Law optimal batch size (Li et al. 2025): B_opt = c D^(-b) as a power sum, i.e. the published "
+        "B_opt = 0.58 D^0.571 is b = -0.571.\n\nInput: D training tokens."
+    ),
+    example=({"c": 0.58, "b": -0.571}, lambda seed=0: {"D": _logspace(9.5, 12, 40)(seed)}),
+)
+
+power_lines_tau = power_sum(
+    "power_lines_tau", [("c", "m", "TPP")], constant=None, exponents="free",
+    starts=grid(space="unconstrained", c=[-5.0, -2.0, 0.0, 2.0], m=[-1.0, 0.0, 0.5, 1.0]),
+    citation=_bib("bergsma2025power", "Power Lines: Scaling Laws for Weight Decay and Batch Size in LLM Pre-training",
+                  "Bergsma, Shane and others", "arXiv:2505.13738", 2025),
+    output="optimal AdamW timescale tau = B / (eta lambda D)",
+    description=(
+        "Power Lines (Bergsma et al. 2025): tau_opt = c TPP^(-m) as a power sum (the paper's tau_opt = c "
+        "TPP^m with m ~ -0.5 is this m ~ +0.5); lambda_opt = B / (eta D tau_opt).\n\nInput: TPP = D/N "
+        "tokens per parameter."
+    ),
+    derived={"weight_decay": lambda p, TPP, B, eta, D: B / (eta * D * p["c"] * TPP ** -p["m"])},
+    example=({"c": 0.8, "m": 0.5}, lambda seed=0: {"TPP": _logspace(0.5, 3, 30)(seed)}),
+)
+
+# ---- data mixtures and downstream ----------------------------------------------------------
+
+data_mixture = Law(
+    lambda p, r: p["c"] + p["k"] * jnp.exp(p["t"] * r), name="data_mixture", inputs={"r": "real"},
+    params={"c": positive(), "k": positive(), "t": free()},
+    starts=grid(c=[0.5, 1.5, 3.0], k=[0.1, 1.0], t=[-3.0, -1.0, 1.0]),
+    citation=_bib("ye2024datamixing", "Data Mixing Laws: Optimizing Data Mixtures by Predicting Language Modeling Performance",
+                  "Ye, Jiasheng and others", "arXiv:2403.16952", 2024),
+    description=(
+        "Data-mixing law (Ye et al. 2024, one varied domain): L(r) = c + k exp(t r).\n\n"
+        "Input: r = proportion of the domain in the training mixture, in [0, 1]."
+    ),
+    example=({"c": 2.2, "k": 0.6, "t": -2.5}, lambda seed=0: {"r": np.linspace(0.0, 1.0, 21)}),
+)
+
+two_step_downstream = Law(
+    lambda p, L: p["d"] + p["c"] / (1.0 + jnp.exp(p["gamma"] * (L - p["l"]))), name="two_step_downstream",
+    inputs=("L",), params={"c": positive(), "gamma": positive(), "l": positive(), "d": bounded(0.0, 1.0)},
+    starts=grid(c=[0.3, 0.7], gamma=[2.0, 5.0, 10.0], l=[2.0, 2.5, 3.0], d=[0.1, 0.25, 0.5]),
+    citation=_bib("xiao2024densing", "Densing Law of LLMs", "Xiao, Chaojun and others", "arXiv:2412.04315", 2024),
+    output="downstream accuracy",
+    description=(
+        "Two-step downstream link (OLMo ladder / Densing law): accuracy(L) = d + c / (1 + exp(gamma (L - l))).\n\n"
+        "Input: L = task loss (from a loss law such as Chinchilla). d is chance accuracy, d + c the ceiling."
+    ),
+    example=({"c": 0.6, "gamma": 6.0, "l": 2.6, "d": 0.25}, lambda seed=0: {"L": np.linspace(1.9, 3.4, 40)}),
+)
+
+
+def _l2l(p, Lx):
+    return p["K"] * (Lx - p["E_x"]) ** p["kappa"] + p["E_y"]
+
+
+loss_to_loss = Law(
+    _l2l, name="loss_to_loss", inputs=("Lx",), params={"K": positive(), "kappa": positive(), "E_x": positive(), "E_y": positive()},
+    starts=grid(K=[0.5, 1.0, 2.0], kappa=[0.5, 1.0, 1.5], E_x=[0.5, 1.0, 1.5], E_y=[0.5, 1.0, 1.5]),
+    citation=_bib("mayilvahanan2025llms", "LLMs on the Line: Data Determines Loss-to-Loss Scaling Laws",
+                  "Mayilvahanan, Prasanna and others", "arXiv:2502.12120", 2025),
+    output="loss on a second distribution",
+    description=(
+        "Loss-to-loss shifted power law (Mayilvahanan et al. 2025): L_y = K (L_x - E_x)^kappa + E_y.\n\n"
+        "Input: Lx = loss on one distribution (must exceed E_x); E_x, E_y are the irreducible losses."
+    ),
+    example=({"K": 1.2, "kappa": 1.3, "E_x": 1.6, "E_y": 1.1}, lambda seed=0: {"Lx": np.linspace(2.0, 4.0, 40)}),
+)
+
+observational_sigmoid = Law(
+    lambda p, S: jax.nn.sigmoid(p["beta"] * S + p["alpha"]), name="observational_sigmoid", inputs={"S": "real"},
+    params={"beta": free(), "alpha": free()}, starts=grid(beta=[-2.0, 0.5, 2.0], alpha=[-2.0, 0.0, 2.0]),
+    log_fn=lambda p, S: jax.nn.log_sigmoid(p["beta"] * S + p["alpha"]),
+    citation=_bib("ruan2024observational", "Observational Scaling Laws and the Predictability of Language Model Performance",
+                  "Ruan, Yangjun and Maddison, Chris J. and Hashimoto, Tatsunori", "arXiv:2405.10938", 2024),
+    output="benchmark accuracy",
+    description=(
+        "Observational scaling (Ruan et al. 2024): Y = sigmoid(beta S + alpha).\n\nInput: S = capability "
+        "score (e.g. the first principal component of standard benchmarks)."
+    ),
+    example=({"beta": 1.7, "alpha": -0.4}, lambda seed=0: {"S": np.linspace(-3.0, 3.0, 40)}),
+)
+
+# ---- fine-tuning and upcycling ---------------------------------------------------------------
+
+rectified_finetune = Law(
+    lambda p, D: p["B"] / (p["D_l"] + D ** p["beta"]) + p["E"], name="rectified_finetune", inputs=("D",),
+    params={"B": positive(), "D_l": positive(), "beta": positive(), "E": positive()},
+    starts=grid(B=[10.0, 100.0, 1000.0], D_l=[1.0, 10.0, 100.0], beta=[0.2, 0.5, 1.0], E=[0.5, 1.0, 2.0]),
+    citation=_bib("lin2024selecting", "Selecting Large Language Model to Fine-tune via Rectified Scaling Law",
+                  "Lin, Haowei and others", "arXiv:2402.02314", 2024),
+    description=(
+        "Rectified fine-tuning law (Lin et al. 2024, form from memory: verify): L(D) = B / (D_l + D^beta) + E.\n\n"
+        "Input: D = fine-tuning examples. D_l is the pre-learned data size: small D sits in the flat "
+        "'pre-power' phase."
+    ),
+    example=({"B": 300.0, "D_l": 30.0, "beta": 0.6, "E": 1.2}, lambda seed=0: {"D": _logspace(1, 6, 40)(seed)}),
+)
+
+
+def _mult_log(p, X, D):
+    inner = jnp.log(p["A"]) - p["alpha"] * jnp.log(X) - p["beta"] * jnp.log(D)
+    return lse(inner, jnp.broadcast_to(jnp.log(p["E"]), inner.shape))
+
+
+multiplicative_finetune = Law(
+    lambda p, X, D: p["A"] * X ** -p["alpha"] * D ** -p["beta"] + p["E"], name="multiplicative_finetune",
+    inputs=("X", "D"), log_fn=_mult_log,
+    params={"A": positive(), "alpha": positive(), "beta": positive(), "E": positive()},
+    starts=grid(A=[1e1, 1e3, 1e5], alpha=[0.05, 0.2, 0.5], beta=[0.05, 0.2, 0.5], E=[0.5, 1.0, 2.0]),
+    citation=_bib("zhang2024when", "When Scaling Meets LLM Finetuning: The Effect of Data, Model and Finetuning Method",
+                  "Zhang, Biao and Liu, Zhongtao and Cherry, Colin and Firat, Orhan", "ICLR", 2024),
+    description=(
+        "Multiplicative joint fine-tuning law (Zhang et al. 2024, form from memory: verify): L = A X^-alpha "
+        "D_f^-beta + E.\n\nInputs: X = the scaled factor (model size, pre-training data or PET parameters), "
+        "D = fine-tuning data size."
+    ),
+    example=({"A": 200.0, "alpha": 0.15, "beta": 0.1, "E": 1.0},
+             lambda seed=0: {"X": _logspace(8, 10.5, 60)(seed), "D": _logspace(3, 6, 60, 1)(seed)}),
+)
+
+
+def _upcycle_log(p, D1, D2):
+    l1, l2 = jnp.log(D1), jnp.log(D2)
+    inner = jnp.log(p["A"]) - p["alpha1"] * l1 + (-p["alpha2"] + p["alpha3"] * l1) * l2
+    return lse(inner, jnp.broadcast_to(jnp.log(p["E"]), inner.shape))
+
+
+upcycling = Law(
+    lambda p, D1, D2: jnp.exp(_upcycle_log(p, D1, D2)), name="upcycling", inputs=("D1", "D2"), log_fn=_upcycle_log,
+    params={"A": positive(), "alpha1": free(), "alpha2": free(), "alpha3": free(), "E": positive()},
+    starts=grid(A=[1e1, 1e3, 1e5], alpha1=[0.05, 0.2], alpha2=[0.1, 0.3], alpha3=[0.0, 0.01], E=[1.0, 2.0]),
+    citation=_bib("liew2025scaling", "Scaling Laws for Upcycling Mixture-of-Experts Language Models", "Liew, Seng Pei and others",
+                  "arXiv:2502.03009", 2025),
+    description=(
+        "Upcycling law (Liew et al. 2025, form from memory: verify): L(D1, D2) = A D1^-alpha1 "
+        "D2^(-alpha2 + alpha3 log D1) + E.\n\nInputs: D1 = dense pre-training tokens, D2 = tokens after "
+        "upcycling to MoE. alpha3 > 0 is the interaction that limits upcycling at large D1."
+    ),
+    example=({"A": 60.0, "alpha1": 0.08, "alpha2": 0.2, "alpha3": 0.004, "E": 1.6},
+             lambda seed=0: {"D1": _logspace(9, 11.5, 60)(seed), "D2": _logspace(9, 11.5, 60, 1)(seed)}),
+)
+
+ZOO = [power_law_constant, broken_power_law, kaplan_steps, critical_batch, overtraining, downstream_error, routed_lm,
+       weight_sparsity, precision, quantization_degradation, step_law_lr, step_law_batch, power_lines_tau,
+       data_mixture, two_step_downstream, loss_to_loss, observational_sigmoid, rectified_finetune,
+       multiplicative_finetune, upcycling]
