@@ -346,11 +346,15 @@ def bootstrap(
     elif strategy == "fast":
         basins = full_fit.basins(n_basins)
         k = len(basins)
-        prep = prepare(law, data, y, starts=basins, strategy=Strategy(screen_k=k, keep_k=k, halving_iters=0, name="fast"), **common)
+        # Warm starts sit in their basins: three step sizes suffice for the line search, and
+        # each dropped candidate saves one objective evaluation per member per iteration.
+        prep = prepare(law, data, y, starts=basins,
+                       strategy=Strategy(screen_k=k, keep_k=k, halving_iters=0, name="fast", line_search=3), **common)
     else:
         if start is None:
             raise OptionError("strategy='single' needs start= (a dict of natural parameter values)")
-        prep = prepare(law, data, y, starts=start, strategy=Strategy(screen_k=1, keep_k=1, halving_iters=0, name="single"), **common)
+        prep = prepare(law, data, y, starts=start,
+                       strategy=Strategy(screen_k=1, keep_k=1, halving_iters=0, name="single", line_search=3), **common)
     active = np.flatnonzero(prep.w > 0)
     if weights_matrix is not None:
         W = np.asarray(weights_matrix, float)

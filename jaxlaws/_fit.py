@@ -48,12 +48,14 @@ class Strategy:
     ftol: float = 1e-13
     patience: int = 12
     name: str = "screen"
+    line_search: int = 8
 
     def __post_init__(self):
         for k in ("screen_k", "keep_k", "max_iter", "patience"):
             positive_int(f"Strategy.{k}", getattr(self, k))
         if not isinstance(self.halving_iters, int) or self.halving_iters < 0:
             raise OptionError(f"Strategy.halving_iters must be an integer >= 0, got {self.halving_iters!r}")
+        positive_int("Strategy.line_search", self.line_search)
         if not (0 < self.ftol < 1):
             raise OptionError(f"Strategy.ftol must be in (0, 1), got {self.ftol!r}")
 
@@ -65,12 +67,12 @@ class Strategy:
         """Clip the stage sizes to ``n`` starts (they set static array shapes)."""
         sk = min(self.screen_k, n)
         kk = min(self.keep_k, sk)
-        return Strategy(sk, kk, self.halving_iters, self.max_iter, self.ftol, self.patience, self.name)
+        return dataclasses.replace(self, screen_k=sk, keep_k=kk)
 
     def kernel_kwargs(self) -> dict:
         return dict(
             screen_k=self.screen_k, keep_k=self.keep_k, halving_iters=self.halving_iters,
-            max_iter=self.max_iter, ftol=self.ftol, patience=self.patience,
+            max_iter=self.max_iter, ftol=self.ftol, patience=self.patience, line_search=self.line_search,
         )
 
 

@@ -265,7 +265,65 @@ def _choice_grid(choices: Mapping) -> list[dict]:
 ABLATION_KEYS = {"loss", "delta", "residual", "drop_top", "min_compute", "max_compute", "min_N", "starts", "law", "N_column"}
 
 
-def ablate(law, data, choices: Mapping, *, y: str = "loss", derived=None, compute=None, base_weights=None):
+def _ablate_fingerprint(data, y, choices, derived, base_weights) -> str:
+    import hashlib
+    import json
+
+    from ._data import _get_column
+
+    h = hashlib.sha256()
+    cols = [y, "N", "D"] + [c for c in choices.get("N_column", []) if isinstance(c, str)]
+    for c in dict.fromkeys(cols):
+        try:
+            h.update(np.ascontiguousarray(_get_column(data, c)).tobytes())
+        except Exception:
+            h.update(c.encode())
+    if base_weights is not None:
+        h.update(np.ascontiguousarray(np.asarray(base_weights, float)).tobytes())
+    h.update(repr(sorted((k, [repr(v) for v in (vs.keys() if isinstance(vs, Mapping) else vs)]) for k, vs in choices.items())).encode())
+    h.update(json.dumps(sorted((derived or {}).keys())).encode())
+    return h.hexdigest()
+
+
+def _load_ablate_checkpoint(path, fingerprint):
+    import json
+    import os
+
+    from ._errors import CheckpointError
+
+    if not path or not os.path.exists(path):
+        return {}
+    try:
+        with open(path) as fh:
+            d = json.load(fh)
+        groups = {int(k): v for k, v in d["groups"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        raise CheckpointError(f"ablation checkpoint {path!r} is corrupt or partial; delete it to start over") from None
+    if d.get("fingerprint") != fingerprint:
+        raise CheckpointError(f"ablation checkpoint {path!r} belongs to a different ablation (data or choices differ)")
+    return groups
+
+
+def _save_ablate_checkpoint(path, fingerprint, groups):
+    import json
+    import os
+
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w") as fh:
+        json.dump({"fingerprint": fingerprint, "groups": {str(k): v for k, v in groups.items()}}, fh, default=_json_default)
+    os.replace(tmp, path)
+
+
+def _json_default(o):
+    if isinstance(o, (np.floating, np.integer)):
+        return o.item()
+    if isinstance(o, np.bool_):
+        return bool(o)
+    return str(o)
+
+
+def ablate(law, data, choices: Mapping, *, y: str = "loss", derived=None, compute=None, base_weights=None,
+           checkpoint: str | None = None):
     """Fit every combination of ``choices`` and return one row per specification.
 
     ``choices`` keys (each a list of options; ``law``/``starts`` may be dicts label -> value):
@@ -275,7 +333,8 @@ def ablate(law, data, choices: Mapping, *, y: str = "loss", derived=None, comput
     ``law`` (law forms), ``N_column`` (which column is N). ``derived`` is
     ``{label: (name, kwargs)}``, evaluated for each specification's fit.
     Specifications that share law, loss, residual, starts and N column differ only in point
-    weights and are fitted together in one batched call.
+    weights and are fitted together in one batched call. With ``checkpoint=FILE.json`` each
+    finished group is saved, and a rerun resumes from the file with identical results.
     """
     import pandas as pd
 
@@ -297,7 +356,13 @@ def ablate(law, data, choices: Mapping, *, y: str = "loss", derived=None, comput
                s["starts"][0] if "starts" in s else None, sel.get("N_column", "N"))
         groups.setdefault(key, []).append(s)
     rows = []
-    for key, ss in groups.items():
+    fp = _ablate_fingerprint(data, y, choices, derived, base_weights) if checkpoint else None
+    done = _load_ablate_checkpoint(checkpoint, fp)
+    for gi, (key, ss) in enumerate(groups.items()):
+        if gi in done:
+            rows.extend(done[gi])
+            continue
+        group_rows = []
         sel0 = {k: v[1] for k, v in ss[0].items()}
         L = resolve_law(sel0.get("law", law))
         Ncol = sel0.get("N_column", "N")
@@ -345,12 +410,19 @@ def ablate(law, data, choices: Mapping, *, y: str = "loss", derived=None, comput
             row["status"] = out["status"][i]
             for label, spec in (derived or {}).items():
                 name, kw = spec if isinstance(spec, tuple) else (spec, {})
+                if isinstance(name, str) and name not in L.derived:
+                    row[label] = np.nan  # this law form does not define the quantity
+                    continue
                 fn = L.derived[name] if isinstance(name, str) else name
                 try:
                     row[label] = float(fn({k: jnp.asarray(v) for k, v in p.items()}, **kw))
                 except KeyError:
                     row[label] = np.nan
-            rows.append(row)
+            group_rows.append({k: _json_default(v) if isinstance(v, (np.generic,)) else v for k, v in row.items()})
+        rows.extend(group_rows)
+        if checkpoint:
+            done[gi] = group_rows
+            _save_ablate_checkpoint(checkpoint, fp, done)
     return pd.DataFrame(rows)
 
 

@@ -55,6 +55,7 @@ def multistart(
     patience: int = 12,
     screen_block: int = 256,
     strata: jax.Array | None = None,
+    line_search: int = 8,
 ) -> MultiStartResult:
     """Minimise ``value(theta, args)`` from every row of ``starts`` (shape ``(S, p)``).
 
@@ -96,7 +97,7 @@ def multistart(
 
     if keep_k < screen_k and halving_iters > 0:
         ra = damped_newton(
-            vgh, value, theta_a, args, max_iter=halving_iters, ftol=ftol, patience=patience
+            vgh, value, theta_a, args, max_iter=halving_iters, ftol=ftol, patience=patience, line_search=line_search
         )
         # A start that already converged inside the halving budget is as good as any kept
         # one; rank by objective alone so the kept set is the best `keep_k` basins so far.
@@ -118,7 +119,8 @@ def multistart(
         theta_b, idx_b, iter_b = theta_a, idx0, jnp.zeros((screen_k,), jnp.int32)
 
     theta_c = jnp.concatenate([theta_b, extra], axis=0)
-    rc = damped_newton(vgh, value, theta_c, args, max_iter=max_iter, ftol=ftol, patience=patience)
+    rc = damped_newton(vgh, value, theta_c, args, max_iter=max_iter, ftol=ftol, patience=patience,
+                       line_search=line_search)
     all_idx = jnp.concatenate([idx_b, n_grid + jnp.arange(n_extra)])
     iters_c = jnp.concatenate([iter_b, jnp.zeros((n_extra,), jnp.int32)]) + rc.n_iter
 

@@ -51,7 +51,7 @@ class _State(NamedTuple):
     dec: jax.Array
 
 
-def _member_step(vgh, value, ftol, theta, rho, args):
+def _member_step(vgh, value, ftol, theta, rho, args, n_steps=_N_STEPS):
     """One damped-Newton iteration for one member. Returns the new state pieces."""
     f, g, H = vgh(theta, args)
     finite = jnp.isfinite(f) & jnp.all(jnp.isfinite(g)) & jnp.all(jnp.isfinite(H))
@@ -72,7 +72,7 @@ def _member_step(vgh, value, ftol, theta, rho, args):
     slope = jnp.dot(g, step)  # < 0 for a descent direction
     dec = 0.5 * jnp.abs(slope)
 
-    ts = 2.0 ** -jnp.arange(_N_STEPS, dtype=theta.dtype)
+    ts = 2.0 ** -jnp.arange(n_steps, dtype=theta.dtype)
     fs = jax.vmap(lambda t: value(theta + t * step, args))(ts)
     fs = jnp.where(jnp.isfinite(fs), fs, jnp.inf)
     armijo = fs <= f + _ARMIJO * ts * slope
@@ -108,6 +108,7 @@ def damped_newton(
     ftol: float = 1e-13,
     patience: int = 12,
     rho0: float = 1e-3,
+    line_search: int = _N_STEPS,
 ) -> NewtonResult:
     """Minimise ``value(theta, args)`` from each row of ``theta0`` (shape ``(B, p)``).
 
@@ -116,6 +117,9 @@ def damped_newton(
       member; ``args`` is shared by all members (vmap the whole call for per-member data).
     - ``max_iter``: hard iteration cap; ``ftol``: relative Newton-decrement tolerance;
       ``patience``: consecutive rejected steps before a member is retired as stalled.
+    - ``line_search``: step sizes tried in parallel, 1, 1/2, ..., 2^-(line_search-1). Warm
+      starts near an optimum rarely backtrack, and each candidate costs one objective
+      evaluation per member, so they can use fewer.
 
     One ``lax.while_loop`` runs while any member is active; finished members are frozen by
     ``where`` (their arithmetic still runs: under vmap a batched loop costs as much as its
@@ -136,7 +140,7 @@ def damped_newton(
         dec=jnp.full((B,), jnp.inf, dtype),
     )
     step = jax.vmap(
-        lambda th, r: _member_step(vgh, value, ftol, th, r, args)
+        lambda th, r: _member_step(vgh, value, ftol, th, r, args, line_search)
     )
 
     def cond(carry):

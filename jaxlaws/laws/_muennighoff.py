@@ -107,8 +107,9 @@ muennighoff = Law(
     output="validation loss (nats/token, C4)",
     description=(
         "Data-constrained law (Muennighoff et al. 2023): L = E + A/N'^alpha + B/D'^beta with effective "
-        "data D' = U + U R_D* (1 - exp(-R_D/R_D*)), R_D = D/U - 1 repeated epochs, and effective "
-        "parameters N' = U_N + U_N R_N* (1 - exp(-R_N/R_N*)), U_N = min(N, N_opt(U)), R_N = N/U_N - 1.\n\n"
+        "data D' = U_D + U_D R_D* (1 - exp(-R_D/R_D*)), U_D = min(U, D), R_D = D/U_D - 1 repeated epochs, "
+        "and effective parameters N' = U_N + U_N R_N* (1 - exp(-R_N/R_N*)), U_N = min(N, N_opt(U_D)), "
+        "R_N = N/U_N - 1.\n\n"
         "Inputs: N = parameters, D = total training tokens, U = unique tokens. R_D* ~ 15.4 means "
         "repeated tokens lose value with a half-life of about 15 epochs; up to ~4 epochs are "
         "almost as good as new data. Fit R_D*, R_N* with the base coefficients fixed, as the authors did "

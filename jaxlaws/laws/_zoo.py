@@ -425,7 +425,26 @@ upcycling = Law(
              lambda seed=0: {"D1": _logspace(9, 11.5, 60)(seed), "D2": _logspace(9, 11.5, 60, 1)(seed)}),
 )
 
-ZOO = [power_law_constant, broken_power_law, kaplan_steps, critical_batch, overtraining, downstream_error, routed_lm,
+def _pl_log(p, x):
+    return jnp.log(p["c"]) + p["a"] * jnp.log(x)
+
+
+power_law = Law(
+    lambda p, x: jnp.exp(_pl_log(p, x)), name="power_law", inputs=("x",), log_fn=_pl_log,
+    params={"c": positive(), "a": free()},
+    starts=grid(c=[1e-8, 1e-4, 1.0, 1e4], a=[-1.0, 0.0, 0.5, 1.0]),
+    citation=_bib("porian2024resolving", "Resolving Discrepancies in Compute-Optimal Scaling of Language Models",
+                  "Porian, Tomer and Wortsman, Mitchell and Jitsev, Jenia and Schmidt, Ludwig and Carmon, Yair", "NeurIPS", 2024),
+    output="y",
+    description=(
+        "Pure power law: y = c x^a (a line in log-log). With squared loss on log residuals and weights "
+        "1/sigma^2 it is the weighted log-log regression Porian et al. use for N*(C) = k C^a.\n\n"
+        "Input: x = any positive scale, e.g. compute C."
+    ),
+    example=({"c": 0.1, "a": 0.5}, lambda seed=0: {"x": _logspace(16, 20, 12)(seed)}),
+)
+
+ZOO = [power_law, power_law_constant, broken_power_law, kaplan_steps, critical_batch, overtraining, downstream_error, routed_lm,
        weight_sparsity, precision, quantization_degradation, step_law_lr, step_law_batch, power_lines_tau,
        data_mixture, two_step_downstream, loss_to_loss, observational_sigmoid, rectified_finetune,
        multiplicative_finetune, upcycling]
