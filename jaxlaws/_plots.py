@@ -24,7 +24,10 @@ def isoflop_curves(path, df, fit):
     plt = _plt()
     law = fit.law
     fig, ax = plt.subplots(figsize=(7, 5))
-    df = df.assign(_C=budget_column(df))
+    out = _excluded(df, fit)
+    if out.any():
+        ax.scatter(df.N[out], df.loss[out], s=30, marker="x", color="red", label="excluded from the fit", zorder=3)
+    df = df.assign(_C=budget_column(df))[~out]
     compute_col = "_C"
     budgets = np.sort(df[compute_col].unique())
     cmap = plt.get_cmap("viridis")
@@ -47,18 +50,30 @@ def isoflop_curves(path, df, fit):
     return path
 
 
+def _excluded(df, fit):
+    """Rows the fit gave zero weight (dropped outliers, out-of-range runs), if known."""
+    prep = getattr(fit, "_prepared", None)
+    if prep is not None and len(prep.w) == len(df):
+        return np.asarray(prep.w) == 0
+    return np.zeros(len(df), bool)
+
+
 def residuals(path, df, fit):
-    """Log residuals vs N, D and compute."""
+    """Log residuals vs N, D and compute; runs excluded from the fit are marked."""
     plt = _plt()
     r = np.log(fit.predict(df)) - np.log(df.loss.values)
+    out = _excluded(df, fit)
     fig, axes = plt.subplots(1, 3, figsize=(11, 3.6), sharey=True)
     for ax, (col, label) in zip(axes, [("N", "parameters N"), ("D", "tokens D"), (None, "compute 6ND (FLOPs)")]):
         x = df[col].values if col else 6 * df.N.values * df.D.values
-        ax.scatter(x, r, s=10)
+        ax.scatter(x[~out], r[~out], s=10, label="fitted runs")
+        if out.any():
+            ax.scatter(x[out], r[out], s=22, marker="x", color="red", label="excluded from the fit")
         ax.axhline(0, color="k", lw=0.8)
         ax.set_xscale("log")
         ax.set_xlabel(label)
     axes[0].set_ylabel("log prediction - log loss")
+    axes[0].legend(fontsize=8)
     fig.suptitle("residuals of the fit")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
