@@ -19,6 +19,13 @@ def _plt():
     return plt
 
 
+def _save(plt, fig, path):
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def isoflop_curves(path, df, fit):
     """Loss vs N per compute budget with the fitted law (as in Hoffmann et al.'s Figure 4)."""
     plt = _plt()
@@ -44,10 +51,7 @@ def isoflop_curves(path, df, fit):
     ax.set_ylabel("final loss (nats/token)")
     ax.set_title(f"isoFLOP curves: data and fitted {law.name}")
     ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def _excluded(df, fit):
@@ -75,10 +79,7 @@ def residuals(path, df, fit):
     axes[0].set_ylabel("log prediction - log loss")
     axes[0].legend(fontsize=8)
     fig.suptitle("residuals of the fit")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def bootstrap_pairs(path, boot, pairs=(("A", "alpha"), ("B", "beta"), ("alpha", "beta"))):
@@ -96,10 +97,7 @@ def bootstrap_pairs(path, boot, pairs=(("A", "alpha"), ("B", "beta"), ("alpha", 
             ax.set_xscale("log")
     np.atleast_1d(axes)[0].legend(fontsize=8)
     fig.suptitle(f"bootstrap draws ({int(ok.sum())} converged resamples)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def allocation_bands(path, fit, boot, C=None, level=0.8):
@@ -123,10 +121,7 @@ def allocation_bands(path, fit, boot, C=None, level=0.8):
         ax.set_ylabel(label)
     axes[0].legend(fontsize=8)
     fig.suptitle("compute-optimal allocation under C = 6 N D")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def demo_plots(out_dir, df, fit, boot):
@@ -168,10 +163,7 @@ def specification_curve(path, table, column="D/N", choices=None):
     ax2.set_yticklabels(labels, fontsize=7)
     ax2.set_xlabel("specification (sorted)")
     ax2.invert_yaxis()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def budget_column(df):
