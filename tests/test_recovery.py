@@ -92,3 +92,22 @@ def test_property_chinchilla_recovers_noiseless_truth(E, logA, logB, alpha, beta
     assert f.params["alpha"] == pytest.approx(alpha, rel=1e-3)
     assert f.params["beta"] == pytest.approx(beta, rel=1e-3)
     assert f.params["E"] == pytest.approx(E, rel=1e-3)
+
+
+def test_grid_with_many_diverging_starts_returns_best_finite_and_counts_failures():
+    """Starts whose prediction overflows (A = 1e300 with alpha < 0) are non-finite: they are
+    counted as such and never chosen; the fit still reaches the truth."""
+
+    @jl.law(inputs=("N",), params={"E": jl.positive(), "A": jl.positive(), "alpha": jl.free()})
+    def simple(p, N):
+        return p["E"] + p["A"] * N ** (-p["alpha"])
+
+    N = np.logspace(6, 10, 40)
+    truth = {"E": 1.5, "A": 300.0, "alpha": 0.3}
+    y = np.asarray(simple(truth, N))
+    g = jl.grid(E=[0.5, 1.0, 2.0], A=[1e1, 1e3, 1e300], alpha=[-2.0, -1.0, 0.1, 0.5])
+    f = jl.fit(simple, {"N": N, "loss": y}, starts=g)
+    assert f.converged and f.counts["nonfinite"] >= 6
+    assert sum(f.counts.values()) == 36
+    for k, v in truth.items():
+        assert f.params[k] == pytest.approx(v, rel=1e-6)
