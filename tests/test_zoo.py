@@ -19,6 +19,8 @@ LOOSE = {
     ("joint_moe", "zeta"): 0.3, ("joint_moe", "omega"): 0.3, ("joint_moe", "gamma"): 0.1,
     ("kaplan", "N_c"): 0.5, ("kaplan", "D_c"): 0.5, ("chinchilla", "A"): 0.35, ("chinchilla", "B"): 0.35,
     ("data_constrained", "R_D"): 0.1,
+    # coefficient-exponent trade-off, as for Chinchilla's A and B
+    ("fp_quantization", "n"): 0.15, ("fp_quantization", "d"): 0.15, ("fp_quantization", "gamma"): 0.15,
 }
 
 

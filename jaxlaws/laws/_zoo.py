@@ -237,6 +237,40 @@ def _precision_design(seed=0):
             "P_a": rng.choice([3, 4, 6, 8, 16], n).astype(float), "P_kv": rng.choice([2, 3, 4, 8, 16], n).astype(float)}
 
 
+def _fpq(p, N, D, B, Eb, Mb):
+    base = p["n"] * N ** -p["alpha"] + p["d"] * D ** -p["beta"] + p["eps"]
+    quant = (D ** p["beta"] / N ** p["alpha"]) * jnp.log2(B) / (p["gamma"] * (Eb + 0.5) ** p["delta"] * (Mb + 0.5) ** p["nu"])
+    return base + quant
+
+
+fp_quantization = Law(
+    _fpq, name="fp_quantization", inputs={"N": "positive", "D": "positive", "B": "positive", "Eb": "real", "Mb": "real"},
+    params={"n": positive(), "alpha": positive(), "d": positive(), "beta": positive(), "eps": positive(),
+            "gamma": positive(), "delta": positive(), "nu": positive()},
+    starts=grid(n=[1e2, 1e3], alpha=[0.2, 0.4], d=[1e2, 1e3], beta=[0.2, 0.4], eps=[1.5],
+                gamma=[1.0, 1e2, 1e4], delta=[0.5, 2.0], nu=[0.5, 2.0]),
+    citation=_bib("sun2025scaling", "Scaling Laws for Floating-Point Quantization Training", "Sun, Xingwu and others",
+                  "arXiv:2501.02423", 2025),
+    description=(
+        "Floating-point quantization training law (Sun et al. 2025, form from memory in the survey: verify): "
+        "L = n/N^alpha + d/D^beta + eps + (D^beta/N^alpha) log2(B) / (gamma (Eb+0.5)^delta (Mb+0.5)^nu).\n\n"
+        "Inputs: N parameters, D tokens, B quantization block size, Eb exponent bits, Mb mantissa bits. "
+        "The last term is the precision penalty: it grows with data (a critical data size exists) and "
+        "shrinks with more exponent and mantissa bits."
+    ),
+    example=({"n": 400.0, "alpha": 0.34, "d": 400.0, "beta": 0.28, "eps": 1.7, "gamma": 10.0, "delta": 1.5, "nu": 1.0},
+             lambda seed=0: _fpq_design(seed)),
+)
+
+
+def _fpq_design(seed=0):
+    rng = np.random.default_rng(seed)
+    n = 240
+    return {"N": 10 ** rng.uniform(7.5, 9.5, n), "D": 10 ** rng.uniform(9, 11.5, n),
+            "B": rng.choice([32.0, 64.0, 128.0, 512.0], n), "Eb": rng.choice([1.0, 2.0, 3.0, 4.0, 5.0], n),
+            "Mb": rng.choice([0.0, 1.0, 2.0, 3.0, 7.0], n)}
+
+
 def _qid_log(p, N, D, P):
     return jnp.log(p["k"]) + p["beta"] * jnp.log(D) - p["alpha"] * jnp.log(N) - p["gamma"] * jnp.log(P)
 
@@ -445,6 +479,6 @@ power_law = Law(
 )
 
 ZOO = [power_law, power_law_constant, broken_power_law, kaplan_steps, critical_batch, overtraining, downstream_error, routed_lm,
-       weight_sparsity, precision, quantization_degradation, step_law_lr, step_law_batch, power_lines_tau,
+       weight_sparsity, precision, quantization_degradation, fp_quantization, step_law_lr, step_law_batch, power_lines_tau,
        data_mixture, two_step_downstream, loss_to_loss, observational_sigmoid, rectified_finetune,
        multiplicative_finetune, upcycling]
