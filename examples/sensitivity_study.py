@@ -6,7 +6,6 @@ runs drive it, and how well a fit below 1e21 FLOPs extrapolates.
 
 import warnings
 
-import numpy as np
 import pandas as pd
 
 import jaxlaws as jl

@@ -484,7 +484,6 @@ def fit(
 def _check_float32(res: FitResult):
     """Polish the float32 winner in float64; warn if float32 had not reached that optimum."""
     prep = res._prepared
-    f32 = res.objective
     value, _ = prep.problem.objective()
     X64 = {k: jnp.asarray(v, jnp.float64) for k, v in prep.X.items()} if jax.config.jax_enable_x64 else None
     if X64 is None:

@@ -16,7 +16,7 @@ Hessian's condition number ~1000x on the Chinchilla data.
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 import jax.numpy as jnp

@@ -1,11 +1,9 @@
 """The numerical core on plain arrays, against closed forms and scipy/numpy references."""
 
-import itertools
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pytest
 import scipy.special
 
 from jaxlaws import kernels as K
