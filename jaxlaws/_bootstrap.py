@@ -108,6 +108,7 @@ class BootstrapResult:
         df["objective"] = self.objective
         df["status"] = self.status
         df["iterations"] = self.iterations
+        df["strategy"] = self.strategy
         return df
 
     to_frame = table

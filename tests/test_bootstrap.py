@@ -102,7 +102,7 @@ def test_fast_strategy_agrees_with_grid_and_summaries(demo):
     iv = bf.interval("alpha", level=0.8)
     assert iv.lower == pytest.approx(np.quantile(bf.draws[:, 3], 0.1))
     tbl = bf.table()
-    assert len(tbl) == 64 and set(tbl.status) == {"converged"}
+    assert len(tbl) == 64 and set(tbl.status) == {"converged"} and set(tbl.strategy) == {"fast"}
 
 
 def test_group_bootstrap_and_dropped_rows_stay_dropped(demo):
