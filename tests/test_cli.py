@@ -150,3 +150,10 @@ def test_allocate_moe_and_inference(capsys, tmp_path):
                              "--memory", "1e9"], "expert-count input E")
     _one_line_error(capsys, ["allocate", "--law", "chinchilla", "--coefficients", "besiroglu2024", "--target-loss", "2"],
                     "--inference-tokens")
+
+
+def test_import_does_not_initialise_the_jax_backend():
+    """Users must be able to set device counts (jax_num_cpu_devices, XLA_FLAGS) after import."""
+    code = "import jaxlaws; from jax._src import xla_bridge as xb; print(bool(xb._backends))"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "False", r.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import jax.numpy as jnp
 
 from .._law import CoefficientSet, power_sum
@@ -88,9 +90,9 @@ chinchilla = power_sum(
         ),
         "hoffmann2022_unrounded": CoefficientSet(
             {
-                "E": float(jnp.exp(0.5267228)),
-                "A": float(jnp.exp(6.0073404)),
-                "B": float(jnp.exp(6.0179186)),
+                "E": math.exp(0.5267228),
+                "A": math.exp(6.0073404),
+                "B": math.exp(6.0179186),
                 "alpha": 0.33917084,
                 "beta": 0.2849083,
             },
