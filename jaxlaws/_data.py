@@ -7,7 +7,7 @@ it would surface as a silent nan or a traceback from inside JAX).
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Mapping
 
 import numpy as np
 
@@ -181,9 +181,3 @@ def positive_int(name: str, v) -> int:
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
         raise OptionError(f"{name} must be a positive integer, got {v!r}")
     return int(v)
-
-
-def require_sequence(name: str, v) -> Sequence:
-    if isinstance(v, (str, bytes)):
-        raise OptionError(f"{name} must be a sequence, got a string")
-    return v

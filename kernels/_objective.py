@@ -32,8 +32,6 @@ def make_objective(pred: Callable, loss: str = "huber", delta: float = 1e-3):
         # Zero-weight points contribute exactly zero, even where their loss is large.
         return jnp.sum(jnp.where(w != 0, w * rho(r, delta), 0.0))
 
-    grad = jax.grad(value)
-
     def _g_aux(theta, args):
         f, g = jax.value_and_grad(value)(theta, args)
         return g, (f, g)
@@ -42,5 +40,4 @@ def make_objective(pred: Callable, loss: str = "huber", delta: float = 1e-3):
         H, (f, g) = jax.jacfwd(_g_aux, has_aux=True)(theta, args)
         return f, g, H
 
-    value.grad = grad  # type: ignore[attr-defined]
     return value, vgh
