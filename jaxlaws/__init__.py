@@ -39,6 +39,7 @@ from ._fit import FitResult as FitResult
 from ._fit import Strategy as Strategy
 from ._fit import fit as fit
 from ._fit import fit_arrays as fit_arrays
+from ._law import FORM_STATUSES as FORM_STATUSES
 from ._law import CoefficientSet as CoefficientSet
 from ._law import Law as Law
 from ._law import law as law

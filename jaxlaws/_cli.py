@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 
@@ -423,6 +424,7 @@ def cmd_laws(args):
         print()
         print(law.description)
         print()
+        print(f"form: {law.form_status}")
         print("parameters:", ", ".join(f"{k} {c!r}" for k, c in law.params.items()))
         for name, cs in law.coefficients.items():
             vals = ", ".join(f"{k}={v:g}" for k, v in cs.values.items())
@@ -432,10 +434,12 @@ def cmd_laws(args):
         print()
         print(law.citation)
         return 0
-    print(f"{'name':<24} {'inputs':<22} {'parameters':<44} {'coefficients':<12}")
+    print(f"{'name':<24} {'inputs':<14} {'parameters':<44} {'form':<11} {'coefficients':<19} citation")
     for law in list_laws():
         st = ",".join(sorted({c.status for c in law.coefficients.values()})) or "-"
-        print(f"{law.name:<24} {','.join(law.inputs):<22} {','.join(law.param_names):<44} {st:<12}")
+        key = law.citation.split("{", 1)[1].split(",", 1)[0] if "{" in law.citation else "-"
+        print(f"{law.name:<24} {','.join(law.inputs):<14} {','.join(law.param_names):<44} "
+              f"{law.form_status:<11} {st:<19} {key}")
     return 0
 
 
@@ -543,6 +547,11 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("jaxlaws: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (`jaxlaws laws | head`): not an error of ours; stop quietly
+        # and keep Python from complaining again when it flushes stdout at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

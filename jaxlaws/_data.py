@@ -18,7 +18,8 @@ _MAX_ABS = 1e150
 _MIN_POS = 1e-150
 
 
-def _rows(mask, limit=5) -> str:
+def rows_text(mask, limit=5) -> str:
+    """The first offending row numbers, for error messages."""
     idx = np.flatnonzero(mask)
     s = ", ".join(str(i) for i in idx[:limit])
     return s + (f" (and {len(idx) - limit} more)" if len(idx) > limit else "")
@@ -78,21 +79,30 @@ def check_values(col: str, x: np.ndarray, domain: str):
     bad = ~np.isfinite(x)
     if bad.any():
         kind = "nan" if np.isnan(x[bad][0]) else "inf"
-        raise DataError(f"column {col!r} has {kind} values at rows {_rows(bad)}; drop or fill them")
+        raise DataError(f"column {col!r} has {kind} values at rows {rows_text(bad)}; drop or fill them")
+    if domain == "fraction":
+        # A share such as a sparsity S: the laws raise (1 - S) to a power, so S must be in
+        # [0, 1); a percentage (S = 50) or S = 1 (a model with no weights) is caught here.
+        bad = (x < 0) | (x >= 1)
+        if bad.any():
+            raise DataError(
+                f"column {col!r} is a fraction and must be in [0, 1) but has {float(x[bad][0]):g} "
+                f"at rows {rows_text(bad)}"
+            )
     if domain == "positive":
         bad = x <= 0
         if bad.any():
             raise DataError(
-                f"column {col!r} must be > 0 (its logarithm is taken) but has {x[bad][0]!r} "
-                f"at rows {_rows(bad)}"
+                f"column {col!r} must be > 0 (its logarithm is taken) but has {float(x[bad][0]):g} "
+                f"at rows {rows_text(bad)}"
             )
         tiny = x < _MIN_POS
         if tiny.any():
-            raise DataError(f"column {col!r} has absurdly small values (< {_MIN_POS:g}) at rows {_rows(tiny)}")
+            raise DataError(f"column {col!r} has absurdly small values (< {_MIN_POS:g}) at rows {rows_text(tiny)}")
     big = np.abs(x) > _MAX_ABS
     if big.any():
         raise DataError(
-            f"column {col!r} has absurd magnitudes (|x| > {_MAX_ABS:g}) at rows {_rows(big)}; "
+            f"column {col!r} has absurd magnitudes (|x| > {_MAX_ABS:g}) at rows {rows_text(big)}; "
             f"check its units"
         )
 
@@ -105,11 +115,14 @@ def load_arrays(
     columns: Mapping[str, str] | None = None,
     y_domain: str = "positive",
     weights=None,
+    check=None,
 ) -> tuple[dict, np.ndarray | None, np.ndarray]:
     """Extract and validate ``inputs`` (name -> domain) and the target ``y``.
 
     ``columns`` maps a law input name to the data column holding it. Returns
     ``(X, y, w)`` as float64 numpy arrays (``y`` is ``None`` when not requested).
+    ``check(X, columns)``, when given, validates constraints across inputs (a law's
+    ``check_inputs``).
     """
     columns = dict(columns or {})
     X = {}
@@ -122,6 +135,8 @@ def load_arrays(
         n = x.shape[0]
         check_values(col, x, domain)
         X[name] = x
+    if check is not None and X:
+        check(X, columns)
     yv = None
     if y is not None:
         yv = _get_column(data, y)
@@ -143,7 +158,7 @@ def load_arrays(
         if w.shape[0] != n:
             raise OptionError(f"{wname} has {w.shape[0]} entries for {n} rows")
         if not np.all(np.isfinite(w)) or np.any(w < 0):
-            raise OptionError(f"{wname} must be finite and >= 0 (rows {_rows(~np.isfinite(w) | (w < 0))})")
+            raise OptionError(f"{wname} must be finite and >= 0 (rows {rows_text(~np.isfinite(w) | (w < 0))})")
         if not np.any(w > 0):
             raise OptionError(f"{wname} are all zero: nothing to fit")
     return X, yv, w

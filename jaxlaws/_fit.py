@@ -186,7 +186,7 @@ def prepare(
         raise OptionError(f"y must be a column name, got {y!r}")
     X, yv, w = load_arrays(
         data, law.input_domains, y, columns=columns,
-        y_domain="positive" if residual == "log" else "real", weights=weights,
+        y_domain="positive" if residual == "log" else "real", weights=weights, check=law.check_inputs,
     )
     fixed = dict(fixed or {})
     unknown = [k for k in fixed if k not in law.params]
@@ -300,7 +300,8 @@ class FitResult:
 
     def predict(self, data, columns: Mapping[str, str] | None = None) -> np.ndarray:
         """Predictions of the fitted law at the rows of ``data`` (natural scale)."""
-        X, _, _ = load_arrays(data, self.law.input_domains, None, columns=columns or self.columns)
+        X, _, _ = load_arrays(data, self.law.input_domains, None, columns=columns or self.columns,
+                              check=self.law.check_inputs)
         p = {k: jnp.asarray(v) for k, v in self.params.items()}
         logp = self.law.log_predict(p, *(jnp.asarray(X[k]) for k in self.law.inputs))
         return np.exp(np.asarray(logp))

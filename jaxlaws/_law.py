@@ -23,10 +23,16 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._constraints import Constraint, Free, Positive
-from ._errors import LawError
+from ._data import rows_text
+from ._errors import DataError, LawError
 from .kernels import lse
 
-INPUT_DOMAINS = ("positive", "real")
+# "fraction": a share in [0, 1) such as a sparsity S, where (1 - S) is raised to a power.
+INPUT_DOMAINS = ("positive", "real", "fraction")
+# How sure we are of a law's functional form (the survey's tags): checked against the
+# authors' released code or data; as stated in the abstract; from a secondary summary;
+# from memory (verify before relying on it); a generic form; or written by the user.
+FORM_STATUSES = ("verified", "abstract", "secondary", "unverified", "generic", "user")
 
 
 @dataclass(frozen=True)
@@ -49,12 +55,19 @@ class Law:
     **Arguments:**
     - ``fn``: ``fn(params, *inputs)``, with ``params`` a dict of natural values; pure JAX.
     - ``inputs``: input names in the order ``fn`` takes them, or a dict ``name -> domain``
-      with domain ``"positive"`` (the default: counts, sizes, compute) or ``"real"``.
+      with domain ``"positive"`` (the default: counts, sizes, compute), ``"real"`` or
+      ``"fraction"`` (in [0, 1), e.g. a sparsity).
     - ``params``: dict ``name -> constraint`` (``positive()``, ``bounded(lo, hi)``, ``free()``).
     - ``log_fn``: optional ``log_fn(params, *inputs) -> log prediction`` written to stay
       finite where ``log(fn(...))`` would over- or underflow.
     - ``starts``: the default start grid (``jaxlaws.grid(...)``) used when ``fit`` is given none.
     - ``citation``, ``coefficients``, ``derived``, ``output``: metadata shown by ``jaxlaws laws``.
+    - ``form_status``: how sure we are of the functional form, one of ``FORM_STATUSES``
+      (``"user"`` for laws you write).
+    - ``input_check``: optional ``check(X) -> (bad_rows_mask, message) | None`` over the
+      validated input arrays (a dict of numpy arrays), for constraints that involve several
+      inputs (e.g. at most ``max_epochs`` epochs, ``n / P``). ``message`` may name inputs as
+      ``{n}``, ``{P}``: they are replaced by the user's column names.
     """
 
     def __init__(
@@ -72,6 +85,8 @@ class Law:
         output: str = "loss",
         description: str = "",
         example=None,
+        input_check: Callable | None = None,
+        form_status: str = "user",
     ):
         if not callable(fn):
             raise LawError(f"law function must be callable, got {type(fn).__name__}")
@@ -94,6 +109,10 @@ class Law:
                     f"parameter {k!r}: constraint must be jaxlaws.positive(), bounded(lo, hi) "
                     f"or free(), got {c!r}"
                 )
+        if form_status not in FORM_STATUSES:
+            raise LawError(f"form_status {form_status!r} is not one of {FORM_STATUSES}")
+        if input_check is not None and not callable(input_check):
+            raise LawError(f"input_check must be callable, got {type(input_check).__name__}")
         clash = set(domains) & set(params)
         if clash:
             raise LawError(f"names used both as input and parameter: {sorted(clash)}")
@@ -112,6 +131,8 @@ class Law:
         # (truth: dict, design: callable(seed) -> dict of input arrays): a plausible parameter
         # set and a realistic design, used by the recovery tests and the docs.
         self.example = example
+        self.input_check = input_check
+        self.form_status = form_status
         self.description = description or inspect.getdoc(fn) or ""
         self.__doc__ = self.description
         for set_name, cs in self.coefficients.items():
@@ -123,6 +144,19 @@ class Law:
     def __call__(self, params, *args, **kwargs):
         """Evaluate the law: ``law(params, N, D)`` or ``law(params, N=..., D=...)``."""
         return self.fn(params, *args, **kwargs)
+
+    def check_inputs(self, X: Mapping, columns: Mapping[str, str] | None = None):
+        """Raise ``DataError`` naming columns and rows where ``X`` violates ``input_check``."""
+        if self.input_check is None:
+            return
+        out = self.input_check({k: np.asarray(X[k]) for k in self.inputs})
+        if out is None:
+            return
+        bad, message = out
+        bad = np.asarray(bad, dtype=bool)
+        if bad.any():
+            cols = {k: repr((columns or {}).get(k, k)) for k in self.inputs}
+            raise DataError(f"{self.name}: {message.format(**cols)} at rows {rows_text(bad)}")
 
     def __repr__(self):
         ps = ", ".join(f"{k}: {v!r}" for k, v in self.params.items())

@@ -104,6 +104,10 @@ def test_laws_listing(capsys):
     out = capsys.readouterr().out
     for name in ("chinchilla", "kaplan", "data_constrained"):
         assert name in out
+    rows = {line.split()[0]: line.split() for line in out.strip().splitlines()[1:]}
+    assert len(rows) >= 20
+    assert rows["data_filtering"][3:6] == ["verified", "verified", "goyal2024scaling"]
+    assert rows["moe_sparsity"][3:6] == ["secondary", "-", "abnar2025parameters"]
     assert main(["laws", "chinchilla"]) == 0
     out = capsys.readouterr().out
     assert "@article{hoffmann2022chinchilla" in out and "besiroglu2024" in out

@@ -21,6 +21,12 @@ LOOSE = {
     ("data_constrained", "R_D"): 0.1,
     # coefficient-exponent trade-off, as for Chinchilla's A and B
     ("fp_quantization", "n"): 0.15, ("fp_quantization", "d"): 0.15, ("fp_quantization", "gamma"): 0.15,
+    # the floor d trades off against the sample scale a (both shift the first-pass error)
+    ("data_filtering", "d"): 0.1, ("data_filtering", "a"): 0.1,
+    # two N power terms (a N^-alpha and d (1-S)^-delta N^-gamma) and the sparsity term c
+    # (1-S)^-lam against the constant e: weak directions of a 10-parameter law
+    ("moe_sparsity", "d"): 0.35, ("moe_sparsity", "c"): 0.25, ("moe_sparsity", "lam"): 0.15,
+    ("moe_sparsity", "a"): 0.1,
 }
 
 
@@ -30,6 +36,7 @@ def test_zoo_size_and_metadata():
         assert law.citation.startswith("@"), name
         assert law.description and "nput" in law.description, name  # equation and inputs documented
         assert law.starts is not None and law.example is not None, name
+        assert law.form_status in jl.FORM_STATUSES and law.form_status != "user", name
         for cs in law.coefficients.values():
             assert cs.status in ("verified", "secondary", "unverified", "abstract"), name
 
@@ -123,3 +130,94 @@ def test_porian_weighted_exponents_reproduced():
                    weights=1 / d.n_star_std.values**2)
         assert round(f.params["a"], 3) == round(row["bs_median_weighted.n_exponent"], 3), row.config_label
         assert f.params["a"] == pytest.approx(row["bs_median_weighted.n_exponent"], abs=2e-4)
+
+
+# ---- Goyal et al. 2024: data filtering with repetition decay ---------------------------------
+
+
+def _goyal_loop(n, a, bs, taus, d, P):
+    """The authors' per-epoch recursion, transcribed as a loop (the reference our closed form,
+    a clipped sum over a fixed epoch axis, must match): mean decayed utility over pools."""
+    K = int(n // P)
+    b_k = [np.mean([b * 0.5 ** (k / t) for b, t in zip(bs, taus)]) for k in range(K + 1)]
+    y = (a * min(P, n) / 1e5) ** b_k[0] + d
+    for k in range(1, K + 1):
+        y *= (min(P * (k + 1), n) / (P * k)) ** b_k[k]
+    return y
+
+
+def test_data_filtering_matches_the_authors_recursion():
+    law = REGISTRY["data_filtering"]
+    rng = np.random.default_rng(3)
+    P = 10 ** rng.uniform(5, 7, 200)
+    n = P * np.concatenate([10 ** rng.uniform(-2, np.log10(250), 190), [1, 2, 3, 17, 100, 250, 0.5, 1.0001, 2.9999, 4]])
+    for name in law.coefficients:
+        p = law.coefficient_set(name)
+        ours = np.asarray(law(p, n, P))
+        ref = np.array([_goyal_loop(ni, p["a"], [p["b"]], [p["tau"]], p["d"], Pi) for ni, Pi in zip(n, P)])
+        np.testing.assert_allclose(ours, ref, rtol=1e-12)
+
+
+def test_data_filtering_published_pools_best_union_shifts_with_compute():
+    """The paper's central claim from the authors' own fitted pools (T-MARS top 0-10%, ...,
+    30-40% of DataComp): at 32M and 64M samples the top-10% pool alone is best, at 128M and
+    640M samples the union of the top two pools wins, because 10% repeats too often."""
+    law = REGISTRY["data_filtering"]
+    pools = [law.coefficient_set(f"goyal2024_tmars_top{r}p") for r in ("0to10", "10to20", "20to30", "30to40")]
+    b = np.array([p["b"] for p in pools])
+    tau = np.array([p["tau"] for p in pools])
+    assert np.all(np.diff(b) > 0)  # already in the authors' order: best utility first
+    best = []
+    for n in (32e6, 64e6, 128e6, 640e6):
+        errs = [float(jl.laws.data_filtering_mixture(b[:m], tau[:m], n, 12.8e6, a=0.025, d=0.1)) for m in range(1, 5)]
+        ref = [_goyal_loop(n, 0.025, b[:m], tau[:m] * m, 0.1, 12.8e6 * m) for m in range(1, 5)]
+        np.testing.assert_allclose(errs, ref, rtol=1e-12)
+        best.append(int(np.argmin(errs)) + 1)
+    assert best == [1, 1, 2, 2]
+    # a union of one pool is the single-pool law
+    one = float(jl.laws.data_filtering_mixture(b[:1], tau[:1], 3e8, 12.8e6, a=0.025, d=0.1))
+    assert one == pytest.approx(float(law(pools[0], 3e8, 12.8e6)), rel=1e-14)
+
+
+def test_data_filtering_epoch_bound_and_jit():
+    law = REGISTRY["data_filtering"]
+    p = law.coefficient_set()
+    frame = {"seen": np.array([1e6, 3e8, 5e6]), "pool": np.array([1e6, 1e6, 1e6]), "err": np.array([0.9, 0.5, 0.8])}
+    with pytest.raises(jl.DataError, match=r"'seen' / 'pool' is more than max_epochs=256 .* at rows 1"):
+        jl.fit(law, frame, y="err", columns={"n": "seen", "P": "pool"})
+    big = jl.laws.data_filtering_law(max_epochs=400)
+    assert float(big(p, 3e8, 1e6)) == pytest.approx(_goyal_loop(3e8, p["a"], [p["b"]], [p["tau"]], p["d"], 1e6), rel=1e-12)
+    with pytest.raises(jl.OptionError, match="max_epochs"):
+        jl.laws.data_filtering_law(max_epochs=0)
+    f = jax.jit(lambda n: jl.laws.data_filtering_mixture([-0.16, -0.1], [6.7, 5.3], n, 1e7, a=0.025, d=0.1))
+    with pytest.raises(jl.OptionError, match="needs max_epochs"):
+        f(jnp.asarray(1e8))
+    g = jax.jit(jax.vmap(lambda n: jl.laws.data_filtering_mixture([-0.16, -0.1], [6.7, 5.3], n, 1e7, a=0.025, d=0.1,
+                                                                 max_epochs=64)))
+    ns = np.array([1e7, 1e8, 6e8])
+    ref = [_goyal_loop(n, 0.025, [-0.16, -0.1], [13.4, 10.6], 0.1, 2e7) for n in ns]
+    np.testing.assert_allclose(np.asarray(g(jnp.asarray(ns))), ref, rtol=1e-12)
+
+
+# ---- Abnar et al. 2025 and fraction inputs -----------------------------------------------------
+
+
+def test_moe_sparsity_is_its_equation():
+    law = REGISTRY["moe_sparsity"]
+    p, design = law.example
+    X = design(0)
+    N, D, S = X["N"], X["D"], X["S"]
+    ref = (p["a"] / N ** p["alpha"] + p["b"] / D ** p["beta"] + p["c"] / (1 - S) ** p["lam"]
+           + p["d"] / ((1 - S) ** p["delta"] * N ** p["gamma"]) + p["e"])
+    np.testing.assert_allclose(np.asarray(law(p, N, D, S)), ref, rtol=1e-13)
+    assert np.any(S == 0.0)  # dense rows are in the design and evaluate
+
+
+@pytest.mark.parametrize("name", ["weight_sparsity", "moe_sparsity"])
+@pytest.mark.parametrize("bad", [1.0, 50.0, -0.1])
+def test_sparsity_must_be_a_fraction(name, bad):
+    law = REGISTRY[name]
+    X = {k: np.array(v, dtype=float) for k, v in law.example[1](0).items()}
+    X["S"][7] = bad
+    with pytest.raises(jl.DataError, match=r"column 'S' is a fraction and must be in \[0, 1\) .* at rows 7"):
+        jl.fit(law, {**X, "loss": np.full(len(X["S"]), 3.0)})

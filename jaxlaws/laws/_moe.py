@@ -75,3 +75,75 @@ joint_moe = Law(
         "model to train (jaxlaws.moe_optimal). The shipped coefficients are unverified."
     ),
 )
+
+
+# ---- Abnar et al. 2025: optimal sparsity ----------------------------------------------------
+
+ABNAR = """\
+@inproceedings{abnar2025parameters,
+  title     = {Parameters vs {FLOP}s: Scaling Laws for Optimal Sparsity for Mixture-of-Experts Language Models},
+  author    = {Abnar, Samira and Shah, Harshay and Busbridge, Dan and El-Nouby, Alaaeldin and
+               Susskind, Joshua M. and Thilak, Vimal},
+  booktitle = {Proceedings of the 42nd International Conference on Machine Learning},
+  series    = {PMLR},
+  volume    = {267},
+  pages     = {204--230},
+  year      = {2025},
+  note      = {arXiv:2501.12370}
+}"""
+
+
+def _abnar_terms(p, N, D, S):
+    # log(1 - S) as log1p(-S): exact for the small sparsities near dense (S -> 0), where
+    # log(1 - S) would lose digits to cancellation.
+    l1s = jnp.log1p(-S)
+    lN = jnp.log(N)
+    return (
+        jnp.log(p["a"]) - p["alpha"] * lN,
+        jnp.log(p["b"]) - p["beta"] * jnp.log(D),
+        jnp.log(p["c"]) - p["lam"] * l1s,
+        jnp.log(p["d"]) - p["delta"] * l1s - p["gamma"] * lN,
+    )
+
+
+def _abnar_log(p, N, D, S):
+    from ..kernels import lse
+
+    zs = _abnar_terms(p, N, D, S)
+    return lse(*zs, jnp.broadcast_to(jnp.log(p["e"]), zs[0].shape))
+
+
+def _abnar_design(seed=0):
+    """Total sizes 1e8..1e10, 1e9..1e11 tokens, sparsity from dense to 31/32 inactive experts."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    n = 240
+    return {"N": 10 ** rng.uniform(8, 10, n), "D": 10 ** rng.uniform(9, 11, n),
+            "S": rng.choice([0.0, 0.5, 0.75, 0.875, 0.9375, 0.96875], n)}
+
+
+moe_sparsity = Law(
+    lambda p, N, D, S: jnp.exp(_abnar_log(p, N, D, S)),
+    name="moe_sparsity",
+    inputs={"N": "positive", "D": "positive", "S": "fraction"},
+    params={"a": positive(), "alpha": positive(), "b": positive(), "beta": positive(), "c": positive(),
+            "lam": free(), "d": positive(), "delta": free(), "gamma": positive(), "e": positive()},
+    log_fn=_abnar_log,
+    starts=grid(a=[100.0, 1000.0], alpha=[0.2, 0.4], b=[100.0, 1000.0], beta=[0.2, 0.4], c=[0.01, 0.1],
+                lam=[-0.3, 0.3], d=[10.0, 100.0], delta=[-0.3, 0.3], gamma=[0.2], e=[1.5]),
+    example=({"a": 400.0, "alpha": 0.34, "b": 400.0, "beta": 0.28, "c": 0.15, "lam": 0.35, "d": 60.0,
+              "delta": 0.5, "gamma": 0.3, "e": 1.7}, _abnar_design),
+    citation=ABNAR,
+    output="pre-training loss (nats/token)",
+    description=(
+        "MoE sparsity law (Abnar et al. 2025; form from two secondary summaries of the paper's Eq. 6: "
+        "verify): L(N, D, S) = a/N^alpha + b/D^beta + c/(1-S)^lam + d/((1-S)^delta N^gamma) + e.\n\n"
+        "Inputs: N = total parameters, D = training tokens, S = sparsity in [0, 1), the fraction of "
+        "inactive experts (E - K)/E for top-K routing over E experts (S = 0 is dense; active "
+        "parameters ~ N (1 - S) outside attention and embeddings). lam and delta are free: the "
+        "summaries disagree on their sign convention. No coefficients ship: the paper's fitted "
+        "values (its appendix) were not available to check. The paper's findings: at fixed "
+        "compute the optimal sparsity rises with model size and tends to 1."
+    ),
+)

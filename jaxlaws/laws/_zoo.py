@@ -186,7 +186,7 @@ def _sparsity(p, S, N, D):
 
 
 weight_sparsity = Law(
-    _sparsity, name="weight_sparsity", inputs={"S": "real", "N": "positive", "D": "positive"},
+    _sparsity, name="weight_sparsity", inputs={"S": "fraction", "N": "positive", "D": "positive"},
     params={k: positive() for k in "abcdefg"},
     starts=grid(a=[0.5, 2.0], b=[0.5, 1.0], c=[1.0, 3.0], d=[0.2, 0.5], e=[0.1, 0.5], f=[0.5, 1.0], g=[3.0, 5.0]),
     citation=_bib("frantar2023scaling", "Scaling Laws for Sparsely-Connected Foundation Models",
