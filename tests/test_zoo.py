@@ -221,3 +221,16 @@ def test_sparsity_must_be_a_fraction(name, bad):
     X["S"][7] = bad
     with pytest.raises(jl.DataError, match=r"column 'S' is a fraction and must be in \[0, 1\) .* at rows 7"):
         jl.fit(law, {**X, "loss": np.full(len(X["S"]), 3.0)})
+
+
+def test_readme_law_table_matches_the_registry():
+    import pathlib
+    import sys
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root / "scripts"))
+    try:
+        from readme_laws_table import table
+    finally:
+        sys.path.pop(0)
+    assert table() in (root / "README.md").read_text(), "regenerate with python scripts/readme_laws_table.py"
