@@ -192,6 +192,13 @@ def prepare(
     unknown = [k for k in fixed if k not in law.params]
     if unknown:
         raise OptionError(f"fixed={unknown} are not parameters of {law.name} {list(law.param_names)}")
+    for k, v in fixed.items():
+        try:
+            ok = np.shape(v) == () and bool(np.all(law.params[k].contains(np.asarray(v, dtype=float))))
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise OptionError(f"fixed {k}={v!r} must be a single number inside {law.params[k]!r}")
     free_names = [k for k in law.param_names if k not in fixed]
     if not free_names:
         raise OptionError("fixed= leaves no parameter to fit")
@@ -215,7 +222,11 @@ def prepare(
             sobj = Grid(axes, space=sobj.space)
     starts_user = sobj.resolve(law)
     if fixed:
-        fixed_theta = law.unconstrain({**{k: 1.0 for k in law.param_names}, **fixed})
+        # only the fixed values are mapped to fit coordinates (a placeholder for the others
+        # could lie outside their domain, e.g. 1.0 for a bounded(-3, 0) exponent)
+        fixed_theta = np.zeros(law.n_params)
+        for k, v in fixed.items():
+            fixed_theta[law.param_names.index(k)] = law.params[k].inverse(np.asarray(v, dtype=float))
         for k in fixed:
             starts_user[:, law.param_names.index(k)] = fixed_theta[law.param_names.index(k)]
     extra_user = np.zeros((0, law.n_params))
@@ -408,6 +419,8 @@ def _finish(prep: Prepared, r, y: str, columns, timings) -> FitResult:
         )
     theta = prep.to_user(np.asarray(r.theta))
     params = {k: float(v) for k, v in law.constrain(jnp.asarray(theta)).items()}
+    # fixed parameters are reported as given, not after the exp(log(v)) round trip
+    params.update({k: float(v) for k, v in prep.fixed.items()})
     status = ST.NAMES[int(r.status)]
     n_points = int(np.sum(prep.w > 0))
     res = FitResult(

@@ -234,3 +234,20 @@ def test_readme_law_table_matches_the_registry():
     finally:
         sys.path.pop(0)
     assert table() in (root / "README.md").read_text(), "regenerate with python scripts/readme_laws_table.py"
+
+
+def test_data_filtering_authors_protocol_d_fixed():
+    """The authors fix d = 0.1 and fit the rest; with d fixed the pool's utility b and
+    half-life tau are recovered tightly from 1%-noise learning curves (fixing a parameter of
+    a law with a bounded one used to fail on a placeholder value outside its bounds)."""
+    law = REGISTRY["data_filtering"]
+    truth = law.coefficient_set("goyal2024_tmars_top0to10p")
+    X = law.example[1](0)
+    y0 = np.asarray(law(truth, X["n"], X["P"]))
+    y = y0 * np.exp(0.01 * np.random.default_rng(2).standard_normal(y0.shape))
+    f = jl.fit(law, {**X, "err": y}, y="err", fixed={"d": 0.1})
+    assert f.converged and f.params["d"] == 0.1
+    assert f.params["b"] == pytest.approx(truth["b"], rel=0.03)
+    assert f.params["tau"] == pytest.approx(truth["tau"], rel=0.06)
+    u = f.params["b"] * 2 ** (-5 / f.params["tau"])
+    assert float(law.derived["utility"](f.params, 5.0)) == pytest.approx(u, rel=1e-12)
