@@ -8,6 +8,14 @@ multiplier updates around the same batched damped-Newton solver the fits use, al
 one compiled, vmappable function. Integer variables (number of experts, bits) are solved as
 continuous, then re-solved with the variable fixed at its floor and ceiling; the better
 feasible one is kept. Status per problem: converged, infeasible, at_bound.
+
+Solutions are differentiable with respect to ``params`` (the law's coefficients, the
+budgets): the returned variables are tied to the KKT conditions at the solution by
+``lax.custom_root``, so ``jax.grad`` applies the implicit function theorem to the KKT system
+(stationarity of the Lagrangian in log variables, the equalities, the active inequalities)
+instead of differentiating through the solver's iterations. Variables fixed at an integer
+value or at a bound have zero derivative; the active set is taken as fixed (a derivative
+at a point where a constraint switches on or off is one-sided).
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._errors import OptionError
-from .kernels import damped_newton
+from .kernels import damped_newton, pivoted_solve
 
 STATUS = ("converged", "infeasible", "at_bound", "nonfinite")
 
@@ -100,7 +108,11 @@ def _solve_continuous(problem, params, lo, hi, z0, n_outer=12, inner_iter=60):
 
 
 def solve(problem: AllocationProblem, params, *, n_outer: int = 12, starts: int = 3):
-    """Solve one problem (traceable; vmap over params/budgets). Returns a dict of arrays."""
+    """Solve one problem; traceable, so it can be vmapped over params or budgets and
+    differentiated (``jax.grad`` of the returned ``x`` or ``objective`` with respect to
+    ``params`` uses implicit KKT derivatives). Exported as ``jaxlaws.solve_allocation``.
+    Returns a dict: ``x`` (dict of variables), ``objective``, ``violation``, ``status``
+    (index into ``STATUS``) and ``inequalities`` (their values at the solution)."""
     k = len(problem.variables)
     lo0 = jnp.array([np.log(v[1]) for v in problem.variables])
     hi0 = jnp.array([np.log(v[2]) for v in problem.variables])
@@ -136,11 +148,63 @@ def solve(problem: AllocationProblem, params, *, n_outer: int = 12, starts: int 
         hi0 = jnp.stack([c[4] for c in cands])[j]
         z, f, viol = zs[j], fs[j], vs[j]
         x = _x_of(problem, z, lo0, hi0)
-    u = jnp.stack([jnp.log(x[n]) for n in names])
-    edge = jnp.any((jnp.abs(u - lo0) < 1e-7) & (hi0 - lo0 > 1e-12)) | jnp.any((jnp.abs(u - hi0) < 1e-7) & (hi0 - lo0 > 1e-12))
+    u = jax.lax.stop_gradient(jnp.stack([jnp.log(x[n]) for n in names]))
+    pinned = hi0 - lo0 <= 1e-12
+    at_edge = ((jnp.abs(u - lo0) < 1e-7) | (jnp.abs(u - hi0) < 1e-7)) & ~pinned
+    edge = jnp.any(at_edge)
     status = jnp.where(~jnp.isfinite(f), 3, jnp.where(viol > problem.tol, 1, jnp.where(edge, 2, 0)))
+    u = _implicit(problem, params, u, free=~(pinned | at_edge))
+    x = {n: jnp.exp(u[i]) for i, n in enumerate(names)}
+    f = problem.objective(x, params)  # recomputed from the tied x: carries d f / d params
     active = jnp.stack([q(x, params) for q in problem.inequalities]) if problem.inequalities else jnp.zeros((0,))
     return {"x": x, "objective": f, "violation": viol, "status": status, "inequalities": active}
+
+
+def _implicit(problem, params, u_star, free, active_tol=1e-6):
+    """``u_star`` (log variables at the solution) with KKT implicit derivatives w.r.t. ``params``.
+
+    Unknowns y = (u, mu), mu the multipliers of the equalities and inequalities. Residual:
+    d/du [f + mu . (g, h)] for free variables (u - u* for pinned ones), g(u) for equalities,
+    h(u) for active inequalities and mu for inactive ones. The multipliers at the solution
+    come from least squares on the stationarity rows (they are not needed to be exact by the
+    primal solve, only by the derivative). The KKT matrix is indefinite, so its tangent
+    system is solved by pivoted elimination.
+    """
+    names = [v[0] for v in problem.variables]
+    k, ne = len(names), len(problem.equalities)
+
+    def cons(u, p):
+        x = {n: jnp.exp(u[i]) for i, n in enumerate(names)}
+        cs = [e(x, p) for e in problem.equalities] + [q(x, p) for q in problem.inequalities]
+        return jnp.stack(cs) if cs else jnp.zeros((0,), u.dtype)
+
+    def obj(u, p):
+        return problem.objective({n: jnp.exp(u[i]) for i, n in enumerate(names)}, p)
+
+    c_star = cons(u_star, params)
+    m = c_star.shape[0]
+    if m:
+        A = jax.jacfwd(cons)(u_star, params) * free[None, :]
+        used = jnp.concatenate([jnp.ones((ne,), bool), c_star[ne:] > -active_tol]) & (jnp.sum(A * A, axis=1) > 0)
+        Au = A * used[:, None]
+        gf = jax.grad(obj)(u_star, params) * free
+        # normal equations of min |gf + Au^T mu|; unused rows get mu = 0
+        mu_star = pivoted_solve(Au @ Au.T + jnp.diag(jnp.where(used, 0.0, 1.0)), -(Au @ gf))
+        mu_star = jax.lax.stop_gradient(jnp.where(used, mu_star, 0.0))
+    else:
+        used = jnp.zeros((0,), bool)
+        mu_star = jnp.zeros((0,), u_star.dtype)
+
+    def kkt(y):
+        u, mu = y[:k], y[k:]
+        stat = jax.grad(lambda v: obj(v, params) + jnp.dot(mu, cons(v, params)))(u)
+        r_u = jnp.where(free, stat, u - u_star)
+        r_c = jnp.where(used, cons(u, params), mu)
+        return jnp.concatenate([r_u, r_c])
+
+    y_star = jnp.concatenate([u_star, mu_star])
+    y = jax.lax.custom_root(kkt, y_star, lambda _, y0: y0, lambda g, b: pivoted_solve(jax.jacfwd(g)(b), b))
+    return y[:k]
 
 
 @dataclass

@@ -7,6 +7,7 @@ builds on these functions, never the reverse. Installed as ``jaxlaws.kernels``.
 from . import _status as status
 from ._linalg import cholesky_solve as cholesky_solve
 from ._linalg import modified_cholesky_solve as modified_cholesky_solve
+from ._linalg import pivoted_solve as pivoted_solve
 from ._losses import huber as huber
 from ._losses import squared as squared
 from ._losses import LOSSES as LOSSES
@@ -21,7 +22,7 @@ from ._scalar import ScalarResult as ScalarResult
 from ._scalar import minimize_scalar as minimize_scalar
 
 __all__ = [
-    "status", "cholesky_solve", "modified_cholesky_solve", "huber", "squared", "LOSSES",
+    "status", "cholesky_solve", "modified_cholesky_solve", "pivoted_solve", "huber", "squared", "LOSSES",
     "lse", "MultiStartResult", "multistart", "NewtonResult", "damped_newton", "make_objective",
     "power_sum_objective", "ScalarResult", "minimize_scalar",
 ]

@@ -91,3 +91,36 @@ def _ldl_solve(L, d, g):
     for i in reversed(range(p)):
         x[i] = z[i] - sum(L[k][i] * x[k] for k in range(i + 1, p)) if i < p - 1 else z[i]
     return jnp.stack(x, axis=-1)
+
+
+def pivoted_solve(A, b):
+    """Solve ``A x = b`` for a small general (e.g. indefinite KKT) matrix.
+
+    Gaussian elimination with partial pivoting, unrolled over the static size; the pivot
+    row is chosen with ``argmax`` and swapped with ``where``, so the whole solve stays
+    element operations (no LAPACK: see the module docstring). ``A`` and ``b`` are kept
+    apart so that the solve is visibly linear in ``b`` (JAX can then transpose it, as
+    implicit differentiation needs). A zero pivot (a singular system, such as a degenerate
+    active set) gives ``nan`` rather than a wrong answer. ``A``: (n, n); ``b``: (n,) or (n, m).
+    """
+    n = A.shape[-1]
+    vec = b.ndim == 1
+    B = b[:, None] if vec else b
+    rows = jnp.arange(n)
+    for j in range(n):
+        p = j + jnp.argmax(jnp.abs(A[j:, j]))
+        is_j, is_p = (rows == j)[:, None], (rows == p)[:, None]
+        A = jnp.where(is_j, A[p], jnp.where(is_p, A[j], A))
+        B = jnp.where(is_j, B[p], jnp.where(is_p, B[j], B))
+        piv = jnp.where(A[j, j] == 0, jnp.nan, A[j, j])
+        f = jnp.where(rows > j, A[:, j] / piv, 0.0)
+        A = A - f[:, None] * A[j][None, :]
+        B = B - f[:, None] * B[j][None, :]
+    xs = [None] * n
+    for i in reversed(range(n)):
+        acc = B[i]
+        for k in range(i + 1, n):
+            acc = acc - A[i, k] * xs[k]
+        xs[i] = acc / jnp.where(A[i, i] == 0, jnp.nan, A[i, i])
+    x = jnp.stack(xs, axis=0)
+    return x[:, 0] if vec else x

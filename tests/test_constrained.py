@@ -72,3 +72,85 @@ def test_infeasible_problem_is_flagged():
 def test_bad_bounds_refused():
     with pytest.raises(jl.OptionError, match="bounds"):
         jl.AllocationProblem.make({"x": (0.0, 1.0)}, lambda x, p: x["x"])
+
+
+# ---- implicit derivatives of constrained allocations -------------------------------------------
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+
+
+def _fd(fun, x0, h):
+    return (fun(x0 + h) - fun(x0 - h)) / (2 * h)
+
+
+def test_compute_optimal_as_a_constrained_problem_has_the_closed_form_derivatives():
+    """Chinchilla's compute-optimal N written as a general problem (min log L s.t. 6ND = C):
+    d log N*/d alpha, d beta, d log C from the KKT system equal the closed form's."""
+    chin = jl.laws.chinchilla
+    p0 = chin.coefficient_set("besiroglu2024")
+    prob = jl.AllocationProblem.make(
+        {"N": (1e6, 1e15), "D": (1e6, 1e16)},
+        lambda x, p: chin.log_predict(p, x["N"], x["D"]),
+        equalities=[lambda x, p: jnp.log(6 * x["N"] * x["D"]) - p["logC"]])
+
+    @jax.jit
+    def log_n(alpha, beta, logC):
+        p = {**p0, "alpha": alpha, "beta": beta, "logC": logC}
+        return jnp.log(jl.solve_allocation(prob, p)["x"]["N"])
+
+    def closed(alpha, beta, logC):
+        G = (alpha * p0["A"] / (beta * p0["B"])) ** (1 / (alpha + beta))
+        return jnp.log(G) + beta / (alpha + beta) * (logC - jnp.log(6.0))
+
+    args = (p0["alpha"], p0["beta"], np.log(1e23))
+    assert float(log_n(*args)) == pytest.approx(float(closed(*args)), abs=1e-8)
+    ours = jax.jit(jax.grad(log_n, argnums=(0, 1, 2)))(*args)
+    ref = jax.grad(closed, argnums=(0, 1, 2))(*args)
+    np.testing.assert_allclose(np.array(ours), np.array(ref), rtol=1e-6)
+
+
+def test_moe_allocation_derivatives_match_finite_differences_of_resolves():
+    """MoE under an active memory cap (E pinned at its integer optimum): derivatives of N*,
+    D* and the optimal loss with respect to the memory and compute budgets, by the KKT
+    system, against central differences of full re-solves."""
+    prob = jl.moe_problem()
+    base = {**P, "C": 1e21, "M": 2e9}
+
+    @jax.jit
+    def out(logM, logC):
+        r = jl.solve_allocation(prob, {**base, "M": jnp.exp(logM), "C": jnp.exp(logC)})
+        return jnp.stack([jnp.log(r["x"]["N"]), jnp.log(r["x"]["D"]), r["objective"], r["x"]["E"]])
+
+    lm, lc = np.log(2e9), np.log(1e21)
+    r0 = np.asarray(out(lm, lc))
+    # reverse mode, as jax.grad uses: (2 budgets, 4 outputs)
+    J = np.asarray(jax.jit(jax.jacrev(out, argnums=(0, 1)))(lm, lc))
+    for i, (dm, dc) in enumerate(((1e-4, 0.0), (0.0, 1e-4))):
+        fd = (np.asarray(out(lm + dm, lc + dc)) - np.asarray(out(lm - dm, lc - dc))) / 2e-4
+        assert np.all(np.asarray(out(lm + dm, lc + dc))[3] == r0[3])  # same expert count
+        np.testing.assert_allclose(J[i, :3], fd[:3], rtol=2e-5, atol=1e-7)
+        assert J[i, 3] == 0.0  # an integer choice has no derivative
+    # on the memory cap, log N moves one-for-one with log M (total params = M)
+    assert J[0, 0] == pytest.approx(1.0, abs=1e-9)
+    # more memory lowers the optimal loss: the cap's shadow price is negative
+    assert J[0, 2] < 0
+
+
+def test_inference_allocation_derivatives_under_vmap():
+    chin = jl.laws.chinchilla
+    p = chin.coefficient_set("besiroglu2024")
+    prob = jl.inference_problem(chin)
+
+    @jax.jit
+    def log_n(T, target):
+        return jnp.log(jl.solve_allocation(prob, {**p, "T": T, "target": target})["x"]["N"])
+
+    Ts = jnp.array([1e11, 1e12, 1e13])
+    g = jax.jit(jax.vmap(jax.grad(log_n, argnums=(0, 1)), in_axes=(0, None)))(Ts, 2.0)
+    for j, T in enumerate(np.asarray(Ts)):
+        fd_T = _fd(lambda t: float(log_n(t, 2.0)), T, T * 1e-4)
+        fd_L = _fd(lambda L: float(log_n(T, L)), 2.0, 1e-5)
+        assert float(g[0][j]) == pytest.approx(fd_T, rel=1e-5)
+        assert float(g[1][j]) == pytest.approx(fd_L, rel=1e-5)
+    assert np.all(np.asarray(g[0]) < 0)  # serving more tokens favours smaller models
