@@ -182,16 +182,10 @@ def compute_optimal(law, params, C, *, flops_per_token: float = 6.0, inputs: Map
     fn = over_draws if is_draws else over_C
     n_draws = None
     if is_draws:
-        # Shard the draws axis over all devices (both CPU cores when exposed as host devices);
-        # pad to a multiple of the device count with copies of the first draw.
-        from ._bootstrap import _mesh_sharding
+        # Shard the draws axis over all devices (both CPU cores when exposed as host devices).
+        from ._bootstrap import shard_draws
 
-        n_draws = next(iter(p.values())).shape[0]
-        sharding, n_dev = _mesh_sharding(None)
-        if sharding is not None:
-            pad = (-n_draws) % n_dev
-            spec = jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec("resamples"))
-            p = {k: jax.device_put(jnp.concatenate([v, jnp.repeat(v[:1], pad)]), spec) for k, v in p.items()}
+        p, n_draws = shard_draws(p)
     N, D, loss, st = (np.asarray(a)[:n_draws] for a in fn(p, jnp.asarray(Cs), extra_vals))
     ext = dict(zip(extra_keys, (float(v) for v in extra_vals)))
     status = st

@@ -53,6 +53,21 @@ def _mesh_sharding(n_devices: int | None):
     return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("resamples", None)), len(devs)
 
 
+def shard_draws(arrays: dict) -> tuple[dict, int]:
+    """Put 1-D arrays of parameter draws on all devices, split along the draws axis.
+
+    Pads to a multiple of the device count with copies of the first draw (callers slice the
+    result back to the returned original length). With one device, returns them unchanged.
+    """
+    n = next(iter(arrays.values())).shape[0]
+    sharding, n_dev = _mesh_sharding(None)
+    if sharding is None:
+        return arrays, n
+    pad = (-n) % n_dev
+    spec = jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec("resamples"))
+    return {k: jax.device_put(jnp.concatenate([v, jnp.repeat(v[:1], pad)]), spec) for k, v in arrays.items()}, n
+
+
 @dataclass
 class Interval:
     """Estimate, standard error and interval(s) for one quantity."""

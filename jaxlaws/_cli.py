@@ -206,8 +206,6 @@ def _read_json(path, what):
 
 
 def cmd_allocate(args):
-    import numpy as np
-
     from ._allocate import compute_optimal
     from ._fit import write_json_atomic
     from ._io import resolve_law_spec
@@ -239,13 +237,10 @@ def cmd_allocate(args):
     point = compute_optimal(law, params, C, flops_per_token=args.flops_per_token, inputs=inputs)
     out = {"law": law.name, "params": params, "inputs": inputs, "allocations": []}
     q = None
-    if args.draws:
-        d = _read_json(args.draws, "--draws")
-        draws = d.get("draws") if isinstance(d, dict) else None
-        if not isinstance(draws, dict):
-            raise OptionError(f"--draws {args.draws!r} has no 'draws' object (write one with jaxlaws bootstrap --json)")
+    draws = _read_draws(args)
+    if draws is not None:
         lo, hi = (1 - args.level) / 2, 1 - (1 - args.level) / 2
-        q = compute_optimal(law, {k: np.asarray(v) for k, v in draws.items()}, C,
+        q = compute_optimal(law, draws, C,
                             flops_per_token=args.flops_per_token, inputs=inputs).quantiles((lo, 0.5, hi))
     print(f"law: {law.name}   budget: C = {args.flops_per_token:g} N D" + (f"   inputs: {inputs}" if inputs else ""))
     hdr = f"{'C':>10} {'N_opt':>12} {'D_opt':>12} {'D/N':>8} {'loss':>9} {'status':>10}"
@@ -370,45 +365,76 @@ def cmd_plot(args):
     return 0
 
 
+def _read_draws(args):
+    """Parameter draws from a ``jaxlaws bootstrap --json`` file (or None without --draws)."""
+    import numpy as np
+
+    if not args.draws:
+        return None
+    d = _read_json(args.draws, "--draws")
+    draws = d.get("draws") if isinstance(d, dict) else None
+    if not isinstance(draws, dict):
+        raise OptionError(f"--draws {args.draws!r} has no 'draws' object (write one with jaxlaws bootstrap --json)")
+    return {k: np.asarray(v) for k, v in draws.items()}
+
+
 def _allocate_constrained(args, law, params):
-    """MoE under memory (--memory) or inference-aware training (--target-loss)."""
+    """MoE under memory (--memory) or inference-aware training (--target-loss); with --draws
+    every budget is re-solved under each bootstrap draw and bands are printed."""
     import numpy as np
 
     from ._constrained import allocate, inference_problem, moe_problem, total_params
     from ._fit import write_json_atomic
 
-    if args.draws:
-        raise OptionError("--draws is supported for compute-optimal allocation only")
+    draws = _read_draws(args)
+    lo_q, hi_q = (1 - args.level) / 2, 1 - (1 - args.level) / 2
     if args.memory is not None:
         if "E" not in law.inputs:
             raise OptionError(f"--memory needs a law with an expert-count input E (e.g. joint_moe); {law.name} has {list(law.inputs)}")
         if args.compute is None:
             raise OptionError("--memory needs --compute")
-        batch = {"C": [float(c) for c in args.compute.split(",")]}
+        problem, pars = moe_problem(law), params
+        batch = {"C": [_float_opt("--compute", c) for c in args.compute.split(",")]}
         batch["M"] = [args.memory] * len(batch["C"])
-        r = allocate(moe_problem(law), params, batch)
+        key = "C"
         print(f"law: {law.name}   budgets: C = 6 N_active D, total params N (1/3 + 2/3 E) <= {args.memory:g}")
-        print(f"{'C':>10} {'N_active':>12} {'D':>12} {'experts':>8} {'total':>12} {'loss':>9} {'status':>10}")
-        rows = []
-        for j, c in enumerate(batch["C"]):
-            N, D, E = r.x["N"][j], r.x["D"][j], r.x["E"][j]
-            tot = total_params(N, E)
-            loss = float(np.exp(r.objective[j]))
-            print(f"{c:>10.3g} {N:>12.4g} {D:>12.4g} {E:>8.0f} {tot:>12.4g} {loss:>9.4f} {r.status[j]:>10}")
-            rows.append({"C": c, "N_active": float(N), "D": float(D), "experts": float(E), "total_params": float(tot),
-                         "loss": loss, "status": str(r.status[j])})
+        cols = (("N_active", lambda x: x["N"], ".4g"), ("D", lambda x: x["D"], ".4g"), ("experts", lambda x: x["E"], ".0f"),
+                ("total_params", lambda x: total_params(x["N"], x["E"]), ".4g"))
+        obj_name = "loss"
     else:
         if args.inference_tokens is None:
             raise OptionError("--target-loss needs --inference-tokens (tokens served over the model's lifetime)")
-        T = [float(t) for t in args.inference_tokens.split(",")]
-        r = allocate(inference_problem(law), {**params, "target": args.target_loss}, {"T": T})
+        problem, pars = inference_problem(law), {**params, "target": args.target_loss}
+        batch = {"T": [_float_opt("--inference-tokens", t) for t in args.inference_tokens.split(",")]}
+        key = "T"
         print(f"law: {law.name}   reach loss {args.target_loss:g} at least cost 6 N D + 2 N T")
-        print(f"{'T':>10} {'N':>12} {'D':>12} {'D/N':>8} {'FLOPs':>12} {'status':>10}")
-        rows = []
-        for j, t in enumerate(T):
-            N, D = r.x["N"][j], r.x["D"][j]
-            print(f"{t:>10.3g} {N:>12.4g} {D:>12.4g} {D / N:>8.1f} {np.exp(r.objective[j]):>12.4g} {r.status[j]:>10}")
-            rows.append({"T": t, "N": float(N), "D": float(D), "flops": float(np.exp(r.objective[j])), "status": str(r.status[j])})
+        cols = (("N", lambda x: x["N"], ".4g"), ("D", lambda x: x["D"], ".4g"), ("D/N", lambda x: x["D"] / x["N"], ".1f"))
+        obj_name = "flops"
+    r = allocate(problem, pars, batch)
+    rb = allocate(problem, pars, batch, draws=draws) if draws is not None else None
+    hdr = f"{key:>10} " + " ".join(f"{c[0]:>12}" for c in cols) + f" {obj_name:>10} {'status':>10}"
+    if rb is not None:
+        hdr += f"   {cols[0][0] + ' band':>25} {obj_name + ' band':>23}"
+    print(hdr)
+    rows = []
+    for j, b in enumerate(batch[key]):
+        xj = {k: v[j] for k, v in r.x.items()}
+        obj = float(np.exp(r.objective[j]))
+        line = f"{b:>10.3g} " + " ".join(f"{float(fn(xj)):>12{fmt}}" for _, fn, fmt in cols) + f" {obj:>10.4g} {r.status[j]:>10}"
+        row = {key: b, **{name: float(fn(xj)) for name, fn, _ in cols}, obj_name: obj, "status": str(r.status[j])}
+        if rb is not None:
+            ok = rb.status[:, j] == "converged"
+            first = np.asarray(cols[0][1]({k: v[:, j] for k, v in rb.x.items()}))[ok]
+            objs = np.exp(rb.objective[ok, j])
+            band = (np.quantile(first, lo_q), np.quantile(first, hi_q)) if ok.any() else (np.nan, np.nan)
+            oband = (np.quantile(objs, lo_q), np.quantile(objs, hi_q)) if ok.any() else (np.nan, np.nan)
+            line += f"   [{band[0]:>10.4g}, {band[1]:>10.4g}] [{oband[0]:>9.4g}, {oband[1]:>9.4g}]"
+            row.update({f"{cols[0][0]}_lo": float(band[0]), f"{cols[0][0]}_hi": float(band[1]),
+                        f"{obj_name}_lo": float(oband[0]), f"{obj_name}_hi": float(oband[1]), "n_draws": int(ok.sum())})
+        print(line)
+        rows.append(row)
+    if rb is not None:
+        print(f"bands: {args.level:.0%} over {int((rb.status == 'converged').sum(axis=0).min())} parameter draws")
     if args.json:
         write_json_atomic(args.json, {"law": law.name, "params": params, "allocations": rows}, force=args.force)
         print(f"wrote {args.json}")

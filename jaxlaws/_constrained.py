@@ -134,18 +134,14 @@ def solve(problem: AllocationProblem, params, *, n_outer: int = 12, starts: int 
     x = _x_of(problem, z, lo0, hi0)
     for name in problem.integer:
         i = names.index(name)
-        cands = []
-        for v in (jnp.floor(x[name]), jnp.ceil(x[name])):
-            v = jnp.clip(v, problem.variables[i][1], problem.variables[i][2])
-            lo, hi = lo0.at[i].set(jnp.log(v)), hi0.at[i].set(jnp.log(v))
-            cands.append(best_of(lo, hi) + (lo, hi))
-        zs = jnp.stack([c[0] for c in cands])
-        fs = jnp.stack([c[1] for c in cands])
-        vs = jnp.stack([c[2] for c in cands])
+        # floor and ceiling re-solved as one vmapped call (one trace of the solver, not two)
+        vals = jnp.clip(jnp.stack([jnp.floor(x[name]), jnp.ceil(x[name])]), problem.variables[i][1], problem.variables[i][2])
+        los = jnp.stack([lo0.at[i].set(jnp.log(v)) for v in vals])
+        his = jnp.stack([hi0.at[i].set(jnp.log(v)) for v in vals])
+        zs, fs, vs = jax.vmap(best_of)(los, his)
         score = jnp.where(vs <= problem.tol, fs, jnp.inf)
         j = jnp.where(jnp.any(vs <= problem.tol), jnp.argmin(score), jnp.argmin(vs))
-        lo0 = jnp.stack([c[3] for c in cands])[j]
-        hi0 = jnp.stack([c[4] for c in cands])[j]
+        lo0, hi0 = los[j], his[j]
         z, f, viol = zs[j], fs[j], vs[j]
         x = _x_of(problem, z, lo0, hi0)
     u = jax.lax.stop_gradient(jnp.stack([jnp.log(x[n]) for n in names]))
@@ -209,7 +205,11 @@ def _implicit(problem, params, u_star, free, active_tol=1e-6):
 
 @dataclass
 class ConstrainedAllocation:
-    """Solutions of a batch of allocation problems (arrays over the batch)."""
+    """Solutions of a batch of allocation problems.
+
+    Arrays have shape ``(budgets,)``, or ``(draws, budgets)`` when solved over parameter
+    draws (``allocate(..., draws=...)``); ``quantiles()`` then summarises each budget.
+    """
 
     x: dict
     objective: np.ndarray
@@ -217,41 +217,99 @@ class ConstrainedAllocation:
     status: np.ndarray
     inequalities: np.ndarray
     extra: dict = field(default_factory=dict)
+    batch: dict = field(default_factory=dict)
 
     def to_frame(self):
         import pandas as pd
 
-        d = {k: np.ravel(v) for k, v in self.x.items()}
+        if self.objective.ndim != 1:
+            raise OptionError("to_frame() is for point allocations; use quantiles() for draws")
+        d = {k: np.asarray(v) for k, v in self.batch.items()}
+        d.update({k: np.ravel(v) for k, v in self.x.items()})
         d.update({"objective": np.ravel(self.objective), "violation": np.ravel(self.violation), "status": np.ravel(self.status)})
         d.update({k: np.ravel(v) for k, v in self.extra.items()})
         return pd.DataFrame(d)
 
+    def quantiles(self, q=(0.1, 0.5, 0.9)):
+        """Per budget: quantiles of every variable and of the objective over the draws whose
+        solve converged (``n_draws`` says how many)."""
+        import pandas as pd
 
-def allocate(problem: AllocationProblem, params, batch: Mapping | None = None, *, n_outer: int = 12):
-    """Solve ``problem`` for each entry of ``batch`` (dict of equal-length arrays merged into
-    ``params``, e.g. budgets), in one compiled, vmapped call."""
+        if self.objective.ndim != 2:
+            raise OptionError("quantiles() needs an allocation over parameter draws (allocate(..., draws=...))")
+        rows = []
+        for j in range(self.objective.shape[1]):
+            ok = self.status[:, j] == "converged"
+            row = {k: float(np.asarray(v)[j]) for k, v in self.batch.items()}
+            row["n_draws"] = int(ok.sum())
+            for name, arr in (*self.x.items(), ("objective", self.objective)):
+                for qq in q:
+                    row[f"{name}_q{qq:g}"] = float(np.quantile(arr[ok, j], qq)) if ok.any() else np.nan
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+def _draw_arrays(draws) -> dict:
+    """Parameter draws as a dict of equal-length 1-D arrays (a BootstrapResult: its converged draws)."""
+    from ._bootstrap import BootstrapResult
+
+    if isinstance(draws, BootstrapResult):
+        return {k: jnp.asarray(draws.draws[draws.ok, i]) for i, k in enumerate(draws.params)}
+    if not isinstance(draws, Mapping) or not draws:
+        raise OptionError("draws must be a BootstrapResult or a dict of 1-D arrays of parameter draws")
+    out = {k: jnp.asarray(np.asarray(v, float)) for k, v in draws.items()}
+    shapes = {v.shape for v in out.values()}
+    if len(shapes) != 1 or len(next(iter(shapes))) != 1 or next(iter(shapes))[0] == 0:
+        raise OptionError(f"draws must be 1-D arrays of one non-zero length, got shapes {sorted(shapes)}")
+    return out
+
+
+def allocate(problem: AllocationProblem, params, batch: Mapping | None = None, *, draws=None, n_outer: int = 12):
+    """Solve ``problem`` for each entry of ``batch`` in one compiled, vmapped call.
+
+    ``params``: dict of the law's coefficients and fixed budgets. ``batch``: dict of
+    equal-length arrays merged into ``params`` per problem (e.g. budgets ``C``). ``draws``:
+    parameter draws (a ``BootstrapResult`` or a dict of 1-D arrays) that replace those
+    entries of ``params``; every budget is then solved under every draw (the draws axis is
+    sharded over devices) and the result has shape ``(draws, budgets)``, so each
+    recommendation carries an interval (``.quantiles()``).
+    """
     batch = {k: jnp.asarray(np.atleast_1d(np.asarray(v, float))) for k, v in (batch or {}).items()}
     lens = {v.shape[0] for v in batch.values()}
     if len(lens) > 1:
         raise OptionError("batch arrays must have one length")
     base = {k: jnp.asarray(v) for k, v in params.items()}
-    fn = _compiled(problem, n_outer, tuple(sorted(batch)))
-    out = fn(base, batch)
     names = np.array(STATUS)
+    if draws is None:
+        fn = _compiled(problem, n_outer, tuple(sorted(batch)), ())
+        out = fn(base, {}, batch)
+        n = None
+    else:
+        from ._bootstrap import shard_draws
+
+        d, n = shard_draws(_draw_arrays(draws))
+        fn = _compiled(problem, n_outer, tuple(sorted(batch)), tuple(sorted(d)))
+        out = fn(base, d, batch)
+    out = jax.tree_util.tree_map(lambda a: np.asarray(a)[:n], out)
     return ConstrainedAllocation(
-        {k: np.asarray(v) for k, v in out["x"].items()}, np.asarray(out["objective"]), np.asarray(out["violation"]),
-        names[np.asarray(out["status"])], np.asarray(out["inequalities"]),
+        out["x"], out["objective"], out["violation"], names[out["status"]], out["inequalities"],
+        batch={k: np.asarray(v) for k, v in batch.items()},
     )
 
 
 @functools.lru_cache(maxsize=32)
-def _compiled(problem, n_outer, batch_keys):
-    def one(base, b):
-        return solve(problem, {**base, **b}, n_outer=n_outer)
+def _compiled(problem, n_outer, batch_keys, draw_keys):
+    def one(base, d, b):
+        return solve(problem, {**base, **d, **b}, n_outer=n_outer)
 
     if batch_keys:
-        return jax.jit(jax.vmap(one, in_axes=(None, 0)))
-    return jax.jit(lambda base, b: jax.tree_util.tree_map(lambda a: a[None], one(base, b)))
+        over_batch = jax.vmap(one, in_axes=(None, None, 0))
+    else:
+        def over_batch(base, d, b):
+            return jax.tree_util.tree_map(lambda a: a[None], one(base, d, b))
+    if draw_keys:
+        return jax.jit(jax.vmap(over_batch, in_axes=(None, 0, None)))
+    return jax.jit(over_batch)
 
 
 def moe_problem(law=None, *, ffn_fraction: float = 2.0 / 3.0, top_k: int = 1, experts=(1.0, 256.0),

@@ -5,11 +5,29 @@ from __future__ import annotations
 
 import os
 import pathlib
+import tempfile
 
-import numpy as np
-import pytest
+# One XLA compilation cache per test run, shared by the xdist workers and by the
+# subprocesses the tests start (examples, CLI, kill-and-resume), which compile many of the
+# same programs. It is a fresh directory each run (set before JAX is imported, inherited
+# through the environment), so nothing carries over between runs and every program is
+# still compiled at least once per run. Set JAXLAWS_TEST_NO_CACHE=1 to turn it off.
+_OWN_CACHE = None
+if not os.environ.get("JAXLAWS_TEST_NO_CACHE") and "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+    _OWN_CACHE = os.environ["JAX_COMPILATION_CACHE_DIR"] = tempfile.mkdtemp(prefix="jaxlaws-test-xla-cache-")
 
-import jaxlaws  # noqa: F401  (enables float64 before any test builds arrays)
+
+def pytest_unconfigure(config):
+    # only the process that made the cache (the xdist controller) removes it, at the very end
+    if _OWN_CACHE is not None:
+        import shutil
+
+        shutil.rmtree(_OWN_CACHE, ignore_errors=True)
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import jaxlaws  # noqa: E402,F401  (enables float64 before any test builds arrays)
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 SHARED = pathlib.Path(os.environ.get("JAXLAWS_SHARED_DATA", REPO.parent / "shared" / "data"))

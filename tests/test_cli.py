@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from jaxlaws._cli import main
+from jaxlaws.laws import get_law
 from jaxlaws._demo_data import demo_data
 
 SUBCOMMANDS = ["fit", "bootstrap", "allocate", "ablate", "plot", "laws", "demo"]
@@ -150,6 +151,21 @@ def test_allocate_moe_and_inference(capsys, tmp_path):
                  "--inference-tokens", "0,1e13"]) == 0
     text = capsys.readouterr().out
     assert "reach loss 2" in text and text.count("converged") == 2
+    # bands over parameter draws (a bootstrap JSON's "draws" object) for both problems
+    rng = np.random.default_rng(0)
+    for law, coefs, extra in (("joint_moe", "ludziejewski2025_secondary", ["--compute", "1e21", "--memory", "2e9"]),
+                              ("chinchilla", "besiroglu2024", ["--target-loss", "2.0", "--inference-tokens", "0,1e13"])):
+        p = get_law(law).coefficient_set(coefs)
+        dj = tmp_path / f"{law}_draws.json"
+        dj.write_text(json.dumps({"draws": {k: list(v * (1 + 0.01 * rng.standard_normal(8))) for k, v in p.items()}}))
+        res = tmp_path / f"{law}_alloc.json"
+        capsys.readouterr()
+        assert main(["allocate", "--law", law, "--coefficients", coefs, *extra, "--draws", str(dj), "--json", str(res)]) == 0
+        assert "bands: 80% over 8 parameter draws" in capsys.readouterr().out
+        for row in json.loads(res.read_text())["allocations"]:
+            first = "N_active" if law == "joint_moe" else "N"
+            obj = "loss" if law == "joint_moe" else "flops"
+            assert row["n_draws"] == 8 and row[f"{first}_lo"] < row[f"{first}_hi"] and row[f"{obj}_lo"] < row[f"{obj}_hi"]
     _one_line_error(capsys, ["allocate", "--law", "chinchilla", "--coefficients", "besiroglu2024", "--compute", "1e21",
                              "--memory", "1e9"], "expert-count input E")
     _one_line_error(capsys, ["allocate", "--law", "chinchilla", "--coefficients", "besiroglu2024", "--target-loss", "2"],

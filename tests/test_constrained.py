@@ -154,3 +154,29 @@ def test_inference_allocation_derivatives_under_vmap():
         assert float(g[0][j]) == pytest.approx(fd_T, rel=1e-5)
         assert float(g[1][j]) == pytest.approx(fd_L, rel=1e-5)
     assert np.all(np.asarray(g[0]) < 0)  # serving more tokens favours smaller models
+
+
+def test_moe_allocation_over_parameter_draws_carries_intervals():
+    """Every budget solved under every parameter draw in one call: each draw's answer equals
+    its own solve, and quantiles summarise the converged draws per budget."""
+    rng = np.random.default_rng(0)
+    n = 12
+    draws = {k: P[k] * (1 + 0.02 * rng.standard_normal(n)) for k in ("a", "alpha", "b", "beta")}
+    prob = jl.moe_problem()
+    batch = {"C": [1e20, 1e21], "M": [2e9, 2e9]}
+    r = jl.allocate(prob, P, batch, draws=draws)
+    assert r.objective.shape == (n, 2) and r.x["E"].shape == (n, 2)
+    for i in (0, 5, 11):
+        one = jl.allocate(prob, {**P, **{k: v[i] for k, v in draws.items()}}, batch)
+        for k in ("N", "D", "E"):
+            np.testing.assert_allclose(r.x[k][i], one.x[k], rtol=1e-8)
+        assert list(r.status[i]) == list(one.status)
+    q = r.quantiles((0.1, 0.5, 0.9))
+    assert list(q.C) == [1e20, 1e21] and list(q.n_draws) == list((r.status == "converged").sum(axis=0))
+    ok = r.status[:, 1] == "converged"
+    assert q["N_q0.5"][1] == pytest.approx(np.quantile(r.x["N"][ok, 1], 0.5))
+    assert np.all(q["N_q0.1"] <= q["N_q0.5"]) and np.all(q["N_q0.5"] <= q["N_q0.9"])
+    with pytest.raises(jl.OptionError, match="draws must be 1-D arrays"):
+        jl.allocate(prob, P, batch, draws={"a": np.ones((2, 2))})
+    with pytest.raises(jl.OptionError, match="quantiles"):
+        jl.allocate(prob, P, batch).quantiles()

@@ -59,13 +59,14 @@ def _quad_problem():
 
 def test_pivoted_solve_matches_numpy_on_indefinite_systems_and_flags_singular():
     rng = np.random.default_rng(0)
-    for n in (1, 2, 3, 6):
+    solve = jax.jit(K.pivoted_solve)
+    for n in (1, 2, 4):
         A = rng.standard_normal((n, n))
         A = A + A.T  # symmetric indefinite, like a KKT matrix
         if n > 1:
             A[0, 0] = 0.0  # a zero leading entry needs a row swap
         b = rng.standard_normal(n)
-        np.testing.assert_allclose(np.asarray(jax.jit(K.pivoted_solve)(jnp.asarray(A), jnp.asarray(b))),
+        np.testing.assert_allclose(np.asarray(solve(jnp.asarray(A), jnp.asarray(b))),
                                    np.linalg.solve(A, b), rtol=1e-10, atol=1e-12)
     # vmapped, and transposable in b (implicit differentiation needs it)
     As = jnp.asarray(rng.standard_normal((4, 3, 3)))
@@ -74,7 +75,7 @@ def test_pivoted_solve_matches_numpy_on_indefinite_systems_and_flags_singular():
                                np.linalg.solve(np.asarray(As), np.asarray(bs)[..., None])[..., 0], rtol=1e-10)
     g = jax.grad(lambda b: K.pivoted_solve(As[0], b).sum())(bs[0])
     np.testing.assert_allclose(np.asarray(g), np.linalg.solve(np.asarray(As[0]).T, np.ones(3)), rtol=1e-10)
-    assert np.all(np.isnan(np.asarray(K.pivoted_solve(jnp.array([[1.0, 2.0], [2.0, 4.0]]), jnp.ones(2)))))
+    assert np.all(np.isnan(np.asarray(solve(jnp.array([[1.0, 2.0], [2.0, 4.0]]), jnp.ones(2)))))
 
 
 def test_damped_newton_converges_on_quadratic_and_rosenbrock():

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -77,6 +78,10 @@ def _log_error(a, b, tau, d, n, P, max_epochs: int):
     b_k = jnp.mean(b[..., None, :] * jnp.exp2(-k[:, None] / tau[..., None, :]), axis=-1)
     log_ratio = jnp.clip(log_n[..., None] - log_P[..., None] - jnp.log(k), 0.0, jnp.log1p(1.0 / k))
     return first + jnp.sum(b_k * log_ratio, axis=-1)
+
+
+# compiled once per (pools, epoch bound, shapes) rather than op by op when called eagerly
+_log_error_jit = jax.jit(_log_error, static_argnums=(6,))
 
 
 def data_filtering_law(max_epochs: int = DEFAULT_MAX_EPOCHS) -> Law:
@@ -194,11 +199,13 @@ def data_filtering_mixture(b, tau, n, pool_size, *, a, d, max_epochs: int | None
     if max_epochs is None:
         if need is None:
             raise OptionError("data_filtering_mixture under jit needs max_epochs=... (a static bound)")
-        max_epochs = max(need, 1)
+        # rounded up to a power of two: epochs beyond n/P add exactly zero, and nearby
+        # budgets then share one compiled program
+        max_epochs = 1 << max(need - 1, 0).bit_length()
     elif need is not None and need > max_epochs:
         raise OptionError(f"n / (m * pool_size) reaches {need} epochs, more than max_epochs={max_epochs}")
     tau_eff = tau * m if scale_tau else tau
-    return jnp.exp(_log_error(a, b, tau_eff, d, n, P, int(max_epochs)))
+    return jnp.exp(_log_error_jit(a, b, tau_eff, d, n, P, int(max_epochs)))
 
 
 data_filtering = data_filtering_law()
