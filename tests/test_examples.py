@@ -51,3 +51,7 @@ def test_jax_embedding():
 def test_moe_memory_budget():
     out = run("moe_memory_budget.py")
     assert "memory cap" in out and out.count("converged") + out.count("at_bound") == 5
+    line = [l for l in out.splitlines() if "d log(loss) / d log(cap)" in l][0]
+    implicit = float(line.split("=")[1].split("(")[0])
+    fd = float(line.split("),")[1].split("(")[0])
+    assert implicit < 0 and abs(implicit - fd) <= 1e-4 * abs(fd)
