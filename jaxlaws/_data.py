@@ -164,8 +164,10 @@ def load_arrays(
     return X, yv, w
 
 
-def check_identifiable(X: Mapping[str, np.ndarray], w: np.ndarray, n_params: int, law_name: str):
-    """Refuse data that cannot determine the law: too few points, or a constant input."""
+def check_identifiable(X: Mapping[str, np.ndarray], w: np.ndarray, n_params: int, law_name: str,
+                       constant_ok=()):
+    """Refuse data that cannot determine the law: too few points, or a constant input
+    (except inputs in ``constant_ok``, which the law can be fitted without varying)."""
     used = w > 0
     n_used = int(used.sum())
     if n_used < n_params:
@@ -174,6 +176,8 @@ def check_identifiable(X: Mapping[str, np.ndarray], w: np.ndarray, n_params: int
             f"need at least {n_params}"
         )
     for name, x in X.items():
+        if name in constant_ok:
+            continue
         xs = x[used]
         if xs.size and np.all(xs == xs[0]):
             raise DataError(

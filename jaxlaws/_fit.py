@@ -202,7 +202,7 @@ def prepare(
     free_names = [k for k in law.param_names if k not in fixed]
     if not free_names:
         raise OptionError("fixed= leaves no parameter to fit")
-    check_identifiable(X, w, len(free_names), law.name)
+    check_identifiable(X, w, len(free_names), law.name, law.constant_ok)
 
     if starts is None:
         if law.starts is None:

@@ -62,6 +62,9 @@ class Law:
       finite where ``log(fn(...))`` would over- or underflow.
     - ``starts``: the default start grid (``jaxlaws.grid(...)``) used when ``fit`` is given none.
     - ``citation``, ``coefficients``, ``derived``, ``output``: metadata shown by ``jaxlaws laws``.
+    - ``constant_ok``: inputs that may be the same in every row without leaving a parameter
+      undetermined (e.g. the pool size of a single-pool learning curve); other constant
+      inputs are refused before fitting.
     - ``form_status``: how sure we are of the functional form, one of ``FORM_STATUSES``
       (``"user"`` for laws you write).
     - ``input_check``: optional ``check(X) -> (bad_rows_mask, message) | None`` over the
@@ -87,6 +90,7 @@ class Law:
         example=None,
         input_check: Callable | None = None,
         form_status: str = "user",
+        constant_ok: Sequence[str] = (),
     ):
         if not callable(fn):
             raise LawError(f"law function must be callable, got {type(fn).__name__}")
@@ -113,6 +117,9 @@ class Law:
             raise LawError(f"form_status {form_status!r} is not one of {FORM_STATUSES}")
         if input_check is not None and not callable(input_check):
             raise LawError(f"input_check must be callable, got {type(input_check).__name__}")
+        bad = [k for k in constant_ok if k not in domains]
+        if bad:
+            raise LawError(f"constant_ok names {bad}, which are not inputs {list(domains)}")
         clash = set(domains) & set(params)
         if clash:
             raise LawError(f"names used both as input and parameter: {sorted(clash)}")
@@ -133,6 +140,7 @@ class Law:
         self.example = example
         self.input_check = input_check
         self.form_status = form_status
+        self.constant_ok = tuple(constant_ok)
         self.description = description or inspect.getdoc(fn) or ""
         self.__doc__ = self.description
         for set_name, cs in self.coefficients.items():

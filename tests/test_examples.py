@@ -55,3 +55,14 @@ def test_moe_memory_budget():
     implicit = float(line.split("=")[1].split("(")[0])
     fd = float(line.split("),")[1].split("(")[0])
     assert implicit < 0 and abs(implicit - fd) <= 1e-4 * abs(fd)
+
+
+def test_data_filtering():
+    out = run("data_filtering.py")
+    rows = [l.split() for l in out.splitlines() if l.strip()[:1].isdigit() and len(l.split()) == 7]
+    assert len(rows) == 4
+    # the published pools and the refitted ones both pick the top bucket alone at 32M and 64M
+    # samples and the top two buckets at 128M and 640M (the paper's compute-dependence)
+    assert [int(r[1]) for r in rows] == [1, 1, 2, 2] and [int(r[2]) for r in rows] == [1, 1, 2, 2]
+    for r in rows:
+        assert abs(sum(float(s) for s in r[3:]) - 1.0) < 1e-9

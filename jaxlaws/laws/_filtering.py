@@ -114,6 +114,8 @@ def data_filtering_law(max_epochs: int = DEFAULT_MAX_EPOCHS) -> Law:
         params={"a": positive(), "b": bounded(-3.0, 0.0), "tau": positive(), "d": positive()},
         log_fn=log_fn,
         input_check=check,
+        # a bucket's learning curve has one pool size; epochs still vary through n
+        constant_ok=("P",),
         starts=grid(a=[0.003, 0.03, 0.3], b=[-0.4, -0.2, -0.1, -0.05], tau=[1.0, 4.0, 16.0], d=[0.03, 0.1, 0.3]),
         citation=CITATION,
         coefficients=_published(),

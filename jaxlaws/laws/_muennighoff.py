@@ -88,6 +88,8 @@ muennighoff = Law(
     inputs=("N", "D", "U"),
     params={k: positive() for k in ("E", "A", "B", "alpha", "beta", "R_D", "R_N")},
     log_fn=_log_fn,
+    # one corpus (a single U) is the usual case: repetition still varies through D / U
+    constant_ok=("U",),
     starts=grid(E=[1.5, 2.0], A=[100.0, 1000.0], B=[300.0, 3000.0], alpha=[0.25, 0.4], beta=[0.25, 0.4],
                 R_D=[5.0, 20.0], R_N=[2.0, 10.0]),
     example=(_PUB, lambda seed=0: _design(seed)),
