@@ -15,7 +15,8 @@ import warnings
 from ._errors import ConvergenceWarning, JaxlawsError, OptionError
 
 EXAMPLES = {
-    "fit": "example:\n  jaxlaws fit runs.csv --law chinchilla --y loss --map N=params --delta 1e-3 --drop-highest 5 --json fit.json",
+    "fit": "examples:\n  jaxlaws fit runs.csv --law chinchilla --y loss --map N=params --delta 1e-3 --drop-highest 5 --json fit.json\n"
+           "  jaxlaws fit curves.csv --law data_filtering --y error --fix a=0.025 --fix d=0.1   # hold parameters fixed",
     "bootstrap": (
         "examples:\n  jaxlaws bootstrap runs.csv --law chinchilla --n 4000 --seed 0 --checkpoint boot.npz --json boot.json\n"
         "  jaxlaws bootstrap runs.csv --law chinchilla --group N --n 1000      # resample whole model sizes\n"
@@ -89,7 +90,15 @@ def _fit_kwargs(args, law, df):
         _, yv, _ = load_arrays(df, {}, args.y, y_domain="real")
         weights = np.ones(len(yv))
         weights[np.argsort(-yv, kind="stable")[: args.drop_highest]] = 0.0
-    return dict(y=args.y, columns=columns, loss=loss, residual=args.residual, weights=weights)
+    fixed = {}
+    for it in args.fix or []:
+        k, sep, v = it.partition("=")
+        if not sep:
+            raise OptionError(f"--fix {it!r}: use PARAM=VALUE, e.g. --fix d=0.1")
+        if k not in law.params:
+            raise OptionError(f"--fix {k!r} is not a parameter of {law.name} {list(law.param_names)}")
+        fixed[k] = _float_opt(f"--fix {k}", v)
+    return dict(y=args.y, columns=columns, loss=loss, residual=args.residual, weights=weights, fixed=fixed or None)
 
 
 def _add_fit_options(p):
@@ -101,6 +110,8 @@ def _add_fit_options(p):
     p.add_argument("--loss", choices=("huber", "squared"), default="huber")
     p.add_argument("--residual", choices=("log", "raw"), default="log")
     p.add_argument("--drop-highest", type=int, default=0, metavar="K", help="give zero weight to the K highest-target rows")
+    p.add_argument("--fix", action="append", metavar="PARAM=VALUE",
+                   help="hold a parameter at a value while fitting (e.g. --fix d=0.1); repeatable")
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
 
 

@@ -177,3 +177,26 @@ def test_import_does_not_initialise_the_jax_backend():
     code = "import jaxlaws; from jax._src import xla_bridge as xb; print(bool(xb._backends))"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and r.stdout.strip() == "False", r.stderr
+
+
+def test_fit_with_fixed_parameters(capsys, tmp_path):
+    """The authors' protocols hold some coefficients fixed (Goyal et al.: a and d)."""
+    law = get_law("data_filtering")
+    p = law.coefficient_set("goyal2024_tmars_top0to10p")
+    n = np.geomspace(2e6, 6.4e8, 16)
+    csv = tmp_path / "curve.csv"
+    err = np.asarray(law(p, n, np.full_like(n, 12.8e6)))
+    import pandas as pd
+
+    pd.DataFrame({"samples": n, "P": 12.8e6, "error": err}).to_csv(csv, index=False)
+    out = tmp_path / "fit.json"
+    assert main(["fit", str(csv), "--law", "data_filtering", "--y", "error", "--map", "n=samples",
+                 "--fix", "a=0.025", "--fix", "d=0.1", "--json", str(out)]) == 0
+    d = json.loads(out.read_text())
+    assert d["params"]["a"] == 0.025 and d["params"]["d"] == 0.1 and d["fixed"] == {"a": 0.025, "d": 0.1}
+    assert d["params"]["b"] == pytest.approx(p["b"], rel=1e-6) and d["params"]["tau"] == pytest.approx(p["tau"], rel=1e-5)
+    capsys.readouterr()
+    _one_line_error(capsys, ["fit", str(csv), "--law", "data_filtering", "--y", "error", "--map", "n=samples",
+                             "--fix", "zz=1"], "--fix 'zz' is not a parameter")
+    _one_line_error(capsys, ["fit", str(csv), "--law", "data_filtering", "--y", "error", "--map", "n=samples",
+                             "--fix", "d"], "use PARAM=VALUE")
