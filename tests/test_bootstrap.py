@@ -103,6 +103,21 @@ def test_fast_strategy_agrees_with_grid_and_summaries(demo):
     assert iv.lower == pytest.approx(np.quantile(bf.draws[:, 3], 0.1))
     tbl = bf.table()
     assert len(tbl) == 64 and set(tbl.status) == {"converged"} and set(tbl.strategy) == {"fast"}
+    # prediction bands: every draw's prediction, by a plain numpy loop over the draws
+    grid = {"N": np.array([1e8, 1e9, 7e10]), "D": np.array([2e9, 2e10, 1.4e12])}
+    pb = bf.predict(grid, level=0.8)
+    law = jl.laws.chinchilla
+    ref = np.array([[float(law(dict(zip(bf.params, th)), N, D)) for N, D in zip(grid["N"], grid["D"])]
+                    for th in bf.draws])
+    np.testing.assert_allclose(pb["lower_0.8"], np.quantile(ref, 0.1, axis=0), rtol=1e-10)
+    np.testing.assert_allclose(pb["upper_0.8"], np.quantile(ref, 0.9, axis=0), rtol=1e-10)
+    np.testing.assert_allclose(pb["se"], np.std(ref, axis=0, ddof=1), rtol=1e-8)
+    np.testing.assert_allclose(pb["estimate"], bf.fit.predict(grid), rtol=1e-12)
+    # the band widens as the prediction moves beyond the data (70B params, 1.4T tokens)
+    width = (pb["upper_0.8"] - pb["lower_0.8"]) / pb["estimate"]
+    assert width[2] > width[0]
+    with pytest.raises(jl.DataError, match="column 'N'"):
+        bf.predict({"N": np.array([1e9, -1.0]), "D": np.array([1e10, 1e10])})
 
 
 def test_group_bootstrap_and_dropped_rows_stay_dropped(demo):
