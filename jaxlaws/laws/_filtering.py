@@ -168,7 +168,7 @@ def _published():
 
 def _design(seed=0):
     """Evaluations along training runs on pools of 3.2M, 12.8M and 51.2M samples, up to 640M seen
-    (DataComp-medium scale): 0.04 to 200 epochs."""
+    (DataComp-medium scale): 0.1 to 200 epochs."""
     rng = np.random.default_rng(seed)
     P = np.repeat([3.2e6, 12.8e6, 51.2e6], 20)
     n = np.tile(np.geomspace(5e6, 6.4e8, 20), 3) * np.exp(rng.uniform(-0.02, 0.02, 60))
@@ -196,7 +196,8 @@ def data_filtering_mixture(b, tau, n, pool_size, *, a, d, max_epochs: int | None
     n = jnp.asarray(n, dtype=float)
     try:
         need = int(np.ceil(np.max(np.asarray(n) / np.asarray(P))))
-    except Exception:  # traced inside jit/vmap: the bound must be given
+    except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError):
+        # traced inside jit/vmap: the bound must be given
         need = None
     if max_epochs is None:
         if need is None:
