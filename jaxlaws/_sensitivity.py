@@ -343,6 +343,18 @@ def ablate(law, data, choices: Mapping, *, y: str = "loss", derived=None, comput
     specs = _choice_grid(choices)
     if not specs:
         raise OptionError("ablate: no specifications")
+    # Huber's delta means nothing to the squared loss: such specifications would differ only
+    # in a label, and fitting and counting the copies would overweight squared loss in the
+    # multiverse. Keep one of each (its delta shown as missing).
+    seen, unique = set(), []
+    for s in specs:
+        if "delta" in s and s.get("loss", ("huber", "huber"))[1] == "squared":
+            s = {**s, "delta": (None, None)}
+        key = tuple((k, repr(v[0])) for k, v in s.items())
+        if key not in seen:
+            seen.add(key)
+            unique.append(s)
+    specs = unique
     yv = _get_column(data, y)
     n = len(yv)
     base_w = np.ones(n) if base_weights is None else np.asarray(base_weights, float)
