@@ -23,6 +23,7 @@ tab = jl.ablate("chinchilla", df, choices, derived={"a": ("a", {}), "D/N": ("tok
 for col in ("delta", "residual", "drop_top", "max_compute"):
     if col not in tab:
         tab[col] = {"delta": 1e-3, "residual": "log", "drop_top": 0, "max_compute": None}[col]
+tab.loc[tab.loss == "squared", "delta"] = float("nan")  # delta does not apply to squared error
 print(f"D/N at C = 5.88e23 across {len(tab)} specifications:")
 print(tab[["loss", "delta", "residual", "drop_top", "max_compute", "n_points", "alpha", "beta", "a", "D/N", "status"]]
       .sort_values("D/N").to_string(index=False, float_format=lambda x: f"{x:.4g}"))
