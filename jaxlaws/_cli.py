@@ -20,6 +20,7 @@ EXAMPLES = {
     "bootstrap": (
         "examples:\n  jaxlaws bootstrap runs.csv --law chinchilla --n 4000 --seed 0 --checkpoint boot.npz --json boot.json\n"
         "  jaxlaws bootstrap runs.csv --law chinchilla --group N --n 1000      # resample whole model sizes\n"
+        "  jaxlaws bootstrap runs.csv --law chinchilla --predict bigger.csv  # prediction bands at new (N, D)\n"
         "  # Besiroglu et al.'s protocol (seed 42, 4000 resamples, one start at Hoffmann's estimate):\n"
         "  jaxlaws bootstrap chinchilla_epoch.csv --law chinchilla --drop-highest 5 --method epoch --seed 42 \\\n"
         "      --n 4000 --strategy single --start hoffmann2022_unrounded"
@@ -171,6 +172,11 @@ def cmd_bootstrap(args):
         raise OptionError("--checkpoint and --json must be different files")
     if args.json and __import__("os").path.exists(args.json) and not args.force:
         raise OptionError(f"{args.json} exists; pass --force to overwrite it")
+    new = None
+    if args.predict:
+        from ._io import read_table
+
+        new = read_table(args.predict)  # read (and fail) before the long run
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         boot = bootstrap(
@@ -186,6 +192,11 @@ def cmd_bootstrap(args):
     for label, iv in rows:
         print(f"{label:>26} {iv.estimate:>14.6g} {iv.se:>12.4g} {iv.lower:>14.6g} {iv.upper:>14.6g}")
     print(f"time: full fit {boot.timings['full_fit_s']:.2f} s, resamples {boot.timings['resamples_s']:.2f} s")
+    bands = None
+    if new is not None:
+        bands = boot.predict(new, level=level)
+        print(f"\npredictions at {args.predict} ({level:.0%} bands over {int(boot.ok.sum())} draws):")
+        print(bands.to_string(index=False, float_format=lambda x: f"{x:.6g}"))
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
     if args.json:
@@ -199,6 +210,8 @@ def cmd_bootstrap(args):
             # converged draws, so `jaxlaws allocate --draws` can carry the uncertainty forward
             "draws": {k: boot.draws[boot.ok, i].tolist() for i, k in enumerate(boot.params)},
         }
+        if bands is not None:
+            out["predictions"] = bands.to_dict(orient="records")
         write_json_atomic(args.json, out, force=args.force)
         print(f"wrote {args.json}")
     return 0
@@ -512,6 +525,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--level", type=float, default=0.95)
     p.add_argument("--chunk-size", type=int, default=500)
     p.add_argument("--checkpoint", metavar="FILE.npz", help="save finished chunks; rerun to resume")
+    p.add_argument("--predict", metavar="NEW.csv",
+                   help="also print prediction bands at the rows of this table (same input columns and --map)")
     p.add_argument("--json", metavar="OUT.json")
     p.set_defaults(func=cmd_bootstrap)
 

@@ -78,10 +78,16 @@ def test_fit_with_user_law_file_and_json(capsys, tmp_path, demo_csv):
 
 def test_bootstrap_then_allocate_with_draws(capsys, tmp_path, demo_csv):
     boot = tmp_path / "boot.json"
-    assert main(["bootstrap", str(demo_csv), "--law", "chinchilla", "--n", "100", "--seed", "3", "--json", str(boot)]) == 0
+    new = tmp_path / "bigger.csv"
+    new.write_text("N,D\n1e9,2e10\n7e10,1.4e12\n")
+    assert main(["bootstrap", str(demo_csv), "--law", "chinchilla", "--n", "100", "--seed", "3", "--json", str(boot),
+                 "--predict", str(new)]) == 0
     out = capsys.readouterr().out
-    assert "tokens_per_param(C=5.88e+23)" in out and "alpha" in out
+    assert "tokens_per_param(C=5.88e+23)" in out and "alpha" in out and "95% bands over" in out
     d = json.loads(boot.read_text())
+    assert len(d["predictions"]) == 2
+    for row in d["predictions"]:
+        assert row["lower_0.95"] < row["estimate"] < row["upper_0.95"] and row["se"] > 0
     assert d["n_resamples"] == 100 and len(d["draws"]["alpha"]) == 100 - d["n_failed"]
     se = float(np.std(d["draws"]["alpha"], ddof=1))
     assert d["quantities"]["alpha"]["se"] == pytest.approx(se)
