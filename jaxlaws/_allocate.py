@@ -186,7 +186,12 @@ def compute_optimal(law, params, C, *, flops_per_token: float = 6.0, inputs: Map
         from ._bootstrap import shard_draws
 
         p, n_draws = shard_draws(p)
-    N, D, loss, st = (np.asarray(a)[:n_draws] for a in fn(p, jnp.asarray(Cs), extra_vals))
+    # point allocations: budgets padded to a bucket size so that other numbers of budgets
+    # reuse the compiled program (not with draws, where padding would multiply the work)
+    from ._bootstrap import pad_to_bucket
+
+    Cp, nC = pad_to_bucket({"C": jnp.asarray(Cs)}) if not is_draws else ({"C": jnp.asarray(Cs)}, len(Cs))
+    N, D, loss, st = (np.asarray(a)[:n_draws][..., :nC] for a in fn(p, Cp["C"], extra_vals))
     ext = dict(zip(extra_keys, (float(v) for v in extra_vals)))
     status = st
     return Allocation(Cs, N, D, loss, status, extra=ext)

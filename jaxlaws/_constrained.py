@@ -280,17 +280,19 @@ def allocate(problem: AllocationProblem, params, batch: Mapping | None = None, *
         raise OptionError("batch arrays must have one length")
     base = {k: jnp.asarray(v) for k, v in params.items()}
     names = np.array(STATUS)
-    if draws is None:
-        fn = _compiled(problem, n_outer, tuple(sorted(batch)), ())
-        out = fn(base, {}, batch)
-        n = None
-    else:
-        from ._bootstrap import shard_draws
+    from ._bootstrap import pad_to_bucket, shard_draws
 
+    if draws is None:
+        # point allocations: budgets padded to a bucket size, so other numbers of budgets
+        # reuse the compiled program (not with draws, where padding would multiply the work)
+        padded, n_batch = pad_to_bucket(batch)
+        fn = _compiled(problem, n_outer, tuple(sorted(batch)), ())
+        out = fn(base, {}, padded)
+        out = jax.tree_util.tree_map(lambda a: np.asarray(a)[:n_batch] if batch else np.asarray(a), out)
+    else:
         d, n = shard_draws(_draw_arrays(draws))
         fn = _compiled(problem, n_outer, tuple(sorted(batch)), tuple(sorted(d)))
-        out = fn(base, d, batch)
-    out = jax.tree_util.tree_map(lambda a: np.asarray(a)[:n], out)
+        out = jax.tree_util.tree_map(lambda a: np.asarray(a)[:n], fn(base, d, batch))
     return ConstrainedAllocation(
         out["x"], out["objective"], out["violation"], names[out["status"]], out["inequalities"],
         batch={k: np.asarray(v) for k, v in batch.items()},

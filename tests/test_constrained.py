@@ -180,3 +180,19 @@ def test_moe_allocation_over_parameter_draws_carries_intervals():
         jl.allocate(prob, P, batch, draws={"a": np.ones((2, 2))})
     with pytest.raises(jl.OptionError, match="quantiles"):
         jl.allocate(prob, P, batch).quantiles()
+
+
+def test_budget_lists_of_different_lengths_share_one_compiled_program():
+    """Batches are padded to a power of two: 3 and 4 budgets run the program compiled for 4,
+    and the padding never leaks into the results."""
+    from jaxlaws._constrained import _compiled
+
+    chin = jl.laws.chinchilla
+    p = {**chin.coefficient_set("besiroglu2024"), "target": 2.0}
+    prob = jl.inference_problem(chin)
+    r3 = jl.allocate(prob, p, {"T": [0.0, 1e12, 1e13]})
+    r4 = jl.allocate(prob, p, {"T": [0.0, 1e12, 1e13, 3e13]})
+    assert r3.objective.shape == (3,) and r4.objective.shape == (4,)
+    np.testing.assert_array_equal(r3.x["N"], r4.x["N"][:3])
+    assert _compiled(prob, 12, ("T",), ())._cache_size() == 1
+    assert len(r3.to_frame()) == 3
