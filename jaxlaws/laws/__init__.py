@@ -15,25 +15,6 @@ from ._zoo import ZOO
 REGISTRY = {law.name: law for law in (chinchilla, kaplan, data_constrained, joint_moe, moe_sparsity, data_filtering, *ZOO)}
 globals().update({law.name: law for law in ZOO})
 
-# How sure we are of each built-in law's form, from the tags of the project's law survey
-# (shared LAWS.md): "verified" = checked against the authors' released code or data,
-# "secondary" = from a summary or independent copies, "abstract" = as the abstract states it,
-# "unverified" = written from memory (verify before relying on it), "generic" = a textbook form.
-FORM_STATUS = {
-    "chinchilla": "verified", "kaplan": "secondary", "data_constrained": "verified",
-    "joint_moe": "secondary", "moe_sparsity": "secondary", "data_filtering": "verified",
-    "power_law": "generic", "power_law_constant": "generic", "broken_power_law": "unverified",
-    "kaplan_steps": "secondary", "critical_batch": "secondary", "overtraining": "verified",
-    "downstream_error": "verified", "routed_lm": "unverified", "weight_sparsity": "verified",
-    "precision": "unverified", "quantization_degradation": "unverified", "fp_quantization": "unverified",
-    "step_law_lr": "secondary", "step_law_batch": "secondary", "power_lines_tau": "abstract",
-    "data_mixture": "secondary", "two_step_downstream": "verified", "loss_to_loss": "unverified",
-    "observational_sigmoid": "verified", "rectified_finetune": "unverified",
-    "multiplicative_finetune": "unverified", "upcycling": "unverified",
-}
-for _name, _law in REGISTRY.items():
-    _law.form_status = FORM_STATUS[_name]
-
 
 def get_law(name: str):
     """The built-in law called ``name``."""

@@ -71,6 +71,7 @@ def _design(seed=0):
 chinchilla = power_sum(
     "chinchilla",
     [("A", "alpha", "N"), ("B", "beta", "D")],
+    form_status="verified",
     constant="E",
     exponents="free",
     starts=grid(

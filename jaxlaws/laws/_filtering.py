@@ -109,7 +109,7 @@ def data_filtering_law(max_epochs: int = DEFAULT_MAX_EPOCHS) -> Law:
 
     return Law(
         fn,
-        name="data_filtering",
+        name="data_filtering", form_status="verified",
         inputs=("n", "P"),
         params={"a": positive(), "b": bounded(-3.0, 0.0), "tau": positive(), "d": positive()},
         log_fn=log_fn,

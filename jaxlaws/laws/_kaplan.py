@@ -41,7 +41,7 @@ def _design(seed=0):
 
 kaplan = Law(
     _fn,
-    name="kaplan",
+    name="kaplan", form_status="secondary",
     inputs=("N", "D"),
     params={"N_c": positive(), "D_c": positive(), "alpha_N": positive(), "alpha_D": positive()},
     log_fn=_log_fn,

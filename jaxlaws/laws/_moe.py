@@ -45,7 +45,7 @@ def _log_fn(p, N, D, E):
 
 joint_moe = Law(
     _fn,
-    name="joint_moe",
+    name="joint_moe", form_status="secondary",
     inputs=("N", "D", "E"),
     params={"a": positive(), "alpha": free(), "gamma": free(), "delta": free(),
             "b": positive(), "beta": free(), "zeta": free(), "omega": free(), "c": positive()},
@@ -125,7 +125,7 @@ def _abnar_design(seed=0):
 
 moe_sparsity = Law(
     lambda p, N, D, S: jnp.exp(_abnar_log(p, N, D, S)),
-    name="moe_sparsity",
+    name="moe_sparsity", form_status="secondary",
     inputs={"N": "positive", "D": "positive", "S": "fraction"},
     params={"a": positive(), "alpha": positive(), "b": positive(), "beta": positive(), "c": positive(),
             "lam": free(), "d": positive(), "delta": free(), "gamma": positive(), "e": positive()},

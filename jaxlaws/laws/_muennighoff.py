@@ -84,7 +84,7 @@ _PUB = {
 
 muennighoff = Law(
     _fn,
-    name="data_constrained",
+    name="data_constrained", form_status="verified",
     inputs=("N", "D", "U"),
     params={k: positive() for k in ("E", "A", "B", "alpha", "beta", "R_D", "R_N")},
     log_fn=_log_fn,

@@ -34,6 +34,7 @@ def _logspace(lo, hi, n, seed_offset=0):
 power_law_constant = power_sum(
     "power_law_constant",
     [("A", "alpha", "x")],
+    form_status="generic",
     constant="E",
     starts=grid(space="unconstrained", E=[-2.0, -1.0, 0.0, 0.5, 1.0, 2.0], A=[0.0, 2.0, 5.0, 10.0, 15.0],
                 alpha=[0.05, 0.1, 0.3, 0.5, 1.0]),
@@ -58,7 +59,7 @@ def _broken(p, x):
 
 
 broken_power_law = Law(
-    _broken, name="broken_power_law", inputs=("x",),
+    _broken, name="broken_power_law", form_status="unverified", inputs=("x",),
     params={"a": positive(), "b": positive(), "c0": free(), "c1": free(), "d": positive(), "f": positive()},
     starts=grid(a=[0.5, 1.5], b=[1.0, 10.0, 100.0], c0=[0.0, 0.3], c1=[0.1, 0.5], d=[1e3, 1e5, 1e7], f=[0.3, 1.0]),
     citation=_bib("caballero2023broken", "Broken Neural Scaling Laws", "Caballero, Ethan and Gupta, Kshitij and Rish, Irina and Krueger, David",
@@ -86,7 +87,7 @@ def _kaplan_steps_log(p, N, S):
 
 
 kaplan_steps = Law(
-    _kaplan_steps, name="kaplan_steps", inputs=("N", "S"), log_fn=_kaplan_steps_log,
+    _kaplan_steps, name="kaplan_steps", form_status="secondary", inputs=("N", "S"), log_fn=_kaplan_steps_log,
     params={"N_c": positive(), "alpha_N": positive(), "S_c": positive(), "alpha_S": positive()},
     starts=grid(N_c=[1e12, 1e14, 1e16], alpha_N=[0.03, 0.07, 0.15], S_c=[1e2, 1e3, 1e4], alpha_S=[0.3, 0.7, 1.2]),
     citation=KAPLAN,
@@ -103,7 +104,7 @@ kaplan_steps = Law(
 )
 
 critical_batch = Law(
-    lambda p, L: p["B_star"] / L ** (1.0 / p["alpha_B"]), name="critical_batch", inputs=("L",),
+    lambda p, L: p["B_star"] / L ** (1.0 / p["alpha_B"]), name="critical_batch", form_status="secondary", inputs=("L",),
     params={"B_star": positive(), "alpha_B": positive()},
     log_fn=lambda p, L: jnp.log(p["B_star"]) - jnp.log(L) / p["alpha_B"],
     starts=grid(B_star=[1e6, 1e8, 1e10], alpha_B=[0.1, 0.2, 0.4, 0.8]),
@@ -130,7 +131,7 @@ def _overtrain_log(p, C, M):
 
 overtraining = Law(
     lambda p, C, M: p["E"] + (p["a"] * M ** p["eta"] + p["b"] * M ** -p["eta"]) * C ** -p["eta"],
-    name="overtraining", inputs=("C", "M"), log_fn=_overtrain_log,
+    name="overtraining", form_status="verified", inputs=("C", "M"), log_fn=_overtrain_log,
     params={"E": positive(), "a": positive(), "b": positive(), "eta": positive()},
     starts=grid(E=[1.0, 2.0], a=[1e2, 1e4, 1e6], b=[1e2, 1e4, 1e6], eta=[0.05, 0.15, 0.3]),
     citation=GADRE,
@@ -145,7 +146,7 @@ overtraining = Law(
 )
 
 downstream_error = Law(
-    lambda p, L: p["epsilon"] - p["k"] * jnp.exp(-p["gamma"] * L), name="downstream_error",
+    lambda p, L: p["epsilon"] - p["k"] * jnp.exp(-p["gamma"] * L), name="downstream_error", form_status="verified",
     inputs={"L": "positive"}, params={"epsilon": bounded(0.0, 1.0), "k": positive(), "gamma": positive()},
     starts=grid(epsilon=[0.6, 0.8, 0.95], k=[1.0, 10.0, 100.0], gamma=[0.5, 1.0, 2.0]),
     citation=GADRE, output="average top-1 error",
@@ -166,6 +167,7 @@ def _routed_log(p, N, E):
 
 routed_lm = Law(
     lambda p, N, E: jnp.exp(_routed_log(p, N, E)), name="routed_lm", inputs=("N", "E"), log_fn=_routed_log,
+    form_status="unverified",
     params={"a": free(), "b": free(), "c": free(), "d": free()},
     starts=grid(a=[-0.1, -0.05], b=[-0.1, 0.0], c=[0.0, 0.005], d=[1.0, 2.0, 3.0]),
     citation=_bib("clark2022unified", "Unified Scaling Laws for Routed Language Models", "Clark, Aidan and others",
@@ -187,6 +189,7 @@ def _sparsity(p, S, N, D):
 
 weight_sparsity = Law(
     _sparsity, name="weight_sparsity", inputs={"S": "fraction", "N": "positive", "D": "positive"},
+    form_status="verified",
     params={k: positive() for k in "abcdefg"},
     starts=grid(a=[0.5, 2.0], b=[0.5, 1.0], c=[1.0, 3.0], d=[0.2, 0.5], e=[0.1, 0.5], f=[0.5, 1.0], g=[3.0, 5.0]),
     citation=_bib("frantar2023scaling", "Scaling Laws for Sparsely-Connected Foundation Models",
@@ -214,7 +217,7 @@ def _precision(p, N, D, P_w, P_a, P_kv):
 
 
 precision = Law(
-    _precision, name="precision", inputs=("N", "D", "P_w", "P_a", "P_kv"),
+    _precision, name="precision", form_status="unverified", inputs=("N", "D", "P_w", "P_a", "P_kv"),
     params={"A": positive(), "alpha": positive(), "B": positive(), "beta": positive(), "E": positive(),
             "gamma_w": positive(), "gamma_a": positive(), "gamma_kv": positive()},
     starts=grid(A=[1e2, 1e3], alpha=[0.2, 0.4], B=[1e2, 1e3], beta=[0.2, 0.4], E=[1.5], gamma_w=[1.0, 3.0],
@@ -245,6 +248,7 @@ def _fpq(p, N, D, B, Eb, Mb):
 
 fp_quantization = Law(
     _fpq, name="fp_quantization", inputs={"N": "positive", "D": "positive", "B": "positive", "Eb": "real", "Mb": "real"},
+    form_status="unverified",
     params={"n": positive(), "alpha": positive(), "d": positive(), "beta": positive(), "eps": positive(),
             "gamma": positive(), "delta": positive(), "nu": positive()},
     starts=grid(n=[1e2, 1e3], alpha=[0.2, 0.4], d=[1e2, 1e3], beta=[0.2, 0.4], eps=[1.5],
@@ -277,6 +281,7 @@ def _qid_log(p, N, D, P):
 
 quantization_degradation = Law(
     lambda p, N, D, P: jnp.exp(_qid_log(p, N, D, P)), name="quantization_degradation", inputs=("N", "D", "P"), log_fn=_qid_log,
+    form_status="unverified",
     params={"k": positive(), "alpha": free(), "beta": free(), "gamma": free()},
     starts=grid(k=[1e-3, 1e-1, 10.0], alpha=[0.2, 0.5], beta=[0.2, 0.5], gamma=[1.0, 3.0]),
     citation=_bib("ouyang2024lowbit", "Low-Bit Quantization Favors Undertrained LLMs", "Ouyang, Xu and others", "arXiv:2411.17691", 2024),
@@ -303,6 +308,7 @@ def _lr_log(p, N, D):
 
 step_law_lr = Law(
     lambda p, N, D: jnp.exp(_lr_log(p, N, D)), name="step_law_lr", inputs=("N", "D"), log_fn=_lr_log,
+    form_status="secondary",
     params={"c": positive(), "a": free(), "b": free()},
     starts=grid(c=[0.1, 1.0, 10.0], a=[-1.0, -0.5], b=[0.0, 0.5]),
     citation=STEP, output="optimal peak learning rate",
@@ -313,7 +319,7 @@ step_law_lr = Law(
 )
 
 step_law_batch = power_sum(
-    "step_law_batch", [("c", "b", "D")], constant=None, exponents="free",
+    "step_law_batch", [("c", "b", "D")], constant=None, exponents="free", form_status="secondary",
     starts=grid(space="unconstrained", c=[-5.0, 0.0, 5.0], b=[-1.0, -0.5, 0.0]),
     citation=STEP, output="optimal batch size (tokens)",
     coefficients={"li2025": CoefficientSet({"c": 0.58, "b": -0.571}, "Li et al. 2025 (Step Law): B_opt = 0.58 D^0.571", "secondary")},
@@ -325,7 +331,7 @@ step_law_batch = power_sum(
 )
 
 power_lines_tau = power_sum(
-    "power_lines_tau", [("c", "m", "TPP")], constant=None, exponents="free",
+    "power_lines_tau", [("c", "m", "TPP")], constant=None, exponents="free", form_status="abstract",
     starts=grid(space="unconstrained", c=[-5.0, -2.0, 0.0, 2.0], m=[-1.0, 0.0, 0.5, 1.0]),
     citation=_bib("bergsma2025power", "Power Lines: Scaling Laws for Weight Decay and Batch Size in LLM Pre-training",
                   "Bergsma, Shane and others", "arXiv:2505.13738", 2025),
@@ -343,6 +349,7 @@ power_lines_tau = power_sum(
 
 data_mixture = Law(
     lambda p, r: p["c"] + p["k"] * jnp.exp(p["t"] * r), name="data_mixture", inputs={"r": "real"},
+    form_status="secondary",
     params={"c": positive(), "k": positive(), "t": free()},
     starts=grid(c=[0.5, 1.5, 3.0], k=[0.1, 1.0], t=[-3.0, -1.0, 1.0]),
     citation=_bib("ye2024datamixing", "Data Mixing Laws: Optimizing Data Mixtures by Predicting Language Modeling Performance",
@@ -356,6 +363,7 @@ data_mixture = Law(
 
 two_step_downstream = Law(
     lambda p, L: p["d"] + p["c"] / (1.0 + jnp.exp(p["gamma"] * (L - p["l"]))), name="two_step_downstream",
+    form_status="verified",
     inputs=("L",), params={"c": positive(), "gamma": positive(), "l": positive(), "d": bounded(0.0, 1.0)},
     starts=grid(c=[0.3, 0.7], gamma=[2.0, 5.0, 10.0], l=[2.0, 2.5, 3.0], d=[0.1, 0.25, 0.5]),
     citation=_bib("xiao2024densing", "Densing Law of LLMs", "Xiao, Chaojun and others", "arXiv:2412.04315", 2024),
@@ -374,6 +382,7 @@ def _l2l(p, Lx):
 
 loss_to_loss = Law(
     _l2l, name="loss_to_loss", inputs=("Lx",), params={"K": positive(), "kappa": positive(), "E_x": positive(), "E_y": positive()},
+    form_status="unverified",
     starts=grid(K=[0.5, 1.0, 2.0], kappa=[0.5, 1.0, 1.5], E_x=[0.5, 1.0, 1.5], E_y=[0.5, 1.0, 1.5]),
     citation=_bib("mayilvahanan2025llms", "LLMs on the Line: Data Determines Loss-to-Loss Scaling Laws",
                   "Mayilvahanan, Prasanna and others", "arXiv:2502.12120", 2025),
@@ -387,6 +396,7 @@ loss_to_loss = Law(
 
 observational_sigmoid = Law(
     lambda p, S: jax.nn.sigmoid(p["beta"] * S + p["alpha"]), name="observational_sigmoid", inputs={"S": "real"},
+    form_status="verified",
     params={"beta": free(), "alpha": free()}, starts=grid(beta=[-2.0, 0.5, 2.0], alpha=[-2.0, 0.0, 2.0]),
     log_fn=lambda p, S: jax.nn.log_sigmoid(p["beta"] * S + p["alpha"]),
     citation=_bib("ruan2024observational", "Observational Scaling Laws and the Predictability of Language Model Performance",
@@ -403,6 +413,7 @@ observational_sigmoid = Law(
 
 rectified_finetune = Law(
     lambda p, D: p["B"] / (p["D_l"] + D ** p["beta"]) + p["E"], name="rectified_finetune", inputs=("D",),
+    form_status="unverified",
     params={"B": positive(), "D_l": positive(), "beta": positive(), "E": positive()},
     starts=grid(B=[10.0, 100.0, 1000.0], D_l=[1.0, 10.0, 100.0], beta=[0.2, 0.5, 1.0], E=[0.5, 1.0, 2.0]),
     citation=_bib("lin2024selecting", "Selecting Large Language Model to Fine-tune via Rectified Scaling Law",
@@ -423,6 +434,7 @@ def _mult_log(p, X, D):
 
 multiplicative_finetune = Law(
     lambda p, X, D: p["A"] * X ** -p["alpha"] * D ** -p["beta"] + p["E"], name="multiplicative_finetune",
+    form_status="unverified",
     inputs=("X", "D"), log_fn=_mult_log,
     params={"A": positive(), "alpha": positive(), "beta": positive(), "E": positive()},
     starts=grid(A=[1e1, 1e3, 1e5], alpha=[0.05, 0.2, 0.5], beta=[0.05, 0.2, 0.5], E=[0.5, 1.0, 2.0]),
@@ -446,6 +458,7 @@ def _upcycle_log(p, D1, D2):
 
 upcycling = Law(
     lambda p, D1, D2: jnp.exp(_upcycle_log(p, D1, D2)), name="upcycling", inputs=("D1", "D2"), log_fn=_upcycle_log,
+    form_status="unverified",
     params={"A": positive(), "alpha1": free(), "alpha2": free(), "alpha3": free(), "E": positive()},
     starts=grid(A=[1e1, 1e3, 1e5], alpha1=[0.05, 0.2], alpha2=[0.1, 0.3], alpha3=[0.0, 0.01], E=[1.0, 2.0]),
     citation=_bib("liew2025scaling", "Scaling Laws for Upcycling Mixture-of-Experts Language Models", "Liew, Seng Pei and others",
@@ -464,7 +477,7 @@ def _pl_log(p, x):
 
 
 power_law = Law(
-    lambda p, x: jnp.exp(_pl_log(p, x)), name="power_law", inputs=("x",), log_fn=_pl_log,
+    lambda p, x: jnp.exp(_pl_log(p, x)), name="power_law", form_status="generic", inputs=("x",), log_fn=_pl_log,
     params={"c": positive(), "a": free()},
     starts=grid(c=[1e-8, 1e-4, 1.0, 1e4], a=[-1.0, 0.0, 0.5, 1.0]),
     citation=_bib("porian2024resolving", "Resolving Discrepancies in Compute-Optimal Scaling of Language Models",
