@@ -46,8 +46,8 @@ for name, p in zip(buckets, published):
 
 # bootstrap draws of (b, tau) per bucket, paired by draw index (buckets were fitted independently)
 k = min(int(bt.ok.sum()) for bt in boots)
-B = np.stack([bt.draws[bt.ok][:k, list(law.param_names).index("b")] for bt in boots], axis=1)
-T = np.stack([bt.draws[bt.ok][:k, list(law.param_names).index("tau")] for bt in boots], axis=1)
+B = np.stack([bt.converged_draws()["b"][:k] for bt in boots], axis=1)
+T = np.stack([bt.converged_draws()["tau"][:k] for bt in boots], axis=1)
 
 
 def errors(b, tau, n):

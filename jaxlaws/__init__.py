@@ -21,7 +21,7 @@ from ._constrained import ConstrainedAllocation as ConstrainedAllocation
 from ._constrained import allocate as allocate
 from ._constrained import inference_problem as inference_problem
 from ._constrained import moe_problem as moe_problem
-from ._constrained import solve as solve_allocation
+from ._constrained import solve_allocation as solve_allocation
 from ._constrained import total_params as total_params
 from ._bootstrap import BootstrapResult as BootstrapResult
 from ._bootstrap import Interval as Interval

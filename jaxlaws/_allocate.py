@@ -131,8 +131,7 @@ def _param_arrays(law, params):
     if isinstance(params, FitResult):
         return {k: jnp.asarray(v) for k, v in params.params.items()}, False
     if isinstance(params, BootstrapResult):
-        ok = params.ok
-        return {k: jnp.asarray(params.draws[ok, i]) for i, k in enumerate(params.params)}, True
+        return {k: jnp.asarray(v) for k, v in params.converged_draws().items()}, True
     if isinstance(params, str):
         return {k: jnp.asarray(v) for k, v in law.coefficient_set(params).items()}, False
     if not isinstance(params, Mapping):

@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._errors import CheckpointError, ConvergenceWarning, OptionError
-from ._fit import Problem, Strategy, fit, prepare
+from ._fit import Problem, Strategy, fit, prepare, write_atomic
 from ._resample import resample_weights
 from ._stats import bca_interval, percentile_interval
 from .kernels import status as ST
@@ -191,9 +191,13 @@ class BootstrapResult:
         """Interval for any function of the parameters, e.g. ``derived("tokens_per_param", C=5.88e23)``."""
         return self.interval(fn, level=level, method=method, **kw)
 
+    def converged_draws(self) -> dict:
+        """The converged resamples' parameter values, ``{name: 1-D array}``."""
+        return {k: self.draws[self.ok, i] for i, k in enumerate(self.params)}
+
     @property
     def se(self) -> dict:
-        return {k: float(np.std(self.draws[self.ok, i], ddof=1)) for i, k in enumerate(self.params)}
+        return {k: float(np.std(v, ddof=1)) for k, v in self.converged_draws().items()}
 
     def predict(self, data, level: float = 0.95, columns=None):
         """Predictions with percentile bands at the rows of ``data`` (e.g. an extrapolation grid).
@@ -282,10 +286,8 @@ def _load_checkpoint(path, fingerprint):
 
 
 def _save_checkpoint(path, fingerprint, done, arrays):
-    tmp = f"{path}.tmp-{os.getpid()}.npz"
-    np.savez(tmp, meta=np.array(json.dumps({"fingerprint": fingerprint, "done": done})),
-             **{k: v[:done] for k, v in arrays.items()})
-    os.replace(tmp, path)
+    meta = np.array(json.dumps({"fingerprint": fingerprint, "done": done}))
+    write_atomic(path, lambda tmp: np.savez(tmp, meta=meta, **{k: v[:done] for k, v in arrays.items()}), suffix=".npz")
 
 
 def _run_weights(ctx, W, *, chunk_size, progress, checkpoint=None, fingerprint=None, on_chunk=None):

@@ -170,7 +170,7 @@ def cmd_bootstrap(args):
         start = law.coefficient_set(args.start)
     if args.checkpoint and args.json and args.checkpoint == args.json:
         raise OptionError("--checkpoint and --json must be different files")
-    if args.json and __import__("os").path.exists(args.json) and not args.force:
+    if args.json and os.path.exists(args.json) and not args.force:
         raise OptionError(f"{args.json} exists; pass --force to overwrite it")
     new = None
     if args.predict:
@@ -208,7 +208,7 @@ def cmd_bootstrap(args):
                            for label, iv in rows},
             "timings": boot.timings,
             # converged draws, so `jaxlaws allocate --draws` can carry the uncertainty forward
-            "draws": {k: boot.draws[boot.ok, i].tolist() for i, k in enumerate(boot.params)},
+            "draws": {k: v.tolist() for k, v in boot.converged_draws().items()},
         }
         if bands is not None:
             out["predictions"] = bands.to_dict(orient="records")
@@ -218,8 +218,6 @@ def cmd_bootstrap(args):
 
 
 def _read_json(path, what):
-    import os
-
     if not os.path.exists(path):
         raise OptionError(f"{what} file {path!r} does not exist")
     try:
@@ -307,10 +305,9 @@ def _list_opt(name, text, conv):
 
 
 def cmd_ablate(args):
-    import os
-
     import pandas as pd
 
+    from ._fit import write_atomic
     from ._sensitivity import ablate
 
     law, df = _law_and_data(args)
@@ -348,9 +345,7 @@ def cmd_ablate(args):
         print(f"\nD/N at C = {args.compute:g}: {tab['D/N'][ok].min():.3g} to {tab['D/N'][ok].max():.3g} "
               f"across {int(ok.sum())} converged specifications")
     if args.csv:
-        tmp = f"{args.csv}.tmp-{os.getpid()}"
-        tab.to_csv(tmp, index=False)
-        os.replace(tmp, args.csv)
+        write_atomic(args.csv, lambda tmp: tab.to_csv(tmp, index=False))
         print(f"wrote {args.csv}")
     if args.plot and "D/N" in tab:
         from ._plots import specification_curve
@@ -361,8 +356,6 @@ def cmd_ablate(args):
 
 
 def cmd_plot(args):
-    import os
-
     from ._bootstrap import bootstrap
     from ._fit import fit
     from ._plots import allocation_bands, bootstrap_pairs, isoflop_curves, residuals

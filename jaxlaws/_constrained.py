@@ -65,10 +65,26 @@ class AllocationProblem:
         return AllocationProblem(tuple(vs), objective, tuple(equalities), tuple(inequalities), tuple(integer), tol)
 
 
-def _x_of(problem, z, lo, hi):
-    # log-space box: sigmoid keeps every iterate inside the bounds, with no projection.
-    u = lo + (hi - lo) * 0.5 * (1.0 + jnp.tanh(0.5 * z))
+def _u_of(z, lo, hi):
+    # log-space box: the sigmoid keeps every iterate inside the bounds, with no projection.
+    return lo + (hi - lo) * 0.5 * (1.0 + jnp.tanh(0.5 * z))
+
+
+def _x_from_log(problem, u):
+    """The variables as a dict, from their logarithms (last axis ordered as declared)."""
     return {k: jnp.exp(u[i]) for i, (k, _, _) in enumerate(problem.variables)}
+
+
+def _stack(fns, x, params):
+    """The values of constraint functions at ``x`` as one vector (empty for none)."""
+    return jnp.stack([fn(x, params) for fn in fns]) if fns else jnp.zeros((0,))
+
+
+def _pick(fs, viols, tol):
+    """Index of the best candidate: the lowest finite objective among feasible ones, else
+    the least infeasible."""
+    feasible = (viols <= tol) & jnp.isfinite(fs)
+    return jnp.where(jnp.any(feasible), jnp.argmin(jnp.where(feasible, fs, jnp.inf)), jnp.argmin(viols))
 
 
 def _solve_continuous(problem, params, lo, hi, z0, n_outer=12, inner_iter=60):
@@ -76,11 +92,8 @@ def _solve_continuous(problem, params, lo, hi, z0, n_outer=12, inner_iter=60):
     ne, ni = len(problem.equalities), len(problem.inequalities)
 
     def parts(z):
-        x = _x_of(problem, z, lo, hi)
-        f = problem.objective(x, params)
-        g = jnp.stack([e(x, params) for e in problem.equalities]) if ne else jnp.zeros((0,))
-        h = jnp.stack([q(x, params) for q in problem.inequalities]) if ni else jnp.zeros((0,))
-        return f, g, h
+        x = _x_from_log(problem, _u_of(z, lo, hi))
+        return problem.objective(x, params), _stack(problem.equalities, x, params), _stack(problem.inequalities, x, params)
 
     def aug(z, args):
         lam, nu, mu = args
@@ -107,7 +120,7 @@ def _solve_continuous(problem, params, lo, hi, z0, n_outer=12, inner_iter=60):
     return z, f, viol
 
 
-def solve(problem: AllocationProblem, params, *, n_outer: int = 12, starts: int = 3):
+def solve_allocation(problem: AllocationProblem, params, *, n_outer: int = 12, starts: int = 3):
     """Solve one problem; traceable, so it can be vmapped over params or budgets and
     differentiated (``jax.grad`` of the returned ``x`` or ``objective`` with respect to
     ``params`` uses implicit KKT derivatives). Exported as ``jaxlaws.solve_allocation``.
@@ -124,14 +137,12 @@ def solve(problem: AllocationProblem, params, *, n_outer: int = 12, starts: int 
 
     def best_of(lo, hi):
         zs, fs, viols = jax.vmap(from_start, in_axes=(0, None, None))(z0s, lo, hi)
-        feasible = viols <= problem.tol
-        score = jnp.where(feasible & jnp.isfinite(fs), fs, jnp.inf)
-        j = jnp.where(jnp.any(feasible), jnp.argmin(score), jnp.argmin(viols))
+        j = _pick(fs, viols, problem.tol)
         return zs[j], fs[j], viols[j]
 
     z, f, viol = best_of(lo0, hi0)
     names = [v[0] for v in problem.variables]
-    x = _x_of(problem, z, lo0, hi0)
+    x = _x_from_log(problem, _u_of(z, lo0, hi0))
     for name in problem.integer:
         i = names.index(name)
         # floor and ceiling re-solved as one vmapped call (one trace of the solver, not two)
@@ -139,21 +150,20 @@ def solve(problem: AllocationProblem, params, *, n_outer: int = 12, starts: int 
         los = jnp.stack([lo0.at[i].set(jnp.log(v)) for v in vals])
         his = jnp.stack([hi0.at[i].set(jnp.log(v)) for v in vals])
         zs, fs, vs = jax.vmap(best_of)(los, his)
-        score = jnp.where(vs <= problem.tol, fs, jnp.inf)
-        j = jnp.where(jnp.any(vs <= problem.tol), jnp.argmin(score), jnp.argmin(vs))
+        j = _pick(fs, vs, problem.tol)
         lo0, hi0 = los[j], his[j]
         z, f, viol = zs[j], fs[j], vs[j]
-        x = _x_of(problem, z, lo0, hi0)
-    u = jax.lax.stop_gradient(jnp.stack([jnp.log(x[n]) for n in names]))
+        x = _x_from_log(problem, _u_of(z, lo0, hi0))
+    u = jax.lax.stop_gradient(_u_of(z, lo0, hi0))
     pinned = hi0 - lo0 <= 1e-12
     at_edge = ((jnp.abs(u - lo0) < 1e-7) | (jnp.abs(u - hi0) < 1e-7)) & ~pinned
     edge = jnp.any(at_edge)
     status = jnp.where(~jnp.isfinite(f), 3, jnp.where(viol > problem.tol, 1, jnp.where(edge, 2, 0)))
     u = _implicit(problem, params, u, free=~(pinned | at_edge))
-    x = {n: jnp.exp(u[i]) for i, n in enumerate(names)}
+    x = _x_from_log(problem, u)
     f = problem.objective(x, params)  # recomputed from the tied x: carries d f / d params
-    active = jnp.stack([q(x, params) for q in problem.inequalities]) if problem.inequalities else jnp.zeros((0,))
-    return {"x": x, "objective": f, "violation": viol, "status": status, "inequalities": active}
+    return {"x": x, "objective": f, "violation": viol, "status": status,
+            "inequalities": _stack(problem.inequalities, x, params)}
 
 
 def _implicit(problem, params, u_star, free, active_tol=1e-6):
@@ -166,16 +176,13 @@ def _implicit(problem, params, u_star, free, active_tol=1e-6):
     primal solve, only by the derivative). The KKT matrix is indefinite, so its tangent
     system is solved by pivoted elimination.
     """
-    names = [v[0] for v in problem.variables]
-    k, ne = len(names), len(problem.equalities)
+    k, ne = len(problem.variables), len(problem.equalities)
 
     def cons(u, p):
-        x = {n: jnp.exp(u[i]) for i, n in enumerate(names)}
-        cs = [e(x, p) for e in problem.equalities] + [q(x, p) for q in problem.inequalities]
-        return jnp.stack(cs) if cs else jnp.zeros((0,), u.dtype)
+        return _stack(problem.equalities + problem.inequalities, _x_from_log(problem, u), p)
 
     def obj(u, p):
-        return problem.objective({n: jnp.exp(u[i]) for i, n in enumerate(names)}, p)
+        return problem.objective(_x_from_log(problem, u), p)
 
     c_star = cons(u_star, params)
     m = c_star.shape[0]
@@ -254,7 +261,7 @@ def _draw_arrays(draws) -> dict:
     from ._bootstrap import BootstrapResult
 
     if isinstance(draws, BootstrapResult):
-        return {k: jnp.asarray(draws.draws[draws.ok, i]) for i, k in enumerate(draws.params)}
+        return {k: jnp.asarray(v) for k, v in draws.converged_draws().items()}
     if not isinstance(draws, Mapping) or not draws:
         raise OptionError("draws must be a BootstrapResult or a dict of 1-D arrays of parameter draws")
     out = {k: jnp.asarray(np.asarray(v, float)) for k, v in draws.items()}
@@ -302,7 +309,7 @@ def allocate(problem: AllocationProblem, params, batch: Mapping | None = None, *
 @functools.lru_cache(maxsize=32)
 def _compiled(problem, n_outer, batch_keys, draw_keys):
     def one(base, d, b):
-        return solve(problem, {**base, **d, **b}, n_outer=n_outer)
+        return solve_allocation(problem, {**base, **d, **b}, n_outer=n_outer)
 
     if batch_keys:
         over_batch = jax.vmap(one, in_axes=(None, None, 0))

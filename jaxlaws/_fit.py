@@ -584,12 +584,25 @@ def fit_arrays(
     return (params, r) if return_result else params
 
 
+def write_atomic(path: str, write, suffix: str = ""):
+    """``write(tmp)`` to a temporary file beside ``path``, then rename it onto ``path``.
+
+    The rename is atomic, so a reader (or a resumed run) sees the old file or the new one,
+    never half of one. ``suffix`` is for writers that append an extension (``np.savez``).
+    """
+    tmp = f"{path}.tmp-{os.getpid()}{suffix}"
+    write(tmp)
+    os.replace(tmp, path)
+
+
 def write_json_atomic(path: str, obj, force: bool = False):
     """Write JSON via a temporary file and rename; refuse to overwrite unless ``force``."""
     if os.path.exists(path) and not force:
         raise OptionError(f"{path} exists; pass force=True (CLI: --force) to overwrite it")
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as fh:
-        json.dump(obj, fh, indent=2, sort_keys=False)
-        fh.write("\n")
-    os.replace(tmp, path)
+
+    def write(tmp):
+        with open(tmp, "w") as fh:
+            json.dump(obj, fh, indent=2, sort_keys=False)
+            fh.write("\n")
+
+    write_atomic(path, write)

@@ -306,12 +306,15 @@ def _load_ablate_checkpoint(path, fingerprint):
 
 def _save_ablate_checkpoint(path, fingerprint, groups):
     import json
-    import os
 
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as fh:
-        json.dump({"fingerprint": fingerprint, "groups": {str(k): v for k, v in groups.items()}}, fh, default=_json_default)
-    os.replace(tmp, path)
+    from ._fit import write_atomic
+
+    def write(tmp):
+        with open(tmp, "w") as fh:
+            json.dump({"fingerprint": fingerprint, "groups": {str(k): v for k, v in groups.items()}}, fh,
+                      default=_json_default)
+
+    write_atomic(path, write)
 
 
 def _json_default(o):
