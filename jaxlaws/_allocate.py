@@ -20,8 +20,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._bootstrap import BootstrapResult, pad_to_bucket, shard_draws
 from ._errors import OptionError
-from ._fit import resolve_law
+from ._fit import FitResult, resolve_law
 from .kernels import minimize_scalar
 
 STATUS = {0: "converged", 1: "max_iter", 2: "nonfinite", 6: "at_bound"}
@@ -125,9 +126,6 @@ class Allocation:
 
 def _param_arrays(law, params):
     """Natural parameters as a dict of arrays, plus whether they are draws."""
-    from ._bootstrap import BootstrapResult
-    from ._fit import FitResult
-
     if isinstance(params, FitResult):
         return {k: jnp.asarray(v) for k, v in params.params.items()}, False
     if isinstance(params, BootstrapResult):
@@ -179,18 +177,15 @@ def compute_optimal(law, params, C, *, flops_per_token: float = 6.0, inputs: Map
     p, is_draws = _param_arrays(law, params)
     over_C, over_draws = _batched(law, float(flops_per_token), lo, hi, extra_keys)
     fn = over_draws if is_draws else over_C
-    n_draws = None
+    budgets = {"C": jnp.asarray(Cs)}
+    n_draws, nC = None, len(Cs)
     if is_draws:
         # Shard the draws axis over all devices (both CPU cores when exposed as host devices).
-        from ._bootstrap import shard_draws
-
         p, n_draws = shard_draws(p)
-    # point allocations: budgets padded to a bucket size so that other numbers of budgets
-    # reuse the compiled program (not with draws, where padding would multiply the work)
-    from ._bootstrap import pad_to_bucket
-
-    Cp, nC = pad_to_bucket({"C": jnp.asarray(Cs)}) if not is_draws else ({"C": jnp.asarray(Cs)}, len(Cs))
-    N, D, loss, st = (np.asarray(a)[:n_draws][..., :nC] for a in fn(p, Cp["C"], extra_vals))
+    else:
+        # point allocations: budgets padded to a bucket size so that other numbers of budgets
+        # reuse the compiled program (not with draws, where padding would multiply the work)
+        budgets, nC = pad_to_bucket(budgets)
+    N, D, loss, st = (np.asarray(a)[:n_draws][..., :nC] for a in fn(p, budgets["C"], extra_vals))
     ext = dict(zip(extra_keys, (float(v) for v in extra_vals)))
-    status = st
-    return Allocation(Cs, N, D, loss, status, extra=ext)
+    return Allocation(Cs, N, D, loss, st, extra=ext)

@@ -57,6 +57,17 @@ def _parse_map(items) -> dict:
     return out
 
 
+def _assignments(items, option, example, what="NAME") -> dict:
+    """``NAME=VALUE`` options (repeatable) as a dict of floats; one-line errors otherwise."""
+    out = {}
+    for it in items or []:
+        k, sep, v = it.partition("=")
+        if not sep:
+            raise OptionError(f"{option} {it!r}: use {what}=VALUE, e.g. {option} {example}")
+        out[k] = _float_opt(f"{option} {k}", v)
+    return out
+
+
 def _float_opt(name, text):
     try:
         return float(text)
@@ -91,14 +102,10 @@ def _fit_kwargs(args, law, df):
         _, yv, _ = load_arrays(df, {}, args.y, y_domain="real")
         weights = np.ones(len(yv))
         weights[np.argsort(-yv, kind="stable")[: args.drop_highest]] = 0.0
-    fixed = {}
-    for it in args.fix or []:
-        k, sep, v = it.partition("=")
-        if not sep:
-            raise OptionError(f"--fix {it!r}: use PARAM=VALUE, e.g. --fix d=0.1")
-        if k not in law.params:
-            raise OptionError(f"--fix {k!r} is not a parameter of {law.name} {list(law.param_names)}")
-        fixed[k] = _float_opt(f"--fix {k}", v)
+    fixed = _assignments(args.fix, "--fix", "d=0.1", what="PARAM")
+    unknown = [k for k in fixed if k not in law.params]
+    if unknown:
+        raise OptionError(f"--fix {unknown[0]!r} is not a parameter of {law.name} {list(law.param_names)}")
     return dict(y=args.y, columns=columns, loss=loss, residual=args.residual, weights=weights, fixed=fixed or None)
 
 
@@ -250,12 +257,7 @@ def cmd_allocate(args):
         C = [float(c) for c in args.compute.split(",")]
     except ValueError:
         raise OptionError(f"--compute {args.compute!r}: give comma-separated numbers, e.g. 1e22,1e24") from None
-    inputs = {}
-    for it in args.input or []:
-        k, sep, v = it.partition("=")
-        if not sep:
-            raise OptionError(f"--input {it!r}: use NAME=VALUE, e.g. --input U=25e9")
-        inputs[k] = _float_opt(f"--input {k}", v)
+    inputs = _assignments(args.input, "--input", "U=25e9")
     point = compute_optimal(law, params, C, flops_per_token=args.flops_per_token, inputs=inputs)
     out = {"law": law.name, "params": params, "inputs": inputs, "allocations": []}
     q = None

@@ -28,6 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._bootstrap import BootstrapResult, pad_to_bucket, shard_draws
 from ._errors import OptionError
 from .kernels import damped_newton, pivoted_solve
 
@@ -258,8 +259,6 @@ class ConstrainedAllocation:
 
 def _draw_arrays(draws) -> dict:
     """Parameter draws as a dict of equal-length 1-D arrays (a BootstrapResult: its converged draws)."""
-    from ._bootstrap import BootstrapResult
-
     if isinstance(draws, BootstrapResult):
         return {k: jnp.asarray(v) for k, v in draws.converged_draws().items()}
     if not isinstance(draws, Mapping) or not draws:
@@ -287,8 +286,6 @@ def allocate(problem: AllocationProblem, params, batch: Mapping | None = None, *
         raise OptionError("batch arrays must have one length")
     base = {k: jnp.asarray(v) for k, v in params.items()}
     names = np.array(STATUS)
-    from ._bootstrap import pad_to_bucket, shard_draws
-
     if draws is None:
         # point allocations: budgets padded to a bucket size, so other numbers of budgets
         # reuse the compiled program (not with draws, where padding would multiply the work)
