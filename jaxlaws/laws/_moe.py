@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import jax.numpy as jnp
+import numpy as np
 
 from .._constraints import free, positive
 from .._law import CoefficientSet, Law
 from .._starts import grid
+from ..kernels import lse
 
 CITATION = """\
 @article{ludziejewski2025joint,
@@ -18,8 +20,6 @@ CITATION = """\
 
 
 def _design(seed=0):
-    import numpy as np
-
     rng = np.random.default_rng(seed)
     n = 240
     return {"N": 10 ** rng.uniform(7, 9.5, n), "D": 10 ** rng.uniform(9, 11.5, n),
@@ -35,8 +35,6 @@ def _fn(p, N, D, E):
 
 
 def _log_fn(p, N, D, E):
-    from ..kernels import lse
-
     lE = jnp.log(E)
     z1 = jnp.log(p["a"]) + p["delta"] * lE - (p["alpha"] + p["gamma"] * lE) * jnp.log(N)
     z2 = jnp.log(p["b"]) + p["omega"] * lE - (p["beta"] + p["zeta"] * lE) * jnp.log(D)
@@ -107,16 +105,12 @@ def _abnar_terms(p, N, D, S):
 
 
 def _abnar_log(p, N, D, S):
-    from ..kernels import lse
-
     zs = _abnar_terms(p, N, D, S)
     return lse(*zs, jnp.broadcast_to(jnp.log(p["e"]), zs[0].shape))
 
 
 def _abnar_design(seed=0):
     """Total sizes 1e8..1e10, 1e9..1e11 tokens, sparsity from dense to 31/32 inactive experts."""
-    import numpy as np
-
     rng = np.random.default_rng(seed)
     n = 240
     return {"N": 10 ** rng.uniform(8, 10, n), "D": 10 ** rng.uniform(9, 11, n),

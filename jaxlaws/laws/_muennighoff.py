@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 
 import jax.numpy as jnp
+import numpy as np
 
 from .._constraints import positive
 from .._law import CoefficientSet, Law
 from .._starts import grid
+from ..kernels import lse
 
 CITATION = """\
 @inproceedings{muennighoff2023scaling,
@@ -57,8 +59,6 @@ def _fn(p, N, D, U):
 
 
 def _log_fn(p, N, D, U):
-    from ..kernels import lse
-
     Np = effective_params(p, N, U, D)
     Dp = effective_data(p, D, U)
     z1 = jnp.log(p["A"]) - p["alpha"] * jnp.log(Np)
@@ -68,8 +68,6 @@ def _log_fn(p, N, D, U):
 
 def _design(seed=0):
     """Runs at several sizes, unique-data budgets and epoch counts (1 to 60), as in the paper."""
-    import numpy as np
-
     rng = np.random.default_rng(seed)
     N = 10 ** rng.uniform(8, 9.5, 150)
     U = 10 ** rng.uniform(8.5, 10, 150)
