@@ -31,21 +31,26 @@ from ._fit import FitResult, fit, resolve_law
 from .kernels import LOSSES, damped_newton
 
 
-def _per_point_fn(f: FitResult):
-    """theta_free (fit coords) -> per-point weighted losses (n,), and the data it closes over."""
-    prep = f._prepared
-    prob = prep.problem
-    rho = LOSSES[prob.loss.kind]
-    delta = prob.loss.delta
-    fi = prob.free_idx
-    base = prep.base_fit
+def _per_point_losses(problem):
+    """``per_point(theta_free, w, Xfit, yt, base)`` -> weighted loss of each point (n,)."""
+    rho = LOSSES[problem.loss.kind]
+    delta = problem.loss.delta
+    fi = problem.free_idx
 
-    def per_point(theta, w):
+    def per_point(theta, w, Xfit, yt, base):
         full = theta if fi is None else base.at[jnp.asarray(fi)].set(theta)
-        r = prob.law._pred_fit(full, prep.Xfit, prob.residual) - prep.yt
+        r = problem.law._pred_fit(full, Xfit, problem.residual) - yt
+        # zero-weight points contribute exactly zero, as in the fitting objective
         return jnp.where(w != 0, w * rho(r, delta), 0.0)
 
     return per_point
+
+
+def _per_point_fn(f: FitResult):
+    """theta_free (fit coords), w -> per-point weighted losses (n,) on the fit's own data."""
+    prep = f._prepared
+    per_point = _per_point_losses(prep.problem)
+    return lambda theta, w: per_point(theta, w, prep.Xfit, prep.yt, prep.base_fit)
 
 
 def _theta_fit(f: FitResult):
@@ -183,14 +188,7 @@ def _influence_core(f, M, w, fns, steps=1):
 def _influence_steps(problem, steps: int):
     """Compiled once per problem: the parameter change for each removed unit, from
     ``steps`` Newton steps on the objective without that unit, started at theta*."""
-    rho = LOSSES[problem.loss.kind]
-    delta = problem.loss.delta
-    fi = problem.free_idx
-
-    def per_point(theta, w, Xfit, yt, base):
-        full = theta if fi is None else base.at[jnp.asarray(fi)].set(theta)
-        r = problem.law._pred_fit(full, Xfit, problem.residual) - yt
-        return jnp.where(w != 0, w * rho(r, delta), 0.0)
+    per_point = _per_point_losses(problem)
 
     @jax.jit
     def run(th, M, w, Xfit, yt, base):
