@@ -140,7 +140,9 @@ def specification_curve(path, table, column="D/N", choices=None):
     choices that produced it marked underneath."""
     plt = _plt()
     t = table.sort_values(column).reset_index(drop=True)
-    choices = choices or [c for c in ("loss", "delta", "residual", "drop_top", "max_compute", "min_compute", "min_N", "starts", "law", "N_column") if c in t.columns]
+    from ._sensitivity import ABLATION_KEYS
+
+    choices = choices or [c for c in ABLATION_KEYS if c in t.columns]
     fig, (ax, ax2) = plt.subplots(2, 1, figsize=(9, 3 + 0.45 * sum(t[c].astype(str).nunique() for c in choices)),
                                   gridspec_kw={"height_ratios": [2, 1 + 0.3 * len(choices)]}, sharex=True)
     x = np.arange(len(t))

@@ -260,7 +260,8 @@ def _choice_grid(choices: Mapping) -> list[dict]:
     return [dict(zip(keys, combo)) for combo in itertools.product(*vals)]
 
 
-ABLATION_KEYS = {"loss", "delta", "residual", "drop_top", "min_compute", "max_compute", "min_N", "starts", "law", "N_column"}
+# The fitting choices ablate() can vary, in the order tables and plots show them.
+ABLATION_KEYS = ("loss", "delta", "residual", "drop_top", "max_compute", "min_compute", "min_N", "starts", "law", "N_column")
 
 
 def _ablate_fingerprint(data, y, choices, derived, base_weights) -> str:
