@@ -6,11 +6,16 @@ and a refit of the repetition half-lives R_D*, R_N* on the authors' 182 curated 
 
 import warnings
 
+import jax
 import numpy as np
 import pandas as pd
 
 import jaxlaws as jl
 from _shared import shared_file
+
+# These lines compute with JAX directly (law functions, jit/vmap/grad of fits): they
+# need float64, which jaxlaws enables only inside its own entry points.
+jax.config.update("jax_enable_x64", True)
 
 warnings.simplefilter("ignore", jl.ConvergenceWarning)
 law = jl.laws.data_constrained
@@ -33,7 +38,7 @@ d = df[df.in_final_fit == 1].reset_index(drop=True)
 cols = {"N": "params_N", "D": "tokens_D", "U": "unique_tokens_U"}
 fixed = {k: p[k] for k in ("E", "A", "B", "alpha", "beta")}  # stage 2: base law frozen, as the authors did
 pred = np.asarray(law(p, d.params_N.values, d.tokens_D.values, d.unique_tokens_U.values))
-obj = float(np.sum(jl.kernels.huber(np.log(pred) - np.log(d.val_loss.values), 1e-3)))
+obj = float(np.sum(jl.kernels.LOSSES['huber'].rho(np.log(pred) - np.log(d.val_loss.values), np.array([1e-3]))))
 print(f"\nstage-2 objective at the published R_D*, R_N* on the {len(d)} curated runs: {obj:.7f} (stored: 0.0158259)")
 local = jl.fit(law, d, y="val_loss", columns=cols, fixed=fixed, starts=jl.grid(R_D=[15.0], R_N=[5.0]))
 g = np.linspace(0, 20, 4)

@@ -25,6 +25,10 @@ import numpy as np
 
 import jaxlaws as jl
 
+# These lines compute with JAX directly (law functions, jit/vmap/grad of fits): they
+# need float64, which jaxlaws enables only inside its own entry points.
+jax.config.update("jax_enable_x64", True)
+
 quick = "--quick" in sys.argv
 law = jl.laws.data_filtering
 buckets = ["0to10", "10to20", "20to30", "30to40"]

@@ -21,6 +21,10 @@ import numpy as np
 
 import jaxlaws as jl
 
+# These lines compute with JAX directly (law functions, jit/vmap/grad of fits): they
+# need float64, which jaxlaws enables only inside its own entry points.
+jax.config.update("jax_enable_x64", True)
+
 law = jl.laws.joint_moe
 p = law.coefficient_set("ludziejewski2025_secondary")
 prob = jl.moe_problem(law)

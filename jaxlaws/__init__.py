@@ -1,17 +1,12 @@
 """jaxlaws: JAX-accelerated, differentiable fitting of empirical scaling laws.
 
-float64 is switched on at import (``jax_enable_x64``): the Chinchilla objective is ~1e-3 and
-its optimum is defined to ~1e-12 relative; float32's 1e-7 resolution cannot certify that on
-CPU, where float64 costs little. Set ``JAXLAWS_NO_X64=1`` before import to leave JAX's
-setting alone (then pass ``dtype='float32'``).
+Importing jaxlaws changes no JAX setting. Host-side entry points (``fit``, ``bootstrap``,
+``ablate``, ``influence``, ``compute_optimal``, ``allocate``, ...) run in float64 inside a
+scoped ``jax.enable_x64`` and return numpy results; the Chinchilla objective is ~1e-3 and
+its optimum is defined to ~1e-12 relative, which float32 cannot certify. Array-level
+functions that run inside your own ``jit`` (``fit_arrays``, ``solve_allocation``) follow
+your ``jax_enable_x64`` and the dtypes you pass.
 """
-
-import os as _os
-
-import jax as _jax
-
-if not _os.environ.get("JAXLAWS_NO_X64"):
-    _jax.config.update("jax_enable_x64", True)
 
 from ._allocate import Allocation as Allocation
 from ._allocate import compute_optimal as compute_optimal
@@ -36,8 +31,9 @@ from ._errors import FitError as FitError
 from ._errors import JaxlawsError as JaxlawsError
 from ._errors import LawError as LawError
 from ._errors import OptionError as OptionError
-from ._fit import FitResult as FitResult
-from ._fit import Strategy as Strategy
+from ._ablate import ablate as ablate
+from ._diagnostics import diagnostics as diagnostics
+from ._prepare import Strategy as Strategy
 from ._fit import fit as fit
 from ._fit import fit_arrays as fit_arrays
 from ._law import FORM_STATUSES as FORM_STATUSES
@@ -45,12 +41,17 @@ from ._law import CoefficientSet as CoefficientSet
 from ._law import Law as Law
 from ._law import law as law
 from ._law import power_sum as power_sum
-from ._objective import huber as huber
-from ._objective import squared as squared
+from ._loss import Loss as Loss
+from ._loss import absolute as absolute
+from ._loss import asymmetric as asymmetric
+from ._loss import custom as custom_loss  # noqa: F401  (jaxlaws.custom_loss(rho, values))
+from ._loss import huber as huber
+from ._loss import logcosh as logcosh
+from ._loss import squared as squared
+from ._problem import FitProblem as FitProblem
 from ._resample import resample_weights as resample_weights
+from ._result import FitResult as FitResult
 from ._sensitivity import Influence as Influence
-from ._sensitivity import ablate as ablate
-from ._sensitivity import diagnostics as diagnostics
 from ._sensitivity import extrapolate as extrapolate
 from ._sensitivity import influence as influence
 from ._sensitivity import information_criteria as information_criteria

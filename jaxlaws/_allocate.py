@@ -20,12 +20,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._bootstrap import BootstrapResult, pad_to_bucket, shard_draws
+from ._bootstrap import BootstrapResult
 from ._errors import OptionError
-from ._fit import FitResult, resolve_law
+from ._prepare import resolve_law
+from ._result import FitResult
+from ._util import pad_to_bucket, shard_draws, x64
 from .kernels import minimize_scalar
-
-STATUS = {0: "converged", 1: "max_iter", 2: "nonfinite", 6: "at_bound"}
+from .kernels import results as R
 
 
 def _objective(law, k):
@@ -57,8 +58,8 @@ def optimal_log_n(law, params: Mapping, C, *, flops_per_token: float = 6.0, extr
         return jax.grad(f)(u, args)
 
     # Implicit function theorem at d f / du = 0; valid for interior optima.
-    u = jax.lax.custom_root(grad_u, sg(r.x), lambda g, x0: x0, lambda g, y: y / jax.grad(g)(1.0))
-    return u, r.status
+    u = jax.lax.custom_root(grad_u, sg(r.value), lambda g, x0: x0, lambda g, y: y / jax.grad(g)(1.0))
+    return u, r.result
 
 
 @functools.lru_cache(maxsize=32)
@@ -91,8 +92,7 @@ class Allocation:
     def status(self) -> np.ndarray:
         """Status strings (converged / max_iter / nonfinite / at_bound), built on demand:
         for millions of problems the string array costs more than the solve's tail."""
-        names = np.array([STATUS.get(i, "unknown") for i in range(max(STATUS) + 1)])
-        return names[self.status_code]
+        return R.name_of(self.status_code)
 
     @property
     def tokens_per_param(self) -> np.ndarray:
@@ -115,7 +115,7 @@ class Allocation:
             raise OptionError("quantiles() needs an allocation over parameter draws")
         rows = []
         for j, c in enumerate(self.C):
-            ok = self.status_code[:, j] == 0
+            ok = self.status_code[:, j] == R.CONVERGED
             row = {"C": c, "n_draws": int(ok.sum())}
             for name, arr in (("N_opt", self.N), ("D_opt", self.D), ("tokens_per_param", self.tokens_per_param)):
                 for qq in q:
@@ -144,6 +144,7 @@ def _param_arrays(law, params):
     return arrs, nd == {1}
 
 
+@x64
 def compute_optimal(law, params, C, *, flops_per_token: float = 6.0, inputs: Mapping | None = None,
                     n_bounds=(1e2, 1e18)) -> Allocation:
     """Compute-optimal N and D for budgets ``C`` under ``C = flops_per_token * N * D``.

@@ -1,20 +1,12 @@
 """Bulk refitting: bootstrap, jackknife and any weight matrix, in chunked compiled calls.
 
-All resamples of a chunk are fitted by one ``jit(vmap(...))`` call over the rows of a weight
-matrix (resamples x starts x points). Chunks keep memory flat for any number of resamples;
-the resample axis of each chunk is sharded over all devices (this is also how both cores of
-a CPU get used: XLA:CPU runs one vmapped batch on one core). Finished chunks can be
-checkpointed to a file and a killed run resumed with identical results.
+Every resample is a row of a weight matrix over the data's points, refitted by ``_refit``
+(chunked, sharded, checkpointed). This module draws the weights, chooses the starts each
+resample uses, and summarises the draws (intervals, derived quantities, prediction bands).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-import hashlib
-import json
-import os
-import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -23,71 +15,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._errors import CheckpointError, ConvergenceWarning, OptionError
-from ._fit import Problem, Strategy, fit, prepare, write_atomic
+from ._errors import ConvergenceWarning, OptionError
+from ._fit import fit
+from ._prepare import Prepared, Strategy, prepare
+from ._refit import fingerprint, refit, to_draws
 from ._resample import resample_weights
 from ._stats import bca_interval, percentile_interval
-from .kernels import status as ST
+from ._util import x64
 
 STRATEGIES = ("fast", "grid", "single")
 
 
-@functools.lru_cache(maxsize=32)
-def _chunk_solver(problem: Problem):
-    def run(starts_fit, extra_fit, Xb, yt, W, strata):
-        r = jax.vmap(problem.solve, in_axes=(None, None, None, None, 0, None))(starts_fit, extra_fit, Xb, yt, W, strata)
-        return r.theta, r.f, r.status, r.n_iter
-
-    return jax.jit(run)
-
-
-def _mesh_sharding(n_devices: int | None):
-    devs = jax.devices()
-    if n_devices is not None:
-        if n_devices < 1 or n_devices > len(devs):
-            raise OptionError(f"devices={n_devices}: between 1 and {len(devs)} available")
-        devs = devs[:n_devices]
-    if len(devs) == 1:
-        return None, 1
-    mesh = jax.sharding.Mesh(np.array(devs), ("resamples",))
-    return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("resamples", None)), len(devs)
-
-
-def pad_to_bucket(arrays: dict) -> tuple[dict, int]:
-    """Pad equal-length 1-D arrays to a bucket size by repeating their last entry.
-
-    Compiled programs are specialised to shapes: padding lets 3, 5 or 7 budgets share the
-    program compiled for 8 instead of compiling again (seconds for a constrained solver).
-    Buckets are 8 up to 8 entries, then multiples of 1/8 of the leading power of two, so
-    at most 12.5% of a large batch is padding. Callers slice results back to the returned
-    original length.
-    """
-    if not arrays:
-        return arrays, 0
-    n = next(iter(arrays.values())).shape[0]
-    step = 8 if n <= 8 else 1 << (n.bit_length() - 4)
-    size = -(-n // step) * step
-    if size == n:
-        return arrays, n
-    return {k: jnp.concatenate([v, jnp.repeat(v[-1:], size - n)]) for k, v in arrays.items()}, n
-
-
-def shard_draws(arrays: dict) -> tuple[dict, int]:
-    """Put 1-D arrays of parameter draws on all devices, split along the draws axis.
-
-    Pads to a multiple of the device count with copies of the first draw (callers slice the
-    result back to the returned original length). With one device, returns them unchanged.
-    """
-    n = next(iter(arrays.values())).shape[0]
-    sharding, n_dev = _mesh_sharding(None)
-    if sharding is None:
-        return arrays, n
-    pad = (-n) % n_dev
-    spec = jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec("resamples"))
-    return {k: jax.device_put(jnp.concatenate([v, jnp.repeat(v[:1], pad)]), spec) for k, v in arrays.items()}, n
-
-
-@dataclass
+@dataclass(frozen=True)
 class Interval:
     """Estimate, standard error and interval(s) for one quantity."""
 
@@ -100,7 +39,7 @@ class Interval:
     method: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class BootstrapResult:
     """Per-resample fits plus summaries.
 
@@ -119,8 +58,9 @@ class BootstrapResult:
     strategy: str
     seed: int
     timings: dict = field(default_factory=dict)
-    _jackknife: np.ndarray | None = field(default=None, repr=False)
-    _context: dict | None = field(default=None, repr=False)
+    prepared: Prepared | None = field(default=None, repr=False, compare=False)
+    active: np.ndarray | None = field(default=None, repr=False, compare=False)
+    chunk_size: int = 500
 
     @property
     def ok(self) -> np.ndarray:
@@ -180,7 +120,7 @@ class BootstrapResult:
         if method == "percentile":
             lo, hi = percentile_interval(v, level)
         elif method == "bca":
-            jk = apply(self.jackknife_draws())
+            jk = apply(self.jackknifeto_draws())
             lo, hi = bca_interval(v, np.asarray(est), jk[np.isfinite(jk)], level)
         else:
             raise OptionError(f"method={method!r} must be 'percentile' or 'bca'")
@@ -243,110 +183,15 @@ class BootstrapResult:
                          f"lower_{level:g}": iv.lower, f"upper_{level:g}": iv.upper})
         return pd.DataFrame(rows).set_index("quantity")
 
-    def jackknife_draws(self) -> np.ndarray:
-        """Leave-one-out refits of the same data (computed once, batched, warm-started)."""
-        if self._jackknife is None:
-            ctx = self._context
-            W = resample_weights(ctx["n_active"], "loo")
-            res = _run_weights(ctx, W, chunk_size=ctx["chunk_size"], progress=False)
-            self._jackknife = res["draws"][res["status"] == "converged"]
-        return self._jackknife
+    @x64
+    def jackknifeto_draws(self) -> np.ndarray:
+        """Leave-one-out refits of the same data (batched, warm-started; converged ones only)."""
+        W = resample_weights(len(self.active), "loo")
+        res = to_draws(self.prepared, refit(self.prepared, W, active=self.active, chunk_size=self.chunk_size))
+        return res["draws"][res["status"] == "converged"]
 
 
-def _fingerprint(prep, W, strategy_name, chunk_size, extra) -> str:
-    h = hashlib.sha256()
-    for k in prep.problem.law.inputs:
-        h.update(np.ascontiguousarray(prep.X[k]).tobytes())
-    h.update(np.ascontiguousarray(prep.y).tobytes())
-    h.update(np.ascontiguousarray(W).tobytes())
-    h.update(np.ascontiguousarray(prep.starts_user).tobytes())
-    h.update(np.ascontiguousarray(prep.extra_user).tobytes())
-    h.update(json.dumps([prep.problem.law.name, str(prep.problem.loss), prep.problem.residual,
-                         dataclasses.asdict(prep.problem.strategy), prep.problem.free_idx,
-                         strategy_name, chunk_size, extra], sort_keys=True, default=str).encode())
-    return h.hexdigest()
-
-
-def _load_checkpoint(path, fingerprint):
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(str(z["meta"]))
-            arrays = {k: z[k] for k in ("theta", "f", "status", "n_iter")}
-    except (OSError, ValueError, KeyError, json.JSONDecodeError, EOFError) as e:
-        raise CheckpointError(f"checkpoint {path!r} is corrupt or partial ({type(e).__name__}); delete it to start over") from None
-    if meta.get("fingerprint") != fingerprint:
-        raise CheckpointError(
-            f"checkpoint {path!r} belongs to a different run (data, law, options or seed differ); "
-            f"use another file or delete it"
-        )
-    n = meta["done"]
-    if any(a.shape[0] != n for a in arrays.values()):
-        raise CheckpointError(f"checkpoint {path!r} is inconsistent (array lengths differ from its record)")
-    return n, arrays
-
-
-def _save_checkpoint(path, fingerprint, done, arrays):
-    meta = np.array(json.dumps({"fingerprint": fingerprint, "done": done}))
-    write_atomic(path, lambda tmp: np.savez(tmp, meta=meta, **{k: v[:done] for k, v in arrays.items()}), suffix=".npz")
-
-
-def _run_weights(ctx, W, *, chunk_size, progress, checkpoint=None, fingerprint=None, on_chunk=None):
-    """Fit every row of ``W`` (over active points) in chunks; returns numpy arrays."""
-    prep, problem = ctx["prep"], ctx["problem"]
-    B = W.shape[0]
-    active = ctx["active"]
-    base_w = prep.w
-    solver = _chunk_solver(problem)
-    sharding, n_dev = ctx["sharding"]
-    # Chunk size: a multiple of the device count so every device gets equal rows.
-    cs = max(1, min(chunk_size, B))
-    cs = -(-cs // n_dev) * n_dev
-    n_chunks = -(-B // cs)
-    p_fit = prep.starts_fit.shape[1]
-    out = {
-        "theta": np.zeros((B, p_fit)), "f": np.zeros(B), "status": np.zeros(B, np.int32), "n_iter": np.zeros(B, np.int32),
-    }
-    done = 0
-    if checkpoint and os.path.exists(checkpoint):
-        done, arrs = _load_checkpoint(checkpoint, fingerprint)
-        for k in out:
-            out[k][:done] = arrs[k]
-    dt = prep.yt.dtype
-    Xb = (prep.Xfit, prep.base_fit)
-    t_start = time.perf_counter()
-    show = progress if progress is not None else sys.stderr.isatty()
-    for c in range(done // cs, n_chunks):
-        lo, hi = c * cs, min((c + 1) * cs, B)
-        # Pad the last chunk with copies of the plain data so every call has one shape
-        # (one compilation); padded rows are discarded.
-        Wc = np.tile(base_w, (cs, 1))
-        Wc[: hi - lo, active] = W[lo:hi] * base_w[active]
-        Wj = jnp.asarray(Wc, dt)
-        if sharding is not None:
-            Wj = jax.device_put(Wj, sharding)
-        th, f, st, it = jax.block_until_ready(solver(prep.starts_fit, prep.extra_fit, Xb, prep.yt, Wj, prep.strata))
-        out["theta"][lo:hi] = np.asarray(th)[: hi - lo]
-        out["f"][lo:hi] = np.asarray(f)[: hi - lo]
-        out["status"][lo:hi] = np.asarray(st)[: hi - lo]
-        out["n_iter"][lo:hi] = np.asarray(it)[: hi - lo]
-        if checkpoint:
-            _save_checkpoint(checkpoint, fingerprint, hi, out)
-        if on_chunk is not None:
-            on_chunk(hi, B)
-        if show:
-            el = time.perf_counter() - t_start
-            print(f"\rbootstrap: chunk {c + 1}/{n_chunks} ({hi}/{B} resamples) {el:6.1f} s", end="", file=sys.stderr, flush=True)
-    if show:
-        print(file=sys.stderr)
-    theta_user = prep.to_user(out["theta"])
-    law = problem.law
-    draws = np.stack([np.asarray(v) for v in law.constrain(jnp.asarray(theta_user)).values()], axis=1)
-    status = np.array([ST.NAMES[int(s)] for s in out["status"]])
-    bad = ~np.isfinite(out["f"])
-    status[bad] = "nonfinite"
-    return {"draws": draws, "objective": out["f"], "status": status, "n_iter": out["n_iter"]}
-
-
+@x64
 def bootstrap(
     law,
     data,
@@ -433,31 +278,28 @@ def bootstrap(
         g = None
         if groups is not None:
             if isinstance(groups, str):
-                from ._data import _get_column
+                from ._data import get_column
 
                 try:
                     g = np.asarray(data[groups]) if hasattr(data, "__getitem__") else None
                 except KeyError:
                     g = None
                 if g is None:
-                    _get_column(data, groups)  # raises the standard missing-column error
+                    get_column(data, groups)  # raises the standard missing-column error
             else:
                 g = np.asarray(groups)
             g = g[active] if len(g) == len(prep.w) else g
         W = resample_weights(len(active), method, n, seed, g)
         method_name = method
-    ctx = {
-        "prep": prep, "problem": prep.problem, "active": active, "n_active": len(active),
-        "sharding": _mesh_sharding(devices), "chunk_size": chunk_size,
-    }
-    fp = _fingerprint(prep, W, strategy, chunk_size, [method_name, seed]) if checkpoint else None
-    out = _run_weights(ctx, W, chunk_size=chunk_size, progress=progress, checkpoint=checkpoint,
-                       fingerprint=fp, on_chunk=on_chunk)
+    fp = fingerprint(prep, W, strategy, chunk_size, [method_name, seed]) if checkpoint else None
+    out = to_draws(prep, refit(prep, W, active=active, chunk_size=chunk_size, devices=devices, progress=progress,
+                             checkpoint=checkpoint, fingerprint_=fp, on_chunk=on_chunk))
     t2 = time.perf_counter()
     res = BootstrapResult(
         fit=full_fit, params=prep.problem.law.param_names, draws=out["draws"], objective=out["objective"],
         status=out["status"], iterations=out["n_iter"], weights_method=method_name, strategy=strategy,
-        seed=seed, timings={"full_fit_s": t1 - t0, "resamples_s": t2 - t1}, _context=ctx,
+        seed=seed, timings={"full_fit_s": t1 - t0, "resamples_s": t2 - t1}, prepared=prep, active=active,
+        chunk_size=chunk_size,
     )
     if res.n_failed:
         warnings.warn(

@@ -28,11 +28,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._bootstrap import BootstrapResult, pad_to_bucket, shard_draws
+from ._bootstrap import BootstrapResult
 from ._errors import OptionError
-from .kernels import damped_newton, pivoted_solve
-
-STATUS = ("converged", "infeasible", "at_bound", "nonfinite")
+from ._util import pad_to_bucket, shard_draws, x64
+from .kernels import AugmentedLagrangian, iterate, pivoted_solve
+from .kernels import results as R
 
 
 @dataclass(frozen=True)
@@ -90,35 +90,15 @@ def _pick(fs, viols, tol):
 
 def _solve_continuous(problem, params, lo, hi, z0, n_outer=12, inner_iter=60):
     """Augmented-Lagrangian solve from z0 with log-bounds (lo, hi); one problem."""
-    ne, ni = len(problem.equalities), len(problem.inequalities)
 
-    def parts(z):
+    def parts(z, args):
+        p, lo, hi = args
         x = _x_from_log(problem, _u_of(z, lo, hi))
-        return problem.objective(x, params), _stack(problem.equalities, x, params), _stack(problem.inequalities, x, params)
+        return problem.objective(x, p), _stack(problem.equalities, x, p), _stack(problem.inequalities, x, p)
 
-    def aug(z, args):
-        lam, nu, mu = args
-        f, g, h = parts(z)
-        return f + jnp.sum(lam * g + 0.5 * mu * g * g) + jnp.sum(jnp.maximum(0.0, nu + mu * h) ** 2 - nu * nu) / (2 * mu)
-
-    def vgh(z, args):
-        v, gr = jax.value_and_grad(aug)(z, args)
-        return v, gr, jax.hessian(aug)(z, args)
-
-    def outer(_, carry):
-        z, lam, nu, mu = carry
-        r = damped_newton(vgh, aug, z[None], (lam, nu, mu), max_iter=inner_iter, ftol=1e-14)
-        z = jnp.where(jnp.isfinite(r.f[0]), r.theta[0], z)
-        _, g, h = parts(z)
-        lam = lam + mu * g
-        nu = jnp.maximum(0.0, nu + mu * h)
-        return z, lam, nu, jnp.minimum(mu * 4.0, 1e8)
-
-    carry = (z0, jnp.zeros((ne,)), jnp.zeros((ni,)), jnp.asarray(10.0))
-    z, lam, nu, mu = jax.lax.fori_loop(0, n_outer, outer, carry)
-    f, g, h = parts(z)
-    viol = jnp.maximum(jnp.max(jnp.abs(g), initial=0.0), jnp.max(h, initial=0.0))
-    return z, f, viol
+    solver = AugmentedLagrangian(n_outer=n_outer, inner_steps=inner_iter, tol=problem.tol)
+    sol = iterate(solver, parts, z0, (params, lo, hi), n_outer)
+    return sol.value, sol.f, sol.stats["violation"]
 
 
 def solve_allocation(problem: AllocationProblem, params, *, n_outer: int = 12, starts: int = 3):
@@ -126,7 +106,8 @@ def solve_allocation(problem: AllocationProblem, params, *, n_outer: int = 12, s
     differentiated (``jax.grad`` of the returned ``x`` or ``objective`` with respect to
     ``params`` uses implicit KKT derivatives). Exported as ``jaxlaws.solve_allocation``.
     Returns a dict: ``x`` (dict of variables), ``objective``, ``violation``, ``status``
-    (index into ``STATUS``) and ``inequalities`` (their values at the solution)."""
+    (a ``kernels.results`` code: converged, infeasible, at_bound or nonfinite) and
+    ``inequalities`` (their values at the solution)."""
     k = len(problem.variables)
     lo0 = jnp.array([np.log(v[1]) for v in problem.variables])
     hi0 = jnp.array([np.log(v[2]) for v in problem.variables])
@@ -159,7 +140,8 @@ def solve_allocation(problem: AllocationProblem, params, *, n_outer: int = 12, s
     pinned = hi0 - lo0 <= 1e-12
     at_edge = ((jnp.abs(u - lo0) < 1e-7) | (jnp.abs(u - hi0) < 1e-7)) & ~pinned
     edge = jnp.any(at_edge)
-    status = jnp.where(~jnp.isfinite(f), 3, jnp.where(viol > problem.tol, 1, jnp.where(edge, 2, 0)))
+    status = jnp.where(~jnp.isfinite(f), R.NONFINITE,
+                       jnp.where(viol > problem.tol, R.INFEASIBLE, jnp.where(edge, R.AT_BOUND, R.CONVERGED)))
     u = _implicit(problem, params, u, free=~(pinned | at_edge))
     x = _x_from_log(problem, u)
     f = problem.objective(x, params)  # recomputed from the tied x: carries d f / d params
@@ -270,6 +252,7 @@ def _draw_arrays(draws) -> dict:
     return out
 
 
+@x64
 def allocate(problem: AllocationProblem, params, batch: Mapping | None = None, *, draws=None, n_outer: int = 12):
     """Solve ``problem`` for each entry of ``batch`` in one compiled, vmapped call.
 
@@ -285,7 +268,6 @@ def allocate(problem: AllocationProblem, params, batch: Mapping | None = None, *
     if len(lens) > 1:
         raise OptionError("batch arrays must have one length")
     base = {k: jnp.asarray(v) for k, v in params.items()}
-    names = np.array(STATUS)
     if draws is None:
         # point allocations: budgets padded to a bucket size, so other numbers of budgets
         # reuse the compiled program (not with draws, where padding would multiply the work)
@@ -298,7 +280,7 @@ def allocate(problem: AllocationProblem, params, batch: Mapping | None = None, *
         fn = _compiled(problem, n_outer, tuple(sorted(batch)), tuple(sorted(d)))
         out = jax.tree_util.tree_map(lambda a: np.asarray(a)[:n], fn(base, d, batch))
     return ConstrainedAllocation(
-        out["x"], out["objective"], out["violation"], names[out["status"]], out["inequalities"],
+        out["x"], out["objective"], out["violation"], R.name_of(out["status"]), out["inequalities"],
         batch={k: np.asarray(v) for k, v in batch.items()},
     )
 
@@ -358,7 +340,7 @@ def inference_problem(law, *, n_bounds=(1e6, 1e14), d_bounds=(1e8, 1e17), train_
     ``L(N, D) = target``; ``params`` carries the law's coefficients plus ``target`` (loss) and
     ``T`` (tokens served over the model's lifetime). Large T favours smaller, over-trained models.
     """
-    from ._fit import resolve_law
+    from ._prepare import resolve_law
 
     law = resolve_law(law)
     names = law.param_names

@@ -25,7 +25,7 @@ def rows_text(mask, limit=5) -> str:
     return s + (f" (and {len(idx) - limit} more)" if len(idx) > limit else "")
 
 
-def _get_column(data, col: str, n_rows_hint=None) -> np.ndarray:
+def get_column(data, col: str, n_rows_hint=None) -> np.ndarray:
     try:
         import pandas as pd
     except ImportError:  # pragma: no cover - pandas is a dependency
@@ -129,7 +129,7 @@ def load_arrays(
     n = None
     for name, domain in inputs.items():
         col = columns.get(name, name)
-        x = _get_column(data, col)
+        x = get_column(data, col)
         if n is not None and x.shape[0] != n:
             raise DataError(f"column {col!r} has {x.shape[0]} rows but others have {n}")
         n = x.shape[0]
@@ -139,7 +139,7 @@ def load_arrays(
         check(X, columns)
     yv = None
     if y is not None:
-        yv = _get_column(data, y)
+        yv = get_column(data, y)
         if n is not None and yv.shape[0] != n:
             raise DataError(f"column {y!r} has {yv.shape[0]} rows but the inputs have {n}")
         n = yv.shape[0]
@@ -150,7 +150,7 @@ def load_arrays(
         w = np.ones(n)
     else:
         if isinstance(weights, str):
-            w = _get_column(data, weights)
+            w = get_column(data, weights)
             wname = f"weights column {weights!r}"
         else:
             w = np.asarray(weights, dtype=float).reshape(-1)

@@ -208,47 +208,6 @@ class Law:
             raise LawError(f"{self.name}: no coefficient set {name!r}; have {list(self.coefficients)}")
         return {k: float(v) for k, v in self.coefficients[name].values.items()}
 
-    # -- what the fitting core uses -------------------------------------------------------
-    def _prepare(self, X: Mapping, center: bool = True):
-        """Inputs (dict of arrays) to the fit-space inputs and the coordinate aux data."""
-        del center
-        return tuple(jnp.asarray(X[k]) for k in self.inputs), None
-
-    def _to_fit(self, theta, aux):
-        del aux
-        return theta
-
-    def _from_fit(self, theta, aux):
-        del aux
-        return theta
-
-    def _pred_fit(self, theta, Xfit, residual: str):
-        """Prediction in residual space from fit coordinates: log-prediction or raw."""
-        p = self.constrain(theta)
-        if residual == "log":
-            if self.log_fn is not None:
-                return self.log_fn(p, *Xfit)
-            return jnp.log(self.fn(p, *Xfit))
-        return self.fn(p, *Xfit)
-
-    def _strata(self, starts_user):
-        """Labels grouping start points for stratified screening (None: no strata).
-
-        Default: the starts' values of the parameters that are not positive-constrained
-        coefficients (typically exponents), when there are between 2 and 1024 such groups.
-        """
-        cols = [i for i, k in enumerate(self.param_names) if not isinstance(self.params[k], Positive)]
-        if not cols or len(starts_user) < 2:
-            return None
-        _, labels = np.unique(np.round(np.asarray(starts_user)[:, cols], 12), axis=0, return_inverse=True)
-        n = int(labels.max()) + 1
-        return labels.reshape(-1) if 2 <= n <= 1024 else None
-
-    def _analytic_objective(self, loss_kind: str, delta: float):
-        """An analytic (value, vgh) on fit coordinates, or None to use autodiff."""
-        del loss_kind, delta
-        return None
-
     def log_predict(self, params, *inputs):
         """``log`` of the prediction, through ``log_fn`` when the law has one."""
         if self.log_fn is not None:
@@ -260,7 +219,10 @@ class PowerSumLaw(Law):
     """``y = E + sum_k A_k * x_k^(-alpha_k)`` with a log-sum-exp evaluation path.
 
     Built by ``jaxlaws.power_sum``. ``A_k`` and ``E`` must be ``positive()`` (they enter the
-    log-sum-exp as their logarithms); exponents may be ``free()`` or ``positive()``.
+    log-sum-exp as their logarithms); exponents may be ``free()`` or ``positive()``. The law
+    declares its structure (``terms``: ``(coefficient, exponent, input)`` triples, and
+    ``constant``); the fitting core (``FitProblem``) reads it to centre coordinates and to
+    use the analytic Hessian.
     """
 
     def __init__(self, *, terms, constant, name, params, **kw):
@@ -293,54 +255,6 @@ class PowerSumLaw(Law):
 
         fn.__name__ = name
         super().__init__(fn, inputs=inputs, params=params, name=name, log_fn=log_fn, **kw)
-        self._idx = {k: i for i, k in enumerate(self.param_names)}
-
-    def _analytic_objective(self, loss_kind: str, delta: float):
-        # The closed-form Hessian assumes z is linear in theta: free exponents only.
-        if not all(isinstance(self.params[e], Free) for _, e, _ in self.terms):
-            return None
-        from .kernels import power_sum_objective
-
-        terms = tuple((self._idx[c], self._idx[e]) for c, e, _ in self.terms)
-        const = self._idx[self.constant] if self.constant is not None else None
-        return power_sum_objective(terms, const, self.n_params, loss_kind, delta)
-
-    def _exponent(self, theta, expo):
-        return self.params[expo].forward(theta[..., self._idx[expo]])
-
-    def _prepare(self, X, center: bool = True):
-        logs = [jnp.log(jnp.asarray(X[x])) for _, _, x in self.terms]
-        # Centring log x_k at its mean decorrelates log A_k from alpha_k (the slope and
-        # intercept of a line fitted far from x = 1): the Hessian condition number of the
-        # Chinchilla fit drops from ~1e7 to ~1e4. It is an exact reparameterisation.
-        m = jnp.stack([jnp.mean(l) for l in logs]) if center else jnp.zeros(len(logs))
-        Xc = tuple(l - m[k] for k, l in enumerate(logs))
-        return Xc, m
-
-    def _shift(self, theta, aux, sign):
-        out = theta
-        for k, (coef, expo, _) in enumerate(self.terms):
-            i = self._idx[coef]
-            out = out.at[..., i].add(sign * self._exponent(theta, expo) * aux[k])
-        return out
-
-    def _to_fit(self, theta, aux):
-        return self._shift(jnp.asarray(theta), aux, -1.0)
-
-    def _from_fit(self, theta, aux):
-        return self._shift(jnp.asarray(theta), aux, +1.0)
-
-    def _pred_fit(self, theta, Xfit, residual: str):
-        # z_k = log A_k' - alpha_k (log x_k - m_k), all in log space: no overflow for any
-        # finite theta; log E enters as a constant term of the log-sum-exp.
-        zs = [
-            theta[self._idx[c]] - self._exponent(theta, e) * Xfit[k]
-            for k, (c, e, _) in enumerate(self.terms)
-        ]
-        if self.constant is not None:
-            zs.append(jnp.broadcast_to(theta[self._idx[self.constant]], zs[0].shape))
-        logpred = lse(*zs)
-        return logpred if residual == "log" else jnp.exp(logpred)
 
 
 def power_sum(

@@ -140,7 +140,7 @@ def specification_curve(path, table, column="D/N", choices=None):
     choices that produced it marked underneath."""
     plt = _plt()
     t = table.sort_values(column).reset_index(drop=True)
-    from ._sensitivity import ABLATION_KEYS
+    from ._ablate import ABLATION_KEYS
 
     choices = choices or [c for c in ABLATION_KEYS if c in t.columns]
     fig, (ax, ax2) = plt.subplots(2, 1, figsize=(9, 3 + 0.45 * sum(t[c].astype(str).nunique() for c in choices)),

@@ -1,4 +1,4 @@
-"""Multi-start minimisation in one compiled call: screen, prune, converge, select.
+"""Multi-start minimisation in one compiled call, around any solver: screen, prune, converge, select.
 
 Why not run every start to convergence: under ``vmap`` a batched loop costs as much as its
 slowest member, and on the Chinchilla grid most of the 4500 starts either diverge or fall
@@ -7,57 +7,73 @@ is ~100x cheaper than one Newton iteration of the batch, and the starts with the
 initial objective reach the global optimum far more often than random ones. So:
 
 1. *screen*: evaluate the objective at all ``S`` starts; keep the ``screen_k`` best;
-2. *halve*: run ``halving_iters`` Newton iterations on those, keep the ``keep_k`` best
+2. *halve*: run ``halving_iters`` solver steps on those, keep the ``keep_k`` best
    (successive halving, one round);
 3. *converge*: run the kept starts, plus any ``extra`` starts (warm starts that bypass the
-   screen), to convergence, and select the best converged one.
+   screen), to convergence, and select the best one (see ``select_best``).
 
 Every start's outcome is recorded (converged, stalled, hit the cap, non-finite, or pruned at
 stage 1 or 2, with the objective it had when it left), so a result accounts for all ``S``.
 ``screen_k = keep_k = S`` with ``halving_iters = 0`` is the exhaustive reference strategy.
+The solver is any ``AbstractSolver`` minimiser (``DampedNewton`` by default).
 """
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 
-from . import _status as S
-from ._newton import damped_newton
+from . import _results as R
+from ._newton import DampedNewton
+from ._solver import AbstractSolver, iterate_batch
 
 
 class MultiStartResult(NamedTuple):
     theta: jax.Array  # (p,) best point
     f: jax.Array  # () its objective
-    status: jax.Array  # () its status (CONVERGED unless no start converged)
+    status: jax.Array  # () its result code (CONVERGED unless no start converged)
     best_index: jax.Array  # () index of the winning start (extras follow the S grid starts)
     n_iter: jax.Array  # () iterations of the winner
     start_f: jax.Array  # (S+E,) objective at which each start left the pipeline
-    start_status: jax.Array  # (S+E,) status of each start
-    start_iter: jax.Array  # (S+E,) Newton iterations spent on each start
+    start_status: jax.Array  # (S+E,) result code of each start
+    start_iter: jax.Array  # (S+E,) solver steps spent on each start
     start_theta: jax.Array  # (S+E, p) final point of each start (the start itself if pruned)
+    lower_unconverged: jax.Array  # () a non-converged start ended below the winner
+
+
+def select_best(f, result, rtol: float = 1e-9):
+    """Index of the winner: the best converged start, else the best finite one.
+
+    Also returns whether some non-converged start reached an objective lower than the
+    converged winner (beyond ``rtol``): the winner is then not the best point found, and the
+    caller must polish that start or say so.
+    """
+    conv = result == R.CONVERGED
+    score = jnp.where(conv, f, jnp.inf)
+    any_conv = jnp.any(conv)
+    j = jnp.where(any_conv, jnp.argmin(score), jnp.argmin(f))
+    f_unconv = jnp.min(jnp.where(conv | ~jnp.isfinite(f), jnp.inf, f))
+    lower = any_conv & (f_unconv < f[j] - rtol * jnp.abs(f[j]))
+    return j, lower
 
 
 def multistart(
-    vgh: Callable,
-    value: Callable,
+    fn,
     starts: jax.Array,
     args,
     *,
+    solver: AbstractSolver | None = None,
     extra: jax.Array | None = None,
     screen_k: int = 64,
     keep_k: int = 16,
     halving_iters: int = 8,
     max_iter: int = 200,
-    ftol: float = 1e-13,
-    patience: int = 12,
     screen_block: int = 256,
     strata: jax.Array | None = None,
-    line_search: int = 8,
 ) -> MultiStartResult:
-    """Minimise ``value(theta, args)`` from every row of ``starts`` (shape ``(S, p)``).
+    """Minimise ``fn.value(theta, args)`` from every row of ``starts`` (shape ``(S, p)``).
 
     The sizes ``screen_k``, ``keep_k`` and ``halving_iters`` are static (they set array
     shapes); they are clipped to the number of starts. Vmap this function over ``args``
@@ -69,6 +85,7 @@ def multistart(
     degenerate basin that fits the data passably from many starts (an exponent near 0,
     whose term mimics the constant) can crowd out the one region that holds the optimum.
     """
+    solver = DampedNewton() if solver is None else solver
     n_grid, p = starts.shape
     dtype = starts.dtype
     if extra is None:
@@ -81,10 +98,10 @@ def multistart(
     # per data set, and under an outer vmap over 1000 resamples that would be gigabytes.
     # lax.map over blocks bounds the working set at `screen_block` starts per data set.
     block = min(screen_block, n_grid)
-    f0 = jax.lax.map(lambda t: value(t, args), starts, batch_size=block)
+    f0 = jax.lax.map(lambda t: fn.value(t, args), starts, batch_size=block)
     f0 = jnp.where(jnp.isfinite(f0) & jnp.all(jnp.isfinite(starts), -1), f0, jnp.inf)
     start_f = f0
-    start_status = jnp.where(jnp.isfinite(f0), S.PRUNED_SCREEN, S.NONFINITE).astype(jnp.int32)
+    start_status = jnp.where(jnp.isfinite(f0), R.PRUNED_SCREEN, R.NONFINITE).astype(jnp.int32)
     start_iter = jnp.zeros((n_grid,), jnp.int32)
     start_theta = starts
 
@@ -96,21 +113,17 @@ def multistart(
     theta_a = starts[idx0]
 
     if keep_k < screen_k and halving_iters > 0:
-        ra = damped_newton(
-            vgh, value, theta_a, args, max_iter=halving_iters, ftol=ftol, patience=patience, line_search=line_search
-        )
+        ra = iterate_batch(solver, fn, theta_a, args, halving_iters)
         # A start that already converged inside the halving budget is as good as any kept
         # one; rank by objective alone so the kept set is the best `keep_k` basins so far.
         _, idx1 = jax.lax.top_k(-_stratified_key(ra.f, None if strata is None else strata[idx0]), keep_k)
         start_f = start_f.at[idx0].set(ra.f)
-        start_status = start_status.at[idx0].set(
-            jnp.where(ra.status == S.NONFINITE, S.NONFINITE, S.PRUNED_HALVING)
-        )
-        start_iter = start_iter.at[idx0].set(ra.n_iter)
-        start_theta = start_theta.at[idx0].set(ra.theta)
-        theta_b = ra.theta[idx1]
+        start_status = start_status.at[idx0].set(jnp.where(ra.result == R.NONFINITE, R.NONFINITE, R.PRUNED_HALVING))
+        start_iter = start_iter.at[idx0].set(ra.stats["n_steps"])
+        start_theta = start_theta.at[idx0].set(ra.value)
+        theta_b = ra.value[idx1]
         idx_b = idx0[idx1]
-        iter_b = ra.n_iter[idx1]
+        iter_b = ra.stats["n_steps"][idx1]
     elif keep_k < screen_k:
         _, idx1 = jax.lax.top_k(-f0[idx0], keep_k)
         theta_b, idx_b = theta_a[idx1], idx0[idx1]
@@ -119,34 +132,20 @@ def multistart(
         theta_b, idx_b, iter_b = theta_a, idx0, jnp.zeros((screen_k,), jnp.int32)
 
     theta_c = jnp.concatenate([theta_b, extra], axis=0)
-    rc = damped_newton(vgh, value, theta_c, args, max_iter=max_iter, ftol=ftol, patience=patience,
-                       line_search=line_search)
+    rc = iterate_batch(solver, fn, theta_c, args, max_iter)
     all_idx = jnp.concatenate([idx_b, n_grid + jnp.arange(n_extra)])
-    iters_c = jnp.concatenate([iter_b, jnp.zeros((n_extra,), jnp.int32)]) + rc.n_iter
+    iters_c = jnp.concatenate([iter_b, jnp.zeros((n_extra,), jnp.int32)]) + rc.stats["n_steps"]
 
     start_f = jnp.concatenate([start_f, jnp.full((n_extra,), jnp.inf, dtype)]).at[all_idx].set(rc.f)
-    start_status = (
-        jnp.concatenate([start_status, jnp.zeros((n_extra,), jnp.int32)]).at[all_idx].set(rc.status)
-    )
+    start_status = jnp.concatenate([start_status, jnp.zeros((n_extra,), jnp.int32)]).at[all_idx].set(rc.result)
     start_iter = jnp.concatenate([start_iter, jnp.zeros((n_extra,), jnp.int32)]).at[all_idx].set(iters_c)
-    start_theta = jnp.concatenate([start_theta, extra], axis=0).at[all_idx].set(rc.theta)
+    start_theta = jnp.concatenate([start_theta, extra], axis=0).at[all_idx].set(rc.value)
 
-    # The best *converged* start wins; if none converged, the best finite one is returned
-    # with its own (non-converged) status so callers can flag it.
-    conv = rc.status == S.CONVERGED
-    score = jnp.where(conv, rc.f, jnp.inf)
-    any_conv = jnp.any(conv)
-    j = jnp.where(any_conv, jnp.argmin(score), jnp.argmin(rc.f))
+    j, lower = select_best(rc.f, rc.result)
     return MultiStartResult(
-        theta=rc.theta[j],
-        f=rc.f[j],
-        status=rc.status[j],
-        best_index=all_idx[j],
-        n_iter=iters_c[j],
-        start_f=start_f,
-        start_status=start_status,
-        start_iter=start_iter,
-        start_theta=start_theta,
+        theta=rc.value[j], f=rc.f[j], status=rc.result[j], best_index=all_idx[j], n_iter=iters_c[j],
+        start_f=start_f, start_status=start_status, start_iter=start_iter, start_theta=start_theta,
+        lower_unconverged=lower,
     )
 
 

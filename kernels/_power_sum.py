@@ -10,6 +10,9 @@ and ``grad z_k`` has just two non-zeros (+1 at ``c_k``, ``-x_k`` at ``e_k``). So
 ``sum_i w_i rho(r_i)`` is ``J^T diag(w (rho'' - rho')) J`` plus K rank-structured 2x2 blocks,
 about 4x cheaper than forward-over-reverse autodiff on the Chinchilla problem. Used for
 every Newton iteration of every start of every resample, so it is the hot path.
+
+``rho'`` and ``rho''`` are derived from the loss function itself (``derivatives``), so any
+loss gets its exact derivatives here, as in the autodiff path.
 """
 
 from __future__ import annotations
@@ -17,25 +20,19 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from ._losses import LOSSES
+from ._losses import derivatives
 from ._lse import lse
+from ._objective import Objective, weighted_sum
 
 
-def _psi(kind, r, delta):
-    """rho'(r) and rho''(r) for the supported losses."""
-    if kind == "huber":
-        return jnp.clip(r, -delta, delta), (jnp.abs(r) <= delta).astype(r.dtype)
-    return r, jnp.ones_like(r)
-
-
-def power_sum_objective(terms, const_index, n_params, loss="huber", delta=1e-3):
-    """``(value, vgh)`` for ``args = (xs, y, w)``, ``xs`` a tuple of the K centred log inputs.
+def power_sum_objective(terms, const_index, n_params, rho, mean: bool = False) -> Objective:
+    """The objective for ``args = (xs, y, w, lp)``, ``xs`` a tuple of the K centred log inputs.
 
     ``terms`` is a tuple of ``(coefficient_index, exponent_index)`` pairs into ``theta``;
-    ``const_index`` is the index of ``log E`` (or ``None``).
+    ``const_index`` is the index of ``log E`` (or ``None``); ``rho(r, lp)`` the loss.
     """
-    rho = LOSSES[loss]
     terms = tuple(terms)
+    rho1, rho2 = derivatives(rho)
 
     def _z(theta, xs):
         zs = [theta[c] - theta[e] * x for (c, e), x in zip(terms, xs)]
@@ -44,12 +41,11 @@ def power_sum_objective(terms, const_index, n_params, loss="huber", delta=1e-3):
         return zs
 
     def value(theta, args):
-        xs, y, w = args
-        r = lse(*_z(theta, xs)) - y
-        return jnp.sum(jnp.where(w != 0, w * rho(r, delta), 0.0))
+        xs, y, w, lp = args
+        return weighted_sum(rho(lse(*_z(theta, xs)) - y, lp), w, mean)
 
     def vgh(theta, args):
-        xs, y, w = args
+        xs, y, w, lp = args
         zs = _z(theta, xs)
         # The log-sum-exp written out so its exps double as the softmax weights.
         m = zs[0]
@@ -58,14 +54,16 @@ def power_sum_objective(terms, const_index, n_params, loss="huber", delta=1e-3):
         ez = [jnp.exp(z - m) for z in zs]
         tot = sum(ez)
         r = m + jnp.log(tot) - y
-        psi, dpsi = _psi(loss, r, delta)
+        psi, dpsi = rho1(r, lp), rho2(r, lp)
         live = w != 0
-        f = jnp.sum(jnp.where(live, w * rho(r, delta), 0.0))
+        # A mean objective scales every point's weight by 1 / sum(w).
+        wn = w / jnp.sum(w) if mean else w
+        f = weighted_sum(rho(r, lp), w, mean)
         # Materialise the per-point quantities once: without the barrier XLA:CPU fuses
         # (and so recomputes) the exps into each of the ~20 reductions below.
         s, r, psi, dpsi = jax.lax.optimization_barrier(([e / tot for e in ez], r, psi, dpsi))
-        b = jnp.where(live, w * psi, 0.0)
-        a = jnp.where(live, w * dpsi, 0.0) - b
+        b = jnp.where(live, wn * psi, 0.0)
+        a = jnp.where(live, wn * dpsi, 0.0) - b
         # Columns of J = grad r, one (n,) array per parameter (most are a single s_k term).
         cols = [None] * n_params
         for k, ((c, e), x) in enumerate(zip(terms, xs)):
@@ -96,4 +94,4 @@ def power_sum_objective(terms, const_index, n_params, loss="huber", delta=1e-3):
         H = jnp.stack([jnp.stack(row) for row in rows])
         return f, g, H
 
-    return value, vgh
+    return Objective(value, vgh)

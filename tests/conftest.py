@@ -27,7 +27,14 @@ def pytest_unconfigure(config):
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-import jaxlaws  # noqa: E402,F401  (enables float64 before any test builds arrays)
+import jax  # noqa: E402
+
+import jaxlaws  # noqa: E402
+
+# jaxlaws itself never changes jax_enable_x64 (test_layering checks that in a fresh process);
+# the tests build float64 reference arrays, so they switch it on for the test process, as
+# optimistix's test suite does.
+jax.config.update("jax_enable_x64", True)
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 SHARED = pathlib.Path(os.environ.get("JAXLAWS_SHARED_DATA", REPO.parent / "shared" / "data"))

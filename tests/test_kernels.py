@@ -24,8 +24,9 @@ def test_lse_matches_log_sum_exp_and_survives_extremes():
 def test_huber_equals_scipy():
     r = np.linspace(-0.01, 0.01, 101)
     for d in (1e-3, 3e-3, 0.1):
-        np.testing.assert_allclose(K.huber(jnp.asarray(r), d), scipy.special.huber(d, r), rtol=1e-13, atol=1e-300)
-    np.testing.assert_allclose(jax.grad(lambda x: K.huber(x, 1e-3))(0.5), 1e-3)
+        np.testing.assert_allclose(K.LOSSES["huber"].rho(jnp.asarray(r), jnp.array([d])), scipy.special.huber(d, r),
+                                   rtol=1e-13, atol=1e-300)
+    np.testing.assert_allclose(jax.grad(lambda x: K.LOSSES["huber"].rho(x, jnp.array([1e-3])))(0.5), 1e-3)
 
 
 def test_modified_cholesky_solves_pd_exactly_and_descends_on_indefinite():
@@ -80,9 +81,10 @@ def test_pivoted_solve_matches_numpy_on_indefinite_systems_and_flags_singular():
 
 def test_damped_newton_converges_on_quadratic_and_rosenbrock():
     value, vgh, xstar = _quad_problem()
-    r = K.damped_newton(vgh, value, jnp.array([[5.0, 5.0], [-3.0, 10.0]]), None, max_iter=100, ftol=1e-14)
-    assert np.all(np.asarray(r.status) == K.status.CONVERGED)
-    np.testing.assert_allclose(r.theta, np.stack([xstar, xstar]), rtol=1e-8)
+    obj = K.Objective(value, vgh)
+    r = K.iterate_batch(K.DampedNewton(ftol=1e-14), obj, jnp.array([[5.0, 5.0], [-3.0, 10.0]]), None, 100)
+    assert np.all(np.asarray(r.result) == K.results.CONVERGED)
+    np.testing.assert_allclose(r.value, np.stack([xstar, xstar]), rtol=1e-8)
 
     def rosen(t, args):
         return (1 - t[0]) ** 2 + 100 * (t[1] - t[0] ** 2) ** 2 + 1e-3
@@ -90,9 +92,10 @@ def test_damped_newton_converges_on_quadratic_and_rosenbrock():
     def rvgh(t, args):
         return rosen(t, args), jax.grad(rosen)(t, args), jax.hessian(rosen)(t, args)
 
-    r = K.damped_newton(rvgh, rosen, jnp.array([[-1.2, 1.0], [2.0, 2.0]]), None, max_iter=500, ftol=1e-12)
-    assert np.all(np.asarray(r.status) == K.status.CONVERGED)
-    np.testing.assert_allclose(r.theta, np.ones((2, 2)), rtol=1e-5)
+    r = K.iterate_batch(K.DampedNewton(ftol=1e-12), K.Objective(rosen, rvgh), jnp.array([[-1.2, 1.0], [2.0, 2.0]]),
+                        None, 500)
+    assert np.all(np.asarray(r.result) == K.results.CONVERGED)
+    np.testing.assert_allclose(r.value, np.ones((2, 2)), rtol=1e-5)
 
 
 def test_multistart_accounts_for_every_start_and_ignores_nonfinite():
@@ -105,13 +108,13 @@ def test_multistart_accounts_for_every_start_and_ignores_nonfinite():
         return value(t, args), jax.grad(value)(t, args), jax.hessian(value)(t, args)
 
     starts = jnp.linspace(-60, 60, 41)[:, None]
-    r = K.multistart(vgh, value, starts, None, screen_k=10, keep_k=4, halving_iters=3)
+    r = K.multistart(K.Objective(value, vgh), starts, None, screen_k=10, keep_k=4, halving_iters=3)
     ss = np.asarray(r.start_status)
     assert ss.shape == (41,)
-    assert (ss == K.status.NONFINITE).sum() == 8  # the 8 starts with |x| > 50: nan objective
-    assert (ss == K.status.PRUNED_SCREEN).sum() == 41 - 10 - 8
-    assert (ss == K.status.PRUNED_HALVING).sum() == 6
-    assert int(r.status) == K.status.CONVERGED
+    assert (ss == K.results.NONFINITE).sum() == 8  # the 8 starts with |x| > 50: nan objective
+    assert (ss == K.results.PRUNED_SCREEN).sum() == 41 - 10 - 8
+    assert (ss == K.results.PRUNED_HALVING).sum() == 6
+    assert int(r.status) == K.results.CONVERGED
     # global minimiser of (x^2-1)^2 + 0.3x, from numpy's roots of the derivative
     roots = np.roots([4, 0, -4, 0.3]).real
     xg = roots[np.argmin((roots**2 - 1) ** 2 + 0.3 * roots)]

@@ -15,18 +15,8 @@ from .._constraints import bounded, free, positive
 from .._law import CoefficientSet, Law, power_sum
 from .._starts import grid
 from ..kernels import lse
-
-
-def _bib(key, title, authors, where, year):
-    return f"@article{{{key},\n  title   = {{{title}}},\n  author  = {{{authors}}},\n  journal = {{{where}}},\n  year    = {{{year}}}\n}}"
-
-
-def _logspace(lo, hi, n, seed_offset=0):
-    def design(seed=0):
-        rng = np.random.default_rng(seed + seed_offset)
-        return np.sort(10 ** rng.uniform(lo, hi, n))
-
-    return design
+from ._common import bib, logspace
+from ._precision import PRECISION_AND_HYPER
 
 
 # ---- generic forms ------------------------------------------------------------------------
@@ -38,7 +28,7 @@ power_law_constant = power_sum(
     constant="E",
     starts=grid(space="unconstrained", E=[-2.0, -1.0, 0.0, 0.5, 1.0, 2.0], A=[0.0, 2.0, 5.0, 10.0, 15.0],
                 alpha=[0.05, 0.1, 0.3, 0.5, 1.0]),
-    citation=_bib("hestness2017deep", "Deep Learning Scaling is Predictable, Empirically", "Hestness, Joel and others",
+    citation=bib("hestness2017deep", "Deep Learning Scaling is Predictable, Empirically", "Hestness, Joel and others",
                   "arXiv:1712.00409", 2017),
     output="loss or error",
     description=(
@@ -47,7 +37,7 @@ power_law_constant = power_sum(
         "Fitted in log space as LSE(log A - alpha log x, log E). Porian et al.'s loss envelope "
         "L(C) is this law in compute."
     ),
-    example=({"E": 1.7, "A": 80.0, "alpha": 0.3}, lambda seed=0: {"x": _logspace(6, 11, 40)(seed)}),
+    example=({"E": 1.7, "A": 80.0, "alpha": 0.3}, lambda seed=0: {"x": logspace(6, 11, 40)(seed)}),
 )
 
 
@@ -62,19 +52,19 @@ broken_power_law = Law(
     _broken, name="broken_power_law", form_status="unverified", inputs=("x",),
     params={"a": positive(), "b": positive(), "c0": free(), "c1": free(), "d": positive(), "f": positive()},
     starts=grid(a=[0.5, 1.5], b=[1.0, 10.0, 100.0], c0=[0.0, 0.3], c1=[0.1, 0.5], d=[1e3, 1e5, 1e7], f=[0.3, 1.0]),
-    citation=_bib("caballero2023broken", "Broken Neural Scaling Laws", "Caballero, Ethan and Gupta, Kshitij and Rish, Irina and Krueger, David",
+    citation=bib("caballero2023broken", "Broken Neural Scaling Laws", "Caballero, Ethan and Gupta, Kshitij and Rish, Irina and Krueger, David",
                   "ICLR", 2023),
     description=(
         "Broken neural scaling law with one break (Caballero et al. 2023): y = a + b x^-c0 "
         "(1 + (x/d)^(1/f))^(-c1 f).\n\nInput: x = scale. Below the break d the slope is c0, above "
         "it c0 + c1; f sets the sharpness of the break."
     ),
-    example=({"a": 1.0, "b": 20.0, "c0": 0.1, "c1": 0.4, "d": 1e5, "f": 0.5}, lambda seed=0: {"x": _logspace(2, 8, 60)(seed)}),
+    example=({"a": 1.0, "b": 20.0, "c0": 0.1, "c1": 0.4, "d": 1e5, "f": 0.5}, lambda seed=0: {"x": logspace(2, 8, 60)(seed)}),
 )
 
 # ---- Kaplan et al. 2020: steps and critical batch -----------------------------------------
 
-KAPLAN = _bib("kaplan2020scaling", "Scaling Laws for Neural Language Models", "Kaplan, Jared and McCandlish, Sam and others",
+KAPLAN = bib("kaplan2020scaling", "Scaling Laws for Neural Language Models", "Kaplan, Jared and McCandlish, Sam and others",
               "arXiv:2001.08361", 2020)
 
 
@@ -100,7 +90,7 @@ kaplan_steps = Law(
         "(S_min = S / (1 + B_crit/B)). Output: loss in nats/token."
     ),
     example=({"N_c": 8.8e13, "alpha_N": 0.076, "S_c": 2.1e3, "alpha_S": 0.76},
-             lambda seed=0: {"N": _logspace(6, 9.5, 50)(seed), "S": _logspace(3, 5.5, 50, 1)(seed)}),
+             lambda seed=0: {"N": logspace(6, 9.5, 50)(seed), "S": logspace(3, 5.5, 50, 1)(seed)}),
 )
 
 critical_batch = Law(
@@ -119,7 +109,7 @@ critical_batch = Law(
 
 # ---- over-training and downstream (Gadre et al. 2024) --------------------------------------
 
-GADRE = _bib("gadre2024language", "Language models scale reliably with over-training and on downstream tasks",
+GADRE = bib("gadre2024language", "Language models scale reliably with over-training and on downstream tasks",
              "Gadre, Samir Yitzhak and others", "arXiv:2403.08540", 2024)
 
 
@@ -142,7 +132,7 @@ overtraining = Law(
     ),
     derived={"optimal_multiplier": lambda p: (p["b"] / p["a"]) ** (0.5 / p["eta"])},
     example=({"E": 1.8, "a": 3e3, "b": 2e5, "eta": 0.15},
-             lambda seed=0: {"C": _logspace(18, 22, 60)(seed), "M": _logspace(0.5, 2.7, 60, 1)(seed)}),
+             lambda seed=0: {"C": logspace(18, 22, 60)(seed), "M": logspace(0.5, 2.7, 60, 1)(seed)}),
 )
 
 downstream_error = Law(
@@ -170,7 +160,7 @@ routed_lm = Law(
     form_status="unverified",
     params={"a": free(), "b": free(), "c": free(), "d": free()},
     starts=grid(a=[-0.1, -0.05], b=[-0.1, 0.0], c=[0.0, 0.005], d=[1.0, 2.0, 3.0]),
-    citation=_bib("clark2022unified", "Unified Scaling Laws for Routed Language Models", "Clark, Aidan and others",
+    citation=bib("clark2022unified", "Unified Scaling Laws for Routed Language Models", "Clark, Aidan and others",
                   "ICML", 2022),
     description=(
         "Routed LM law (Clark et al. 2022): log L = a log N + b log E + c log N log E + d.\n\n"
@@ -179,7 +169,7 @@ routed_lm = Law(
         "routing gains shrink with scale."
     ),
     example=({"a": -0.082, "b": -0.108, "c": 0.0045, "d": 2.7},
-             lambda seed=0: {"N": _logspace(6.5, 9.5, 60)(seed), "E": np.exp(np.random.default_rng(seed).uniform(0, np.log(512), 60))}),
+             lambda seed=0: {"N": logspace(6.5, 9.5, 60)(seed), "E": np.exp(np.random.default_rng(seed).uniform(0, np.log(512), 60))}),
 )
 
 
@@ -192,7 +182,7 @@ weight_sparsity = Law(
     form_status="verified",
     params={k: positive() for k in "abcdefg"},
     starts=grid(a=[0.5, 2.0], b=[0.5, 1.0], c=[1.0, 3.0], d=[0.2, 0.5], e=[0.1, 0.5], f=[0.5, 1.0], g=[3.0, 5.0]),
-    citation=_bib("frantar2023scaling", "Scaling Laws for Sparsely-Connected Foundation Models",
+    citation=bib("frantar2023scaling", "Scaling Laws for Sparsely-Connected Foundation Models",
                   "Frantar, Elias and Riquelme, Carlos and Houlsby, Neil and Alistarh, Dan and Evci, Utku", "arXiv:2309.08520", 2023),
     coefficients={"frantar2023_vit": CoefficientSet(
         {"a": 1.305, "b": 0.821, "c": 2.075, "d": 0.392, "e": 0.278, "f": 0.890, "g": 4.517},
@@ -208,143 +198,6 @@ weight_sparsity = Law(
                              "D": np.tile(np.repeat(np.logspace(-0.5, 1, 3), 4), 8)}),
 )
 
-# ---- precision ------------------------------------------------------------------------------
-
-
-def _precision(p, N, D, P_w, P_a, P_kv):
-    eff = N * (-jnp.expm1(-P_w / p["gamma_w"])) * (-jnp.expm1(-P_a / p["gamma_a"])) * (-jnp.expm1(-P_kv / p["gamma_kv"]))
-    return p["A"] * eff ** -p["alpha"] + p["B"] * D ** -p["beta"] + p["E"]
-
-
-precision = Law(
-    _precision, name="precision", form_status="unverified", inputs=("N", "D", "P_w", "P_a", "P_kv"),
-    params={"A": positive(), "alpha": positive(), "B": positive(), "beta": positive(), "E": positive(),
-            "gamma_w": positive(), "gamma_a": positive(), "gamma_kv": positive()},
-    starts=grid(A=[1e2, 1e3], alpha=[0.2, 0.4], B=[1e2, 1e3], beta=[0.2, 0.4], E=[1.5], gamma_w=[1.0, 3.0],
-                gamma_a=[1.0, 3.0], gamma_kv=[1.0, 3.0]),
-    citation=_bib("kumar2024scaling", "Scaling Laws for Precision", "Kumar, Tanishq and others", "arXiv:2411.04330", 2024),
-    description=(
-        "Precision-aware law (Kumar et al. 2024, form from memory in the survey: verify): L = A N_eff^-alpha "
-        "+ B D^-beta + E, N_eff = N (1 - e^(-P_w/gamma_w)) (1 - e^(-P_a/gamma_a)) (1 - e^(-P_kv/gamma_kv)).\n\n"
-        "Inputs: N parameters, D tokens, P_w, P_a, P_kv = bits of weights, activations and KV cache."
-    ),
-    example=({"A": 400.0, "alpha": 0.34, "B": 400.0, "beta": 0.28, "E": 1.7, "gamma_w": 2.5, "gamma_a": 2.0, "gamma_kv": 1.5},
-             lambda seed=0: _precision_design(seed)),
-)
-
-
-def _precision_design(seed=0):
-    rng = np.random.default_rng(seed)
-    n = 200
-    return {"N": 10 ** rng.uniform(7, 9.5, n), "D": 10 ** rng.uniform(9, 11, n), "P_w": rng.choice([2, 3, 4, 6, 8, 16], n).astype(float),
-            "P_a": rng.choice([3, 4, 6, 8, 16], n).astype(float), "P_kv": rng.choice([2, 3, 4, 8, 16], n).astype(float)}
-
-
-def _fpq(p, N, D, B, Eb, Mb):
-    base = p["n"] * N ** -p["alpha"] + p["d"] * D ** -p["beta"] + p["eps"]
-    quant = (D ** p["beta"] / N ** p["alpha"]) * jnp.log2(B) / (p["gamma"] * (Eb + 0.5) ** p["delta"] * (Mb + 0.5) ** p["nu"])
-    return base + quant
-
-
-fp_quantization = Law(
-    _fpq, name="fp_quantization", inputs={"N": "positive", "D": "positive", "B": "positive", "Eb": "real", "Mb": "real"},
-    form_status="unverified",
-    params={"n": positive(), "alpha": positive(), "d": positive(), "beta": positive(), "eps": positive(),
-            "gamma": positive(), "delta": positive(), "nu": positive()},
-    starts=grid(n=[1e2, 1e3], alpha=[0.2, 0.4], d=[1e2, 1e3], beta=[0.2, 0.4], eps=[1.5],
-                gamma=[1.0, 1e2, 1e4], delta=[0.5, 2.0], nu=[0.5, 2.0]),
-    citation=_bib("sun2025scaling", "Scaling Laws for Floating-Point Quantization Training", "Sun, Xingwu and others",
-                  "arXiv:2501.02423", 2025),
-    description=(
-        "Floating-point quantization training law (Sun et al. 2025, form from memory in the survey: verify): "
-        "L = n/N^alpha + d/D^beta + eps + (D^beta/N^alpha) log2(B) / (gamma (Eb+0.5)^delta (Mb+0.5)^nu).\n\n"
-        "Inputs: N parameters, D tokens, B quantization block size, Eb exponent bits, Mb mantissa bits. "
-        "The last term is the precision penalty: it grows with data (a critical data size exists) and "
-        "shrinks with more exponent and mantissa bits."
-    ),
-    example=({"n": 400.0, "alpha": 0.34, "d": 400.0, "beta": 0.28, "eps": 1.7, "gamma": 10.0, "delta": 1.5, "nu": 1.0},
-             lambda seed=0: _fpq_design(seed)),
-)
-
-
-def _fpq_design(seed=0):
-    rng = np.random.default_rng(seed)
-    n = 240
-    return {"N": 10 ** rng.uniform(7.5, 9.5, n), "D": 10 ** rng.uniform(9, 11.5, n),
-            "B": rng.choice([32.0, 64.0, 128.0, 512.0], n), "Eb": rng.choice([1.0, 2.0, 3.0, 4.0, 5.0], n),
-            "Mb": rng.choice([0.0, 1.0, 2.0, 3.0, 7.0], n)}
-
-
-def _qid_log(p, N, D, P):
-    return jnp.log(p["k"]) + p["beta"] * jnp.log(D) - p["alpha"] * jnp.log(N) - p["gamma"] * jnp.log(P)
-
-
-quantization_degradation = Law(
-    lambda p, N, D, P: jnp.exp(_qid_log(p, N, D, P)), name="quantization_degradation", inputs=("N", "D", "P"), log_fn=_qid_log,
-    form_status="unverified",
-    params={"k": positive(), "alpha": free(), "beta": free(), "gamma": free()},
-    starts=grid(k=[1e-3, 1e-1, 10.0], alpha=[0.2, 0.5], beta=[0.2, 0.5], gamma=[1.0, 3.0]),
-    citation=_bib("ouyang2024lowbit", "Low-Bit Quantization Favors Undertrained LLMs", "Ouyang, Xu and others", "arXiv:2411.17691", 2024),
-    output="loss increase from quantization",
-    description=(
-        "Quantization-induced degradation (Ouyang et al. 2024, form from memory: verify): dL = k D^beta / "
-        "(N^alpha P^gamma).\n\nInputs: N parameters, D training tokens, P bits. Degradation grows with D "
-        "(well-trained models quantize worse) and falls with N and P."
-    ),
-    example=({"k": 0.05, "alpha": 0.5, "beta": 0.4, "gamma": 2.5},
-             lambda seed=0: {"N": _logspace(8, 10.5, 80)(seed), "D": _logspace(10, 12.5, 80, 1)(seed),
-                             "P": np.random.default_rng(seed).choice([2.0, 3.0, 4.0, 8.0], 80)}),
-)
-
-# ---- hyperparameters --------------------------------------------------------------------------
-
-STEP = _bib("li2025predictable", "Predictable Scale: Part I -- Optimal Hyperparameter Scaling Law in Large Language Model Pretraining",
-            "Li, Houyi and others", "arXiv:2503.04715", 2025)
-
-
-def _lr_log(p, N, D):
-    return jnp.log(p["c"]) + p["a"] * jnp.log(N) + p["b"] * jnp.log(D)
-
-
-step_law_lr = Law(
-    lambda p, N, D: jnp.exp(_lr_log(p, N, D)), name="step_law_lr", inputs=("N", "D"), log_fn=_lr_log,
-    form_status="secondary",
-    params={"c": positive(), "a": free(), "b": free()},
-    starts=grid(c=[0.1, 1.0, 10.0], a=[-1.0, -0.5], b=[0.0, 0.5]),
-    citation=STEP, output="optimal peak learning rate",
-    coefficients={"li2025": CoefficientSet({"c": 1.79, "a": -0.713, "b": 0.307}, "Li et al. 2025 (Step Law), consistent with the abstract",
-                                           "secondary")},
-    description="Step Law optimal learning rate (Li et al. 2025): eta_opt = c N^a D^b.\n\nInputs: N non-embedding parameters, D tokens.",
-    example=({"c": 1.79, "a": -0.713, "b": 0.307}, lambda seed=0: {"N": _logspace(7.5, 9.5, 40)(seed), "D": _logspace(9.5, 11.5, 40, 1)(seed)}),
-)
-
-step_law_batch = power_sum(
-    "step_law_batch", [("c", "b", "D")], constant=None, exponents="free", form_status="secondary",
-    starts=grid(space="unconstrained", c=[-5.0, 0.0, 5.0], b=[-1.0, -0.5, 0.0]),
-    citation=STEP, output="optimal batch size (tokens)",
-    coefficients={"li2025": CoefficientSet({"c": 0.58, "b": -0.571}, "Li et al. 2025 (Step Law): B_opt = 0.58 D^0.571", "secondary")},
-    description=(
-        "Step Law optimal batch size (Li et al. 2025): B_opt = c D^(-b) as a power sum, i.e. the published "
-        "B_opt = 0.58 D^0.571 is b = -0.571.\n\nInput: D training tokens."
-    ),
-    example=({"c": 0.58, "b": -0.571}, lambda seed=0: {"D": _logspace(9.5, 12, 40)(seed)}),
-)
-
-power_lines_tau = power_sum(
-    "power_lines_tau", [("c", "m", "TPP")], constant=None, exponents="free", form_status="abstract",
-    starts=grid(space="unconstrained", c=[-5.0, -2.0, 0.0, 2.0], m=[-1.0, 0.0, 0.5, 1.0]),
-    citation=_bib("bergsma2025power", "Power Lines: Scaling Laws for Weight Decay and Batch Size in LLM Pre-training",
-                  "Bergsma, Shane and others", "arXiv:2505.13738", 2025),
-    output="optimal AdamW timescale tau = B / (eta lambda D)",
-    description=(
-        "Power Lines (Bergsma et al. 2025): tau_opt = c TPP^(-m) as a power sum (the paper's tau_opt = c "
-        "TPP^m with m ~ -0.5 is this m ~ +0.5); lambda_opt = B / (eta D tau_opt).\n\nInput: TPP = D/N "
-        "tokens per parameter."
-    ),
-    derived={"weight_decay": lambda p, TPP, B, eta, D: B / (eta * D * p["c"] * TPP ** -p["m"])},
-    example=({"c": 0.8, "m": 0.5}, lambda seed=0: {"TPP": _logspace(0.5, 3, 30)(seed)}),
-)
-
 # ---- data mixtures and downstream ----------------------------------------------------------
 
 data_mixture = Law(
@@ -352,7 +205,7 @@ data_mixture = Law(
     form_status="secondary",
     params={"c": positive(), "k": positive(), "t": free()},
     starts=grid(c=[0.5, 1.5, 3.0], k=[0.1, 1.0], t=[-3.0, -1.0, 1.0]),
-    citation=_bib("ye2024datamixing", "Data Mixing Laws: Optimizing Data Mixtures by Predicting Language Modeling Performance",
+    citation=bib("ye2024datamixing", "Data Mixing Laws: Optimizing Data Mixtures by Predicting Language Modeling Performance",
                   "Ye, Jiasheng and others", "arXiv:2403.16952", 2024),
     description=(
         "Data-mixing law (Ye et al. 2024, one varied domain): L(r) = c + k exp(t r).\n\n"
@@ -366,7 +219,7 @@ two_step_downstream = Law(
     form_status="verified",
     inputs=("L",), params={"c": positive(), "gamma": positive(), "l": positive(), "d": bounded(0.0, 1.0)},
     starts=grid(c=[0.3, 0.7], gamma=[2.0, 5.0, 10.0], l=[2.0, 2.5, 3.0], d=[0.1, 0.25, 0.5]),
-    citation=_bib("xiao2024densing", "Densing Law of LLMs", "Xiao, Chaojun and others", "arXiv:2412.04315", 2024),
+    citation=bib("xiao2024densing", "Densing Law of LLMs", "Xiao, Chaojun and others", "arXiv:2412.04315", 2024),
     output="downstream accuracy",
     description=(
         "Two-step downstream link (OLMo ladder / Densing law): accuracy(L) = d + c / (1 + exp(gamma (L - l))).\n\n"
@@ -384,7 +237,7 @@ loss_to_loss = Law(
     _l2l, name="loss_to_loss", inputs=("Lx",), params={"K": positive(), "kappa": positive(), "E_x": positive(), "E_y": positive()},
     form_status="unverified",
     starts=grid(K=[0.5, 1.0, 2.0], kappa=[0.5, 1.0, 1.5], E_x=[0.5, 1.0, 1.5], E_y=[0.5, 1.0, 1.5]),
-    citation=_bib("mayilvahanan2025llms", "LLMs on the Line: Data Determines Loss-to-Loss Scaling Laws",
+    citation=bib("mayilvahanan2025llms", "LLMs on the Line: Data Determines Loss-to-Loss Scaling Laws",
                   "Mayilvahanan, Prasanna and others", "arXiv:2502.12120", 2025),
     output="loss on a second distribution",
     description=(
@@ -399,7 +252,7 @@ observational_sigmoid = Law(
     form_status="verified",
     params={"beta": free(), "alpha": free()}, starts=grid(beta=[-2.0, 0.5, 2.0], alpha=[-2.0, 0.0, 2.0]),
     log_fn=lambda p, S: jax.nn.log_sigmoid(p["beta"] * S + p["alpha"]),
-    citation=_bib("ruan2024observational", "Observational Scaling Laws and the Predictability of Language Model Performance",
+    citation=bib("ruan2024observational", "Observational Scaling Laws and the Predictability of Language Model Performance",
                   "Ruan, Yangjun and Maddison, Chris J. and Hashimoto, Tatsunori", "arXiv:2405.10938", 2024),
     output="benchmark accuracy",
     description=(
@@ -416,14 +269,14 @@ rectified_finetune = Law(
     form_status="unverified",
     params={"B": positive(), "D_l": positive(), "beta": positive(), "E": positive()},
     starts=grid(B=[10.0, 100.0, 1000.0], D_l=[1.0, 10.0, 100.0], beta=[0.2, 0.5, 1.0], E=[0.5, 1.0, 2.0]),
-    citation=_bib("lin2024selecting", "Selecting Large Language Model to Fine-tune via Rectified Scaling Law",
+    citation=bib("lin2024selecting", "Selecting Large Language Model to Fine-tune via Rectified Scaling Law",
                   "Lin, Haowei and others", "arXiv:2402.02314", 2024),
     description=(
         "Rectified fine-tuning law (Lin et al. 2024, form from memory: verify): L(D) = B / (D_l + D^beta) + E.\n\n"
         "Input: D = fine-tuning examples. D_l is the pre-learned data size: small D sits in the flat "
         "'pre-power' phase."
     ),
-    example=({"B": 300.0, "D_l": 30.0, "beta": 0.6, "E": 1.2}, lambda seed=0: {"D": _logspace(1, 6, 40)(seed)}),
+    example=({"B": 300.0, "D_l": 30.0, "beta": 0.6, "E": 1.2}, lambda seed=0: {"D": logspace(1, 6, 40)(seed)}),
 )
 
 
@@ -438,7 +291,7 @@ multiplicative_finetune = Law(
     inputs=("X", "D"), log_fn=_mult_log,
     params={"A": positive(), "alpha": positive(), "beta": positive(), "E": positive()},
     starts=grid(A=[1e1, 1e3, 1e5], alpha=[0.05, 0.2, 0.5], beta=[0.05, 0.2, 0.5], E=[0.5, 1.0, 2.0]),
-    citation=_bib("zhang2024when", "When Scaling Meets LLM Finetuning: The Effect of Data, Model and Finetuning Method",
+    citation=bib("zhang2024when", "When Scaling Meets LLM Finetuning: The Effect of Data, Model and Finetuning Method",
                   "Zhang, Biao and Liu, Zhongtao and Cherry, Colin and Firat, Orhan", "ICLR", 2024),
     description=(
         "Multiplicative joint fine-tuning law (Zhang et al. 2024, form from memory: verify): L = A X^-alpha "
@@ -446,7 +299,7 @@ multiplicative_finetune = Law(
         "D = fine-tuning data size."
     ),
     example=({"A": 200.0, "alpha": 0.15, "beta": 0.1, "E": 1.0},
-             lambda seed=0: {"X": _logspace(8, 10.5, 60)(seed), "D": _logspace(3, 6, 60, 1)(seed)}),
+             lambda seed=0: {"X": logspace(8, 10.5, 60)(seed), "D": logspace(3, 6, 60, 1)(seed)}),
 )
 
 
@@ -461,7 +314,7 @@ upcycling = Law(
     form_status="unverified",
     params={"A": positive(), "alpha1": free(), "alpha2": free(), "alpha3": free(), "E": positive()},
     starts=grid(A=[1e1, 1e3, 1e5], alpha1=[0.05, 0.2], alpha2=[0.1, 0.3], alpha3=[0.0, 0.01], E=[1.0, 2.0]),
-    citation=_bib("liew2025scaling", "Scaling Laws for Upcycling Mixture-of-Experts Language Models", "Liew, Seng Pei and others",
+    citation=bib("liew2025scaling", "Scaling Laws for Upcycling Mixture-of-Experts Language Models", "Liew, Seng Pei and others",
                   "arXiv:2502.03009", 2025),
     description=(
         "Upcycling law (Liew et al. 2025, form from memory: verify): L(D1, D2) = A D1^-alpha1 "
@@ -469,7 +322,7 @@ upcycling = Law(
         "upcycling to MoE. alpha3 > 0 is the interaction that limits upcycling at large D1."
     ),
     example=({"A": 60.0, "alpha1": 0.08, "alpha2": 0.2, "alpha3": 0.004, "E": 1.6},
-             lambda seed=0: {"D1": _logspace(9, 11.5, 60)(seed), "D2": _logspace(9, 11.5, 60, 1)(seed)}),
+             lambda seed=0: {"D1": logspace(9, 11.5, 60)(seed), "D2": logspace(9, 11.5, 60, 1)(seed)}),
 )
 
 def _pl_log(p, x):
@@ -480,7 +333,7 @@ power_law = Law(
     lambda p, x: jnp.exp(_pl_log(p, x)), name="power_law", form_status="generic", inputs=("x",), log_fn=_pl_log,
     params={"c": positive(), "a": free()},
     starts=grid(c=[1e-8, 1e-4, 1.0, 1e4], a=[-1.0, 0.0, 0.5, 1.0]),
-    citation=_bib("porian2024resolving", "Resolving Discrepancies in Compute-Optimal Scaling of Language Models",
+    citation=bib("porian2024resolving", "Resolving Discrepancies in Compute-Optimal Scaling of Language Models",
                   "Porian, Tomer and Wortsman, Mitchell and Jitsev, Jenia and Schmidt, Ludwig and Carmon, Yair", "NeurIPS", 2024),
     output="y",
     description=(
@@ -488,10 +341,10 @@ power_law = Law(
         "1/sigma^2 it is the weighted log-log regression Porian et al. use for N*(C) = k C^a.\n\n"
         "Input: x = any positive scale, e.g. compute C."
     ),
-    example=({"c": 0.1, "a": 0.5}, lambda seed=0: {"x": _logspace(16, 20, 12)(seed)}),
+    example=({"c": 0.1, "a": 0.5}, lambda seed=0: {"x": logspace(16, 20, 12)(seed)}),
 )
 
 ZOO = [power_law, power_law_constant, broken_power_law, kaplan_steps, critical_batch, overtraining, downstream_error, routed_lm,
-       weight_sparsity, precision, quantization_degradation, fp_quantization, step_law_lr, step_law_batch, power_lines_tau,
+       weight_sparsity, *PRECISION_AND_HYPER,
        data_mixture, two_step_downstream, loss_to_loss, observational_sigmoid, rectified_finetune,
        multiplicative_finetune, upcycling]

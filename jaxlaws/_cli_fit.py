@@ -1,0 +1,229 @@
+"""Command-line subcommands that fit: ``fit``, ``bootstrap``, ``ablate``, ``plot``, plus ``laws`` and ``demo``."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import warnings
+
+from ._errors import ConvergenceWarning, JaxlawsError, OptionError
+from ._cli_common import fit_kwargs, law_and_data, list_opt
+
+
+def cmd_fit(args):
+    from ._fit import fit
+    from ._prepare import Strategy
+    from ._util import write_json_atomic
+
+    law, df = law_and_data(args)
+    strategy = (Strategy.full() if args.strategy == "full" else Strategy())
+    strategy = dataclasses.replace(strategy, solver=args.solver)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        res = fit(law, df, strategy=strategy, **fit_kwargs(args, law, df))
+    print(f"law: {law.name}   points: {res.n_points}   loss: {res.loss}   residual: {res.residual}")
+    print(f"{'parameter':>12} {'estimate':>16}")
+    for k, v in res.params.items():
+        print(f"{k:>12} {v:>16.8g}")
+    print(f"objective {res.objective:.12g}   status {res.status}   starts {res.counts}")
+    print(f"minimised: {res.objective_description}   solver: {res.strategy.solver}")
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    if args.json:
+        write_json_atomic(args.json, res.to_dict(), force=args.force)
+        print(f"wrote {args.json}")
+    return 0
+
+
+def derived_rows(law, boot, compute, level):
+    """(label, Interval) for each derived quantity of the law, evaluated at ``compute``."""
+    import inspect
+
+    out = []
+    for name, fn in law.derived.items():
+        params = list(inspect.signature(fn).parameters)
+        kw = {"C": compute} if "C" in params[1:] else {}
+        if len(params) - 1 != len(kw):
+            continue
+        label = f"{name}(C={compute:g})" if kw else name
+        try:
+            out.append((label, boot.interval(fn, level=level, **kw)))
+        except JaxlawsError:
+            pass
+    return out
+
+
+def cmd_bootstrap(args):
+    from ._bootstrap import bootstrap
+    from ._util import write_json_atomic
+
+    law, df = law_and_data(args)
+    kw = fit_kwargs(args, law, df)
+    if args.n < 1:
+        raise OptionError(f"--n must be a positive integer, got {args.n}")
+    start = None
+    if args.strategy == "single":
+        if not args.start:
+            raise OptionError("--strategy single needs --start COEFFICIENT_SET (see jaxlaws laws NAME)")
+        start = law.coefficient_set(args.start)
+    if args.checkpoint and args.json and args.checkpoint == args.json:
+        raise OptionError("--checkpoint and --json must be different files")
+    if args.json and os.path.exists(args.json) and not args.force:
+        raise OptionError(f"{args.json} exists; pass --force to overwrite it")
+    new = None
+    if args.predict:
+        from ._io import read_table
+
+        new = read_table(args.predict)  # read (and fail) before the long run
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        boot = bootstrap(
+            law, df, n=args.n, seed=args.seed, method=args.method, groups=args.group, strategy=args.strategy,
+            start=start, checkpoint=args.checkpoint, chunk_size=args.chunk_size, **kw,
+        )
+    level = args.level
+    rows = [(k, boot.interval(k, level=level)) for k in law.param_names] + derived_rows(law, boot, args.compute, level)
+    print(f"law: {law.name}   points: {boot.fit.n_points}   resamples: {boot.n_resamples} ({boot.weights_method}, "
+          f"seed {args.seed}, strategy {args.strategy})   converged: {boot.n_resamples - boot.n_failed}")
+    lo_h, hi_h = f"{level:.0%} low", f"{level:.0%} high"
+    print(f"{'quantity':>26} {'estimate':>14} {'SE':>12} {lo_h:>14} {hi_h:>14}")
+    for label, iv in rows:
+        print(f"{label:>26} {iv.estimate:>14.6g} {iv.se:>12.4g} {iv.lower:>14.6g} {iv.upper:>14.6g}")
+    print(f"time: full fit {boot.timings['full_fit_s']:.2f} s, resamples {boot.timings['resamples_s']:.2f} s")
+    bands = None
+    if new is not None:
+        bands = boot.predict(new, level=level)
+        print(f"\npredictions at {args.predict} ({level:.0%} bands over {int(boot.ok.sum())} draws):")
+        print(bands.to_string(index=False, float_format=lambda x: f"{x:.6g}"))
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    if args.json:
+        out = {
+            "law": law.name, "n_points": boot.fit.n_points, "n_resamples": boot.n_resamples,
+            "n_failed": boot.n_failed, "method": boot.weights_method, "seed": args.seed, "strategy": args.strategy,
+            "level": level, "fit": boot.fit.to_dict(),
+            "quantities": {label: {"estimate": iv.estimate, "se": iv.se, "lower": iv.lower, "upper": iv.upper}
+                           for label, iv in rows},
+            "timings": boot.timings,
+            # converged draws, so `jaxlaws allocate --draws` can carry the uncertainty forward
+            "draws": {k: v.tolist() for k, v in boot.converged_draws().items()},
+        }
+        if bands is not None:
+            out["predictions"] = bands.to_dict(orient="records")
+        write_json_atomic(args.json, out, force=args.force)
+        print(f"wrote {args.json}")
+    return 0
+
+
+def cmd_ablate(args):
+    import pandas as pd
+
+    from ._util import write_atomic
+    from ._ablate import ablate
+
+    law, df = law_and_data(args)
+    choices = {}
+    for key, text, conv in (("loss", args.loss, str), ("delta", args.delta, float), ("residual", args.residual, str),
+                            ("drop_top", args.drop_top, int), ("max_compute", args.max_compute, float),
+                            ("min_compute", args.min_compute, float), ("min_N", args.min_n, float),
+                            ("N_column", args.n_column, str)):
+        if text is not None:
+            choices[key] = list_opt(f"--{key.replace('_', '-').lower()}", text, conv)
+    for v in choices.get("loss", []):
+        if v not in ("huber", "squared"):
+            raise OptionError(f"--loss {v!r}: use huber or squared")
+    for v in choices.get("residual", []):
+        if v not in ("log", "raw"):
+            raise OptionError(f"--residual {v!r}: use log or raw")
+    if any(d is not None and d <= 0 for d in choices.get("delta", [])):
+        raise OptionError("--delta values must be > 0")
+    derived = {}
+    if "a" in law.derived:
+        derived["a"] = ("a", {})
+    if "tokens_per_param" in law.derived:
+        derived["D/N"] = ("tokens_per_param", {"C": args.compute})
+    for out in (args.csv, args.plot):
+        if out and os.path.exists(out) and not args.force:
+            raise OptionError(f"{out} exists; pass --force to overwrite it")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        tab = ablate(law, df, choices, y=args.y, derived=derived)
+    with pd.option_context("display.width", 200, "display.max_columns", 30):
+        cols = [c for c in tab.columns if c not in law.param_names or c in ("alpha", "beta")]
+        print(tab[cols].to_string(index=False))
+    if "D/N" in tab:
+        ok = tab.status == "converged"
+        print(f"\nD/N at C = {args.compute:g}: {tab['D/N'][ok].min():.3g} to {tab['D/N'][ok].max():.3g} "
+              f"across {int(ok.sum())} converged specifications")
+    if args.csv:
+        write_atomic(args.csv, lambda tmp: tab.to_csv(tmp, index=False))
+        print(f"wrote {args.csv}")
+    if args.plot and "D/N" in tab:
+        from ._plots import specification_curve
+
+        specification_curve(args.plot, tab, "D/N")
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def cmd_plot(args):
+    from ._bootstrap import bootstrap
+    from ._fit import fit
+    from ._plots import allocation_bands, bootstrap_pairs, isoflop_curves, residuals
+
+    law, df = law_and_data(args)
+    if not {"N", "D"} <= set(law.inputs):
+        raise OptionError(f"plot needs a law with inputs N and D; {law.name} has {list(law.inputs)}")
+    kw = fit_kwargs(args, law, df)
+    os.makedirs(args.out, exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = fit(law, df, **kw)
+        boot = bootstrap(law, df, n=args.n, seed=args.seed, full_fit=res, **kw)
+    data = df.rename(columns={v: k for k, v in (kw["columns"] or {}).items()})
+    if kw["y"] != "loss":
+        data = data.rename(columns={kw["y"]: "loss"})
+    paths = [isoflop_curves(os.path.join(args.out, "isoflop_curves.png"), data, res),
+             residuals(os.path.join(args.out, "residuals.png"), data, res)]
+    if set(("A", "alpha", "B", "beta")) <= set(law.param_names):
+        paths.append(bootstrap_pairs(os.path.join(args.out, "bootstrap_pairs.png"), boot))
+    paths.append(allocation_bands(os.path.join(args.out, "allocation_bands.png"), res, boot))
+    for p in paths:
+        print(f"wrote {p}")
+    return 0
+
+
+def cmd_laws(args):
+    from .laws import get_law, list_laws
+
+    if args.name:
+        law = get_law(args.name)
+        print(f"{law.name}: inputs {list(law.inputs)} -> {law.output}")
+        print()
+        print(law.description)
+        print()
+        print(f"form: {law.form_status}")
+        print("parameters:", ", ".join(f"{k} {c!r}" for k, c in law.params.items()))
+        for name, cs in law.coefficients.items():
+            vals = ", ".join(f"{k}={v:g}" for k, v in cs.values.items())
+            print(f"coefficients {name} [{cs.status}]: {vals}\n    source: {cs.source}")
+        if law.derived:
+            print("derived:", ", ".join(law.derived))
+        print()
+        print(law.citation)
+        return 0
+    print(f"{'name':<24} {'inputs':<14} {'parameters':<44} {'form':<11} {'coefficients':<19} citation")
+    for law in list_laws():
+        st = ",".join(sorted({c.status for c in law.coefficients.values()})) or "-"
+        key = law.citation.split("{", 1)[1].split(",", 1)[0] if "{" in law.citation else "-"
+        print(f"{law.name:<24} {','.join(law.inputs):<14} {','.join(law.param_names):<44} "
+              f"{law.form_status:<11} {st:<19} {key}")
+    return 0
+
+
+def cmd_demo(args):
+    from ._demo import run_demo
+
+    run_demo(out_dir=args.out, seed=args.seed)
+    return 0

@@ -1,0 +1,256 @@
+"""From user input to one compiled solve: options, validated data in fit coordinates, ``solve``.
+
+``prepare`` validates a table and the options and builds the ``FitProblem`` and the arrays in
+fit coordinates (``Prepared``); ``solve`` is the one multi-start solve every job runs
+(``fit``, each ``bootstrap`` resample, ``ablate``'s specifications, ``fit_arrays``), compiled
+once per (problem, strategy) by ``compiled_solve``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from dataclasses import dataclass
+from typing import Mapping
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._data import check_identifiable, load_arrays, positive_int
+from ._errors import LawError, OptionError
+from ._law import Law
+from ._loss import Loss, as_loss
+from ._problem import RESIDUALS, FitProblem
+from ._starts import Grid, as_starts
+from .kernels import SOLVERS, multistart
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """How the multi-start pipeline spends its iterations (see ``kernels.multistart``).
+
+    The default screens every start by its objective, runs ``halving_iters`` solver steps on
+    the best ``screen_k``, and converges the best ``keep_k`` of those. ``Strategy.full()``
+    converges every start: the exhaustive reference, ~300x slower on Hoffmann et al.'s
+    4500-start grid. ``solver`` names the minimiser (``"newton"``, the default, or ``"bfgs"``).
+    """
+
+    screen_k: int = 64
+    keep_k: int = 16
+    halving_iters: int = 8
+    max_iter: int = 1000
+    ftol: float = 1e-13
+    patience: int = 12
+    name: str = "screen"
+    line_search: int = 8
+    solver: str = "newton"
+
+    def __post_init__(self):
+        for k in ("screen_k", "keep_k", "max_iter", "patience"):
+            positive_int(f"Strategy.{k}", getattr(self, k))
+        if not isinstance(self.halving_iters, int) or self.halving_iters < 0:
+            raise OptionError(f"Strategy.halving_iters must be an integer >= 0, got {self.halving_iters!r}")
+        positive_int("Strategy.line_search", self.line_search)
+        if not (0 < self.ftol < 1):
+            raise OptionError(f"Strategy.ftol must be in (0, 1), got {self.ftol!r}")
+        if self.solver not in SOLVERS:
+            raise OptionError(f"Strategy.solver={self.solver!r} must be one of {sorted(SOLVERS)}")
+
+    @classmethod
+    def full(cls, n_starts: int = 10**9, **kw) -> "Strategy":
+        return cls(screen_k=n_starts, keep_k=n_starts, halving_iters=0, name="full", **kw)
+
+    def sized(self, n: int) -> "Strategy":
+        """Clip the stage sizes to ``n`` starts (they set static array shapes)."""
+        sk = min(self.screen_k, n)
+        return dataclasses.replace(self, screen_k=sk, keep_k=min(self.keep_k, sk))
+
+    def make_solver(self):
+        kw = dict(ftol=self.ftol, patience=self.patience, line_search=self.line_search)
+        return SOLVERS[self.solver](**kw)
+
+
+def as_strategy(strategy) -> Strategy:
+    if strategy is None or strategy == "screen":
+        return Strategy()
+    if strategy == "full":
+        return Strategy.full()
+    if isinstance(strategy, Strategy):
+        return strategy
+    raise OptionError(f"strategy={strategy!r}: use 'screen', 'full' or a jaxlaws.Strategy")
+
+
+def resolve_law(law) -> Law:
+    if isinstance(law, Law):
+        return law
+    if isinstance(law, str):
+        from .laws import get_law
+
+        return get_law(law)
+    raise LawError(f"law must be a jaxlaws Law or a built-in law name, got {type(law).__name__}")
+
+
+def check_residual(residual: str) -> str:
+    if residual not in RESIDUALS:
+        raise OptionError(f"residual={residual!r} must be one of {RESIDUALS}")
+    return residual
+
+
+# ---------------------------------------------------------------------------------------
+# The one compiled solve
+# ---------------------------------------------------------------------------------------
+
+
+def solve(problem: FitProblem, strategy: Strategy, starts_fit, extra_fit, Xb, yt, w, lp, strata=None):
+    """Multi-start solve in free fit coordinates (traceable; vmap over ``w`` or ``lp``)."""
+    s = strategy
+    return multistart(problem.objective(), starts_fit, (Xb, yt, w, lp), solver=s.make_solver(), extra=extra_fit,
+                      strata=strata, screen_k=s.screen_k, keep_k=s.keep_k, halving_iters=s.halving_iters,
+                      max_iter=s.max_iter)
+
+
+@functools.lru_cache(maxsize=64)
+def compiled_solve(problem: FitProblem, strategy: Strategy, batched: bool = False):
+    """``jit(solve)`` for one problem and strategy; ``batched`` vmaps over rows of ``(w, lp)``."""
+    fn = functools.partial(solve, problem, strategy)
+    if batched:
+        fn = jax.vmap(fn, in_axes=(None, None, None, None, 0, 0, None))
+    return jax.jit(fn)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Validated data and starts in fit coordinates: everything a solve of ``problem`` needs."""
+
+    problem: FitProblem
+    strategy: Strategy
+    loss: Loss
+    X: dict
+    y: np.ndarray
+    w: np.ndarray
+    Xfit: tuple
+    aux: object
+    base_fit: jax.Array
+    starts_user: np.ndarray
+    starts_fit: jax.Array
+    extra_user: np.ndarray
+    extra_fit: jax.Array
+    yt: jax.Array
+    fixed: dict
+    strata: jax.Array | None = None
+
+    @property
+    def Xb(self):
+        return (self.Xfit, self.base_fit)
+
+    @property
+    def lp(self) -> jax.Array:
+        return jnp.asarray(self.loss.array(), self.yt.dtype)
+
+    def args(self, w=None):
+        """The objective's ``args`` for these data (optionally other weights)."""
+        return (self.Xb, self.yt, jnp.asarray(self.w if w is None else w, self.yt.dtype), self.lp)
+
+    def to_user(self, theta_fit_free):
+        """Free fit coordinates (..., k) to the full unconstrained vector (..., p), as numpy."""
+        th = self.problem.full(jnp.asarray(theta_fit_free), self.base_fit)
+        return np.asarray(self.problem.from_fit(th, self.aux))
+
+    def to_fit(self, theta_user):
+        """Unconstrained (..., p) to free fit coordinates (..., k)."""
+        return self.problem.free(self.problem.to_fit(jnp.asarray(theta_user, self.yt.dtype), self.aux))
+
+
+def fixed_values(law, fixed) -> dict:
+    fixed = dict(fixed or {})
+    unknown = [k for k in fixed if k not in law.params]
+    if unknown:
+        raise OptionError(f"fixed={unknown} are not parameters of {law.name} {list(law.param_names)}")
+    for k, v in fixed.items():
+        try:
+            ok = np.shape(v) == () and bool(np.all(law.params[k].contains(np.asarray(v, dtype=float))))
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise OptionError(f"fixed {k}={v!r} must be a single number inside {law.params[k]!r}")
+    if len(fixed) == law.n_params:
+        raise OptionError("fixed= leaves no parameter to fit")
+    return fixed
+
+
+def resolve_starts(law, starts, extra_starts, fixed):
+    """Start points (S, p) and warm starts (E, p), unconstrained, fixed coordinates filled in."""
+    if starts is None:
+        if law.starts is None:
+            raise OptionError(f"{law.name} has no default start grid: pass starts=jaxlaws.grid(...)")
+        starts = law.starts
+    sobj = as_starts(starts)
+    if fixed and isinstance(sobj, Grid):
+        # Starts need only the free parameters; a fixed axis is its single value.
+        axes = dict(sobj.axes)
+        for k, v in fixed.items():
+            axes[k] = [v] if sobj.space == "natural" else law.params[k].inverse([v])
+        sobj = Grid(axes, space=sobj.space)
+    starts_user = sobj.resolve(law)
+    extra_user = np.zeros((0, law.n_params)) if extra_starts is None else as_starts(extra_starts).resolve(law)
+    # Only the fixed values are mapped to unconstrained coordinates (a placeholder for the
+    # others could lie outside their domain, e.g. 1.0 for a bounded(-3, 0) exponent).
+    for k, v in fixed.items():
+        i = law.param_names.index(k)
+        starts_user[:, i] = law.params[k].inverse(np.asarray(v, dtype=float))
+        extra_user[:, i] = starts_user[0, i]
+    return starts_user, extra_user
+
+
+def as_dtype(dtype):
+    dt = jnp.float64 if dtype in (None, "float64", np.float64, jnp.float64) else jnp.float32
+    if dtype not in (None, "float64", "float32", np.float64, np.float32, jnp.float64, jnp.float32):
+        raise OptionError(f"dtype={dtype!r} must be 'float64' or 'float32'")
+    if dt == jnp.float64 and not jax.config.jax_enable_x64:
+        raise OptionError("float64 requested but jax_enable_x64 is off; enable it or pass dtype='float32'")
+    return dt
+
+
+def prepare(law, data, y: str = "loss", *, loss=None, residual: str = "log", starts=None, extra_starts=None,
+            weights=None, columns: Mapping[str, str] | None = None, fixed: Mapping[str, float] | None = None,
+            strategy=None, dtype=None) -> Prepared:
+    """Validate data and options and move them into fit coordinates (shared by every job)."""
+    law = resolve_law(law)
+    loss = as_loss(loss)
+    residual = check_residual(residual)
+    strategy = as_strategy(strategy)
+    if not isinstance(y, str):
+        raise OptionError(f"y must be a column name, got {y!r}")
+    X, yv, w = load_arrays(data, law.input_domains, y, columns=columns,
+                           y_domain="positive" if residual == "log" else "real", weights=weights, check=law.check_inputs)
+    fixed = fixed_values(law, fixed)
+    free_names = [k for k in law.param_names if k not in fixed]
+    check_identifiable(X, w, len(free_names), law.name, law.constant_ok)
+    starts_user, extra_user = resolve_starts(law, starts, extra_starts, fixed)
+    free_idx = tuple(law.param_names.index(k) for k in free_names) if fixed else None
+
+    dt = as_dtype(dtype)
+    strategy = strategy.sized(len(starts_user))
+    if dt == jnp.float32:
+        # float32 resolves f only to ~1e-7 relative: a tighter decrement test never fires.
+        strategy = dataclasses.replace(strategy, ftol=max(strategy.ftol, 1e-6))
+    # With fixed parameters the coordinates are not centred: centring mixes an exponent
+    # into its coefficient, which would unfix a fixed coefficient.
+    problem = FitProblem(law, loss.key, residual, free_idx, center=not fixed)
+    Xfit, aux = problem.inputs({k: jnp.asarray(v, dt) for k, v in X.items()})
+    base_fit = problem.to_fit(jnp.asarray(starts_user[0], dt), aux)
+    starts_fit = problem.free(problem.to_fit(jnp.asarray(starts_user, dt), aux))
+    extra_fit = problem.free(problem.to_fit(jnp.asarray(extra_user, dt), aux))
+    yt = jnp.asarray(np.log(yv) if residual == "log" else yv, dt)
+    strata = problem.strata(starts_user)
+    strata = None if strata is None else jnp.asarray(strata, jnp.int32)
+    return Prepared(problem, strategy, loss, X, yv, w, Xfit, aux, base_fit, starts_user, starts_fit, extra_user,
+                    extra_fit, yt, fixed, strata)
+
+
+def run(prep: Prepared):
+    """The compiled multi-start solve on the prepared data (blocks until done)."""
+    solver = compiled_solve(prep.problem, prep.strategy)
+    return jax.block_until_ready(solver(prep.starts_fit, prep.extra_fit, prep.Xb, prep.yt,
+                                        jnp.asarray(prep.w, prep.yt.dtype), prep.lp, prep.strata))

@@ -1,0 +1,137 @@
+"""Refitting one prepared problem under many weight vectors (and loss parameters), in chunks.
+
+Every row of a weight matrix is one refit: bootstrap resamples, jackknife deletions,
+ablation filters. All rows of a chunk go through one ``jit(vmap(solve))`` call; chunks keep
+memory flat for any number of rows, and the row axis of each chunk is sharded over all
+devices (this is also how both cores of a CPU get used: XLA:CPU runs one vmapped batch on
+one core). Loss parameters are a per-row array too, so rows may use different Huber deltas
+under one compiled program. Finished chunks can be checkpointed and a killed run resumed
+with identical results.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._errors import CheckpointError
+from ._prepare import Prepared, compiled_solve
+from ._util import mesh_sharding, shard_rows, write_atomic
+from .kernels import results as R
+
+_FIELDS = ("theta", "f", "status", "n_iter")
+
+
+def fingerprint(prep: Prepared, W, strategy_name, chunk_size, extra) -> str:
+    """A hash of everything that determines a refit run's results (data, options, weights)."""
+    h = hashlib.sha256()
+    for k in prep.problem.law.inputs:
+        h.update(np.ascontiguousarray(prep.X[k]).tobytes())
+    h.update(np.ascontiguousarray(prep.y).tobytes())
+    h.update(np.ascontiguousarray(W).tobytes())
+    h.update(np.ascontiguousarray(prep.starts_user).tobytes())
+    h.update(np.ascontiguousarray(prep.extra_user).tobytes())
+    h.update(json.dumps([prep.problem.law.name, str(prep.loss), prep.problem.residual,
+                         dataclasses.asdict(prep.strategy), prep.problem.free_idx,
+                         strategy_name, chunk_size, extra], sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def load_checkpoint(path, fp):
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            arrays = {k: z[k] for k in _FIELDS}
+    except Exception as e:  # any unreadable file (truncated zip, wrong format) is a corrupt checkpoint
+        raise CheckpointError(f"checkpoint {path!r} is corrupt or partial ({type(e).__name__}); "
+                              f"delete it to start over") from None
+    if meta.get("fingerprint") != fp:
+        raise CheckpointError(f"checkpoint {path!r} belongs to a different run (data, law, options or seed differ); "
+                              f"use another file or delete it")
+    n = meta["done"]
+    if any(a.shape[0] != n for a in arrays.values()):
+        raise CheckpointError(f"checkpoint {path!r} is inconsistent (array lengths differ from its record)")
+    return n, arrays
+
+
+def save_checkpoint(path, fp, done, arrays):
+    meta = np.array(json.dumps({"fingerprint": fp, "done": done}))
+    write_atomic(path, lambda tmp: np.savez(tmp, meta=meta, **{k: v[:done] for k, v in arrays.items()}), suffix=".npz")
+
+
+def refit(prep: Prepared, W, *, active=None, LP=None, chunk_size=500, devices=None, progress=False,
+          checkpoint=None, fingerprint_=None, on_chunk=None, label="bootstrap") -> dict:
+    """Fit every row of ``W`` (weights over the ``active`` points) in chunks; numpy arrays out.
+
+    ``LP`` (rows, k) gives each row its own loss parameters (default: ``prep``'s). Returns
+    free fit coordinates ``theta`` (B, k), objectives ``f``, result codes ``status`` and
+    ``n_iter``.
+    """
+    W = np.asarray(W, float)
+    B = W.shape[0]
+    active = np.arange(len(prep.w)) if active is None else active
+    base_w = prep.w
+    dt = prep.yt.dtype
+    lp0 = np.asarray(prep.loss.array())
+    LP = np.tile(lp0, (B, 1)) if LP is None else np.asarray(LP, float)
+    solver = compiled_solve(prep.problem, prep.strategy, batched=True)
+    sharding, n_dev = mesh_sharding(devices)
+    row_sharding = None
+    if sharding is not None:
+        row_sharding = jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec("batch", None))
+    # Chunk size: a multiple of the device count so every device gets equal rows.
+    cs = max(1, min(chunk_size, B))
+    cs = -(-cs // n_dev) * n_dev
+    n_chunks = -(-B // cs)
+    k = prep.starts_fit.shape[1]
+    out = {"theta": np.zeros((B, k)), "f": np.zeros(B), "status": np.zeros(B, np.int32), "n_iter": np.zeros(B, np.int32)}
+    done = 0
+    if checkpoint and os.path.exists(checkpoint):
+        done, arrs = load_checkpoint(checkpoint, fingerprint_)
+        for key in out:
+            out[key][:done] = arrs[key]
+    t_start = time.perf_counter()
+    show = progress if progress is not None else sys.stderr.isatty()
+    for c in range(done // cs, n_chunks):
+        lo, hi = c * cs, min((c + 1) * cs, B)
+        # Pad the last chunk with copies of the plain data so every call has one shape
+        # (one compilation); padded rows are discarded.
+        Wc = np.tile(base_w, (cs, 1))
+        Wc[: hi - lo, active] = W[lo:hi] * base_w[active]
+        LPc = np.tile(lp0, (cs, 1))
+        LPc[: hi - lo] = LP[lo:hi]
+        Wj = shard_rows(jnp.asarray(Wc, dt), row_sharding)
+        LPj = shard_rows(jnp.asarray(LPc, dt), row_sharding)
+        r = jax.block_until_ready(solver(prep.starts_fit, prep.extra_fit, prep.Xb, prep.yt, Wj, LPj, prep.strata))
+        for key, val in zip(_FIELDS, (r.theta, r.f, r.status, r.n_iter)):
+            out[key][lo:hi] = np.asarray(val)[: hi - lo]
+        if checkpoint:
+            save_checkpoint(checkpoint, fingerprint_, hi, out)
+        if on_chunk is not None:
+            on_chunk(hi, B)
+        if show:
+            el = time.perf_counter() - t_start
+            print(f"\r{label}: chunk {c + 1}/{n_chunks} ({hi}/{B}) {el:6.1f} s", end="", file=sys.stderr, flush=True)
+    if show:
+        print(file=sys.stderr)
+    return out
+
+
+def to_draws(prep: Prepared, out: dict) -> dict:
+    """Refit outputs (free fit coordinates, codes) to natural draws and status names."""
+    theta_user = prep.to_user(out["theta"])
+    law = prep.problem.law
+    draws = np.stack([np.asarray(v) for v in law.constrain(jnp.asarray(theta_user)).values()], axis=1)
+    for k, v in prep.fixed.items():
+        draws[:, law.param_names.index(k)] = v
+    status = R.name_of(out["status"])
+    status[~np.isfinite(out["f"])] = "nonfinite"
+    return {"draws": draws, "objective": out["f"], "status": status, "n_iter": out["n_iter"]}

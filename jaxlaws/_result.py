@@ -1,0 +1,215 @@
+"""``FitResult``: the immutable outcome of a fit, with its tables, summary and serialisation."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._data import load_arrays
+from ._diagnostics import diagnostics
+from ._errors import ConvergenceWarning, FitError
+from ._prepare import Prepared, Strategy
+from ._law import Law
+from ._loss import Loss
+from ._util import x64
+from .kernels import DampedNewton, iterate
+from .kernels import results as R
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """The outcome of ``jaxlaws.fit``.
+
+    ``params`` holds natural values; ``status`` is ``"converged"`` only when the winning
+    start passed its solver's convergence test. ``start_status`` accounts for every start
+    (converged, stalled, hit the cap, non-finite, or pruned by the screen/halving) as
+    codes of ``kernels.results``. ``prepared`` holds the validated data in fit coordinates.
+    """
+
+    law: Law
+    params: dict
+    theta: np.ndarray
+    objective: float
+    status: str
+    n_points: int
+    start_status: np.ndarray
+    start_objective: np.ndarray
+    start_iterations: np.ndarray
+    start_theta: np.ndarray
+    best_start: int
+    iterations: int
+    loss: Loss
+    residual: str
+    y: str
+    columns: dict
+    fixed: dict
+    strategy: Strategy
+    timings: dict = field(default_factory=dict)
+    prepared: Prepared | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def converged(self) -> bool:
+        return self.status == "converged"
+
+    @property
+    def objective_description(self) -> str:
+        """The objective minimised, in one line (so nobody mistakes one recipe for another)."""
+        return self.loss.describe(self.residual)
+
+    @property
+    def counts(self) -> dict:
+        """How many starts ended in each status (all starts are accounted for)."""
+        c = np.bincount(self.start_status, minlength=len(R.NAMES))
+        return {R.NAMES[i]: int(c[i]) for i in range(len(R.NAMES)) if i <= R.STALLED or c[i]}
+
+    @property
+    def n_starts(self) -> int:
+        return int(self.start_status.shape[0])
+
+    @x64
+    def predict(self, data, columns: Mapping[str, str] | None = None) -> np.ndarray:
+        """Predictions of the fitted law at the rows of ``data`` (natural scale)."""
+        X, _, _ = load_arrays(data, self.law.input_domains, None, columns=columns or self.columns,
+                              check=self.law.check_inputs)
+        p = {k: jnp.asarray(v) for k, v in self.params.items()}
+        xs = [jnp.asarray(X[k]) for k in self.law.inputs]
+        if self.residual == "log":
+            # through the law's log form: finite where the plain form would overflow
+            return np.exp(np.asarray(self.law.log_predict(p, *xs)))
+        return np.asarray(self.law(p, *xs))
+
+    def basins(self, k: int = 4, rtol: float = 1e-6) -> np.ndarray:
+        """Up to ``k`` distinct local optima this fit found (unconstrained, best first).
+
+        Converged starts are grouped by objective value (relative tolerance ``rtol``); the
+        best point of each group is returned. Used to warm-start resampled fits.
+        """
+        conv = np.flatnonzero(self.start_status == R.CONVERGED)
+        order = conv[np.argsort(self.start_objective[conv], kind="stable")]
+        out, seen = [self.theta], [self.objective]
+        for i in order:
+            f = self.start_objective[i]
+            if all(abs(f - g) > rtol * abs(g) for g in seen):
+                out.append(self.start_theta[i])
+                seen.append(f)
+            if len(out) >= k:
+                break
+        return np.stack(out)
+
+    def start_table(self):
+        """One row per start: its status, objective and iterations."""
+        import pandas as pd
+
+        return pd.DataFrame({"status": R.name_of(self.start_status), "objective": self.start_objective,
+                             "iterations": self.start_iterations})
+
+    def diagnostics(self, threshold: float = 1e6) -> dict:
+        """Hessian at the optimum (unconstrained coordinates), condition number, weak directions."""
+        return diagnostics(self, threshold)
+
+    def summary(self):
+        """A DataFrame: one row per parameter with its estimate, plus fit-level columns.
+
+        ``condition_number`` is that of the Hessian in the unconstrained coordinates;
+        ``ill_conditioned`` flags it above 1e6 (the 5-parameter Chinchilla fit is ~1e7:
+        A trades off against alpha and B against beta), and ``attrs["weak_directions"]``
+        lists the parameter combinations the data pin down worst.
+        """
+        import pandas as pd
+
+        diag = self.diagnostics()
+        rows = [{"parameter": k, "estimate": self.params[k], "fixed": k in self.fixed, "objective": self.objective,
+                 "status": self.status, "condition_number": diag["condition_number"],
+                 "ill_conditioned": diag["ill_conditioned"]} for k in self.law.param_names]
+        df = pd.DataFrame(rows).set_index("parameter")
+        df.attrs["weak_directions"] = diag["weak_directions"]
+        df.attrs["objective"] = self.objective_description
+        return df
+
+    def to_dict(self) -> dict:
+        return {
+            "law": self.law.name,
+            "params": {k: float(v) for k, v in self.params.items()},
+            "objective": float(self.objective),
+            "objective_minimised": self.objective_description,
+            "n_points": int(self.n_points),
+            "status": self.status,
+            "loss": str(self.loss),
+            "residual": self.residual,
+            "y": self.y,
+            "columns": dict(self.columns),
+            "fixed": {k: float(v) for k, v in self.fixed.items()},
+            "n_starts": self.n_starts,
+            "start_counts": self.counts,
+            "best_start": int(self.best_start),
+            "iterations": int(self.iterations),
+            "strategy": self.strategy.name,
+            "solver": self.strategy.solver,
+            "timings": dict(self.timings),
+        }
+
+    def __repr__(self):
+        ps = ", ".join(f"{k}={v:.6g}" for k, v in self.params.items())
+        return f"FitResult({self.law.name}: {ps}; objective={self.objective:.10g}, status={self.status})"
+
+
+def finish(prep: Prepared, r, y: str, columns, timings) -> FitResult:
+    """The ``FitResult`` of a multi-start solve ``r`` (warns when the winner did not converge)."""
+    law = prep.problem.law
+    start_status = np.asarray(r.start_status)
+    f = float(r.f)
+    if not math.isfinite(f):
+        raise FitError(
+            f"every start of {law.name} failed: {int((start_status == R.NONFINITE).sum())} of "
+            f"{len(start_status)} gave a non-finite objective and none reached a finite optimum; "
+            f"check the data's units and the start grid"
+        )
+    theta = prep.to_user(np.asarray(r.theta))
+    params = {k: float(v) for k, v in law.constrain(jnp.asarray(theta)).items()}
+    # fixed parameters are reported as given, not after the exp(log(v)) round trip
+    params.update({k: float(v) for k, v in prep.fixed.items()})
+    status = R.name_of(int(r.status))
+    timings = dict(timings)
+    if prep.yt.dtype == jnp.float32:
+        timings.update(_float64_check(prep, theta))
+    res = FitResult(
+        law=law, params=params, theta=theta, objective=f, status=status, n_points=int(np.sum(prep.w > 0)),
+        start_status=start_status, start_objective=np.asarray(r.start_f), start_iterations=np.asarray(r.start_iter),
+        start_theta=prep.to_user(np.asarray(r.start_theta)), best_start=int(r.best_index), iterations=int(r.n_iter),
+        loss=prep.loss, residual=prep.problem.residual, y=y, columns=dict(columns or {}), fixed=dict(prep.fixed),
+        strategy=prep.strategy, timings=timings, prepared=prep,
+    )
+    n_failed = int((start_status == R.NONFINITE).sum())
+    if status != "converged":
+        warnings.warn(
+            f"{law.name}: the best start did not converge (status {status!r}, objective {f:.6g}); "
+            f"{n_failed} of {len(start_status)} starts were non-finite. Treat the estimates with care.",
+            ConvergenceWarning, stacklevel=3,
+        )
+    return res
+
+
+def _float64_check(prep: Prepared, theta_user) -> dict:
+    """Polish a float32 winner in float64; warn if float32 had not reached that optimum."""
+    X64 = {k: jnp.asarray(v, jnp.float64) for k, v in prep.X.items()}
+    problem = prep.problem
+    Xfit, aux = problem.inputs(X64)
+    th = problem.free(problem.to_fit(jnp.asarray(theta_user, jnp.float64), aux))
+    base = problem.to_fit(jnp.asarray(prep.starts_user[0], jnp.float64), aux)
+    yt = jnp.asarray(np.log(prep.y) if problem.residual == "log" else prep.y, jnp.float64)
+    args = ((Xfit, base), yt, jnp.asarray(prep.w, jnp.float64), jnp.asarray(prep.loss.array(), jnp.float64))
+    obj = problem.objective()
+    sol = jax.jit(lambda t, a: iterate(DampedNewton(), obj, t, a, 50))(th, args)
+    f64, f_at = float(sol.f), float(obj.value(th, args))
+    if not (f_at <= f64 * (1 + 1e-6) + 1e-300):
+        warnings.warn(
+            f"float32 fit stopped at objective {f_at:.10g} (float64 re-evaluation), above the "
+            f"float64 optimum {f64:.10g} from the same basin; refit in float64", ConvergenceWarning, stacklevel=4,
+        )
+    return {"float64_objective_at_float32_fit": f_at, "float64_polished_objective": f64}

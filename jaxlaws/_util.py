@@ -1,0 +1,123 @@
+"""The bottom layer: helpers every job shares (precision, padding, sharding, atomic writes).
+
+Imports nothing of jaxlaws but its errors, so any module may use it without a cycle.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._errors import OptionError
+
+
+def x64(fn):
+    """Run ``fn`` with float64 enabled, restoring the caller's ``jax_enable_x64`` afterwards.
+
+    Why: the Chinchilla objective is ~1e-3 and its optimum is defined to ~1e-12 relative;
+    float32's 1e-7 resolution cannot certify that, and on CPU float64 costs little. But
+    ``import jaxlaws`` must not change a user's dtypes behind their back, so precision is
+    scoped to each host-side entry point (``fit``, ``bootstrap``, ``allocate``, ...), whose
+    results leave as numpy arrays. Array-level functions that run inside the user's own
+    ``jit`` (``fit_arrays``, ``solve_allocation``) use the user's setting instead.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with jax.enable_x64(True):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def bucket_size(n: int) -> int:
+    """The padded size for ``n`` entries: 8 up to 8, then multiples of 1/8 of the leading power of two.
+
+    Compiled programs are specialised to shapes: padding lets 3, 5 or 7 entries share the
+    program compiled for 8, with at most 12.5% of a large batch wasted on padding.
+    """
+    if n <= 8:
+        return 8
+    step = 1 << (n.bit_length() - 4)
+    return -(-n // step) * step
+
+
+def pad_to_bucket(arrays: dict) -> tuple[dict, int]:
+    """Pad equal-length 1-D arrays to ``bucket_size`` by repeating their last entry.
+
+    Callers slice results back to the returned original length.
+    """
+    if not arrays:
+        return arrays, 0
+    n = next(iter(arrays.values())).shape[0]
+    size = bucket_size(n)
+    if size == n:
+        return arrays, n
+    return {k: jnp.concatenate([v, jnp.repeat(v[-1:], size - n)]) for k, v in arrays.items()}, n
+
+
+def mesh_sharding(n_devices: int | None = None):
+    """``(NamedSharding over a 1-D device mesh splitting the leading axis, n_devices)``; ``(None, 1)`` for one device."""
+    devs = jax.devices()
+    if n_devices is not None:
+        if isinstance(n_devices, bool) or not isinstance(n_devices, int) or n_devices < 1 or n_devices > len(devs):
+            raise OptionError(f"devices={n_devices!r}: between 1 and {len(devs)} available")
+        devs = devs[:n_devices]
+    if len(devs) == 1:
+        return None, 1
+    mesh = jax.sharding.Mesh(np.array(devs), ("batch",))
+    return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("batch")), len(devs)
+
+
+def shard_rows(x, sharding):
+    """Put ``x`` on the devices of ``sharding``, split along its leading axis (unchanged for ``None``)."""
+    return x if sharding is None else jax.device_put(x, sharding)
+
+
+def shard_draws(arrays: dict) -> tuple[dict, int]:
+    """Put 1-D arrays of parameter draws on all devices, split along the draws axis.
+
+    Pads to a multiple of the device count with copies of the first draw (callers slice the
+    result back to the returned original length). With one device, returns them unchanged.
+    """
+    n = next(iter(arrays.values())).shape[0]
+    sharding, n_dev = mesh_sharding(None)
+    if sharding is None:
+        return arrays, n
+    pad = (-n) % n_dev
+    return {k: shard_rows(jnp.concatenate([v, jnp.repeat(v[:1], pad)]), sharding) for k, v in arrays.items()}, n
+
+
+def write_atomic(path: str, write, suffix: str = ""):
+    """``write(tmp)`` to a temporary file beside ``path``, then rename it onto ``path``.
+
+    The rename is atomic, so a reader (or a resumed run) sees the old file or the new one,
+    never half of one. ``suffix`` is for writers that append an extension (``np.savez``).
+    The temporary file is removed on any failure.
+    """
+    tmp = f"{path}.tmp-{os.getpid()}{suffix}"
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def write_json_atomic(path: str, obj, force: bool = False):
+    """Write JSON via a temporary file and rename; refuse to overwrite unless ``force``."""
+    if os.path.exists(path) and not force:
+        raise OptionError(f"{path} exists; pass force=True (CLI: --force) to overwrite it")
+
+    def write(tmp):
+        with open(tmp, "w") as fh:
+            json.dump(obj, fh, indent=2, sort_keys=False)
+            fh.write("\n")
+
+    write_atomic(path, write)

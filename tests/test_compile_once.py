@@ -1,0 +1,77 @@
+"""Everything that changes between solves of one problem is data: one compiled program serves it.
+
+Counted two ways: the solvers built per problem (``compiled_solve``'s cache of jitted
+functions) and the programs JAX lowers (its monitoring event for jaxpr -> MLIR lowering,
+which fires on every jit cache miss, whatever the persistent compilation cache holds).
+"""
+
+import contextlib
+
+import jax
+import numpy as np
+
+import jaxlaws as jl
+from jaxlaws import _prepare
+
+GRID = jl.grid(E=[1.0, 2.0], A=[100.0, 1000.0], B=[100.0, 3000.0], alpha=[0.2, 0.5], beta=[0.2, 0.5])
+
+
+def _design(seed=0, n=48):
+    rng = np.random.default_rng(seed)
+    N = np.exp(rng.uniform(np.log(1e7), np.log(1e10), n))
+    D = np.exp(rng.uniform(np.log(1e9), np.log(1e11), n))
+    y = (1.8 + 400 / N**0.34 + 2000 / D**0.37) * np.exp(0.01 * rng.standard_normal(n))
+    return {"N": N, "D": D, "loss": y}
+
+
+@contextlib.contextmanager
+def count_lowerings():
+    """Yields a list that collects one entry per program JAX lowers (a compilation) meanwhile."""
+    seen, active = [], [True]
+
+    def listener(event, duration, **kw):
+        if active[0] and event == "/jax/core/compile/jaxpr_to_mlir_module_duration":
+            seen.append(event)
+
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        yield seen
+    finally:
+        active[0] = False
+
+
+def _fresh_law():
+    # a law object of its own, so its problem (and solver) is new to this process
+    return jl.power_sum("chinchilla_copy", [("A", "alpha", "N"), ("B", "beta", "D")])
+
+
+def test_ablate_over_six_deltas_builds_one_solver_and_new_deltas_compile_nothing():
+    data, law = _design(), _fresh_law()
+    deltas = [5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 8e-3]
+    n0 = _prepare.compiled_solve.cache_info().currsize
+    t1 = jl.ablate(law, data, {"delta": deltas, "starts": {"g": GRID}})
+    assert _prepare.compiled_solve.cache_info().currsize == n0 + 1  # one batched solver for all six
+    with count_lowerings() as lowered:
+        t2 = jl.ablate(law, data, {"delta": [6e-4, 1.5e-3, 2.5e-3, 3.5e-3, 6e-3, 9e-3], "starts": {"g": GRID}})
+    assert lowered == [], f"new deltas lowered {len(lowered)} programs"
+    assert set(t1.status) == set(t2.status) == {"converged"}
+    # six different deltas really gave six different fits
+    assert len(np.unique(np.round(t1.alpha.to_numpy(), 10))) == 6
+    # each row equals a plain fit with that delta (the same program, the same numbers)
+    f = jl.fit(law, data, loss=jl.huber(5e-3), starts=GRID)
+    row = t1[t1.delta == 5e-3].iloc[0]
+    assert abs(row.alpha - f.params["alpha"]) < 1e-7
+    assert abs(row.objective - f.objective) <= 1e-9 * f.objective
+
+
+def test_new_delta_new_weights_and_new_resamples_compile_nothing():
+    data, law = _design(1), _fresh_law()
+    jl.fit(law, data, loss=jl.huber(1e-3), starts=GRID)
+    b1 = jl.bootstrap(law, data, n=40, seed=0, starts=GRID, chunk_size=40)
+    with count_lowerings() as lowered:
+        f2 = jl.fit(law, data, loss=jl.huber(3e-2), starts=GRID)
+        f3 = jl.fit(law, data, starts=GRID, weights=np.r_[np.zeros(5), np.ones(43)])
+        b2 = jl.bootstrap(law, data, n=40, seed=1, starts=GRID, chunk_size=40)
+    assert lowered == [], f"lowered {len(lowered)} programs"
+    assert f2.converged and f3.converged and f2.params["alpha"] != f3.params["alpha"]
+    assert not np.allclose(b1.draws, b2.draws)  # new weights, new answers, same program
