@@ -8,7 +8,7 @@ functions that run inside your own ``jit`` (``fit_arrays``, ``solve_allocation``
 your ``jax_enable_x64`` and the dtypes you pass.
 """
 
-from ._allocate import Allocation as Allocation
+from ._allocation import Allocation as Allocation
 from ._allocate import compute_optimal as compute_optimal
 from ._allocate import optimal_log_n as optimal_log_n
 from ._constrained import AllocationProblem as AllocationProblem

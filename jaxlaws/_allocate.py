@@ -2,8 +2,10 @@
 
 ``compute_optimal`` solves the Chinchilla question, the best N and D for a compute budget
 ``C = k N D`` (k = 6 FLOPs per parameter per token by default), for any law with inputs N and
-D (other inputs, e.g. the unique tokens U of the data-constrained law, held fixed). The
-equality budget is eliminated (D = C / (k N)) and the loss is minimised over u = log N by a
+D (other inputs, e.g. the unique tokens U of the data-constrained law, held fixed). It is the
+fast path of the general constrained problem (``allocate`` with one equality budget; a test
+checks they agree) and returns the same ``Allocation``. The equality budget is eliminated
+(D = C / (k N)) and the loss is minimised over u = log N by a
 batched safeguarded Newton method, batched over budgets and over parameter draws (e.g.
 bootstrap draws) in one compiled call. The optimum carries implicit derivatives with
 respect to the law's parameters (``lax.custom_root`` on d log L / du = 0), so
@@ -13,20 +15,19 @@ respect to the law's parameters (``lax.custom_root`` on d log L / du = 0), so
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
 from typing import Mapping
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._allocation import Allocation
 from ._bootstrap import BootstrapResult
 from ._errors import OptionError
 from ._prepare import resolve_law
 from ._result import FitResult
 from ._util import pad_to_bucket, shard_draws, x64
 from .kernels import minimize_scalar
-from .kernels import results as R
 
 
 def _objective(law, k):
@@ -75,53 +76,6 @@ def _batched(law, k, lo, hi, extra_keys):
     over_C = jax.vmap(one, in_axes=(None, 0, None))
     over_draws = jax.vmap(over_C, in_axes=(0, None, None))
     return jax.jit(over_C), jax.jit(over_draws)
-
-
-@dataclass
-class Allocation:
-    """Optimal allocations: arrays of shape (budgets,) or (draws, budgets)."""
-
-    C: np.ndarray
-    N: np.ndarray
-    D: np.ndarray
-    loss: np.ndarray
-    status_code: np.ndarray
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def status(self) -> np.ndarray:
-        """Status strings (converged / max_iter / nonfinite / at_bound), built on demand:
-        for millions of problems the string array costs more than the solve's tail."""
-        return R.name_of(self.status_code)
-
-    @property
-    def tokens_per_param(self) -> np.ndarray:
-        return self.D / self.N
-
-    def to_frame(self):
-        """One row per budget (point estimates only)."""
-        import pandas as pd
-
-        if self.N.ndim != 1:
-            raise OptionError("to_frame() is for point allocations; use quantiles() for draws")
-        return pd.DataFrame({"C": self.C, "N_opt": self.N, "D_opt": self.D, "tokens_per_param": self.tokens_per_param,
-                             "loss": self.loss, "status": self.status})
-
-    def quantiles(self, q=(0.1, 0.5, 0.9)):
-        """Per-budget quantiles of N_opt, D_opt and D/N over the draws (converged draws only)."""
-        import pandas as pd
-
-        if self.N.ndim != 2:
-            raise OptionError("quantiles() needs an allocation over parameter draws")
-        rows = []
-        for j, c in enumerate(self.C):
-            ok = self.status_code[:, j] == R.CONVERGED
-            row = {"C": c, "n_draws": int(ok.sum())}
-            for name, arr in (("N_opt", self.N), ("D_opt", self.D), ("tokens_per_param", self.tokens_per_param)):
-                for qq in q:
-                    row[f"{name}_q{qq:g}"] = float(np.quantile(arr[ok, j], qq)) if ok.any() else np.nan
-            rows.append(row)
-        return pd.DataFrame(rows)
 
 
 def _param_arrays(law, params):
@@ -189,4 +143,5 @@ def compute_optimal(law, params, C, *, flops_per_token: float = 6.0, inputs: Map
         budgets, nC = pad_to_bucket(budgets)
     N, D, loss, st = (np.asarray(a)[:n_draws][..., :nC] for a in fn(p, budgets["C"], extra_vals))
     ext = dict(zip(extra_keys, (float(v) for v in extra_vals)))
-    return Allocation(Cs, N, D, loss, st, extra=ext)
+    return Allocation({"N": N, "D": D}, loss, st, batch={"C": Cs}, extra=ext,
+                      labels={"N": "N_opt", "D": "D_opt", "objective": "loss"})

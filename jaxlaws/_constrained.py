@@ -21,13 +21,14 @@ at a point where a constraint switches on or off is one-sided).
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._allocation import Allocation
 from ._bootstrap import BootstrapResult
 from ._errors import OptionError
 from ._util import pad_to_bucket, shard_draws, x64
@@ -193,50 +194,7 @@ def _implicit(problem, params, u_star, free, active_tol=1e-6):
     return y[:k]
 
 
-@dataclass
-class ConstrainedAllocation:
-    """Solutions of a batch of allocation problems.
-
-    Arrays have shape ``(budgets,)``, or ``(draws, budgets)`` when solved over parameter
-    draws (``allocate(..., draws=...)``); ``quantiles()`` then summarises each budget.
-    """
-
-    x: dict
-    objective: np.ndarray
-    violation: np.ndarray
-    status: np.ndarray
-    inequalities: np.ndarray
-    extra: dict = field(default_factory=dict)
-    batch: dict = field(default_factory=dict)
-
-    def to_frame(self):
-        import pandas as pd
-
-        if self.objective.ndim != 1:
-            raise OptionError("to_frame() is for point allocations; use quantiles() for draws")
-        d = {k: np.asarray(v) for k, v in self.batch.items()}
-        d.update({k: np.ravel(v) for k, v in self.x.items()})
-        d.update({"objective": np.ravel(self.objective), "violation": np.ravel(self.violation), "status": np.ravel(self.status)})
-        d.update({k: np.ravel(v) for k, v in self.extra.items()})
-        return pd.DataFrame(d)
-
-    def quantiles(self, q=(0.1, 0.5, 0.9)):
-        """Per budget: quantiles of every variable and of the objective over the draws whose
-        solve converged (``n_draws`` says how many)."""
-        import pandas as pd
-
-        if self.objective.ndim != 2:
-            raise OptionError("quantiles() needs an allocation over parameter draws (allocate(..., draws=...))")
-        rows = []
-        for j in range(self.objective.shape[1]):
-            ok = self.status[:, j] == "converged"
-            row = {k: float(np.asarray(v)[j]) for k, v in self.batch.items()}
-            row["n_draws"] = int(ok.sum())
-            for name, arr in (*self.x.items(), ("objective", self.objective)):
-                for qq in q:
-                    row[f"{name}_q{qq:g}"] = float(np.quantile(arr[ok, j], qq)) if ok.any() else np.nan
-            rows.append(row)
-        return pd.DataFrame(rows)
+ConstrainedAllocation = Allocation  # the same result type as compute_optimal's (kept as a name)
 
 
 def _draw_arrays(draws) -> dict:
@@ -279,10 +237,8 @@ def allocate(problem: AllocationProblem, params, batch: Mapping | None = None, *
         d, n = shard_draws(_draw_arrays(draws))
         fn = _compiled(problem, n_outer, tuple(sorted(batch)), tuple(sorted(d)))
         out = jax.tree_util.tree_map(lambda a: np.asarray(a)[:n], fn(base, d, batch))
-    return ConstrainedAllocation(
-        out["x"], out["objective"], out["violation"], R.name_of(out["status"]), out["inequalities"],
-        batch={k: np.asarray(v) for k, v in batch.items()},
-    )
+    return Allocation(out["x"], out["objective"], out["status"], batch={k: np.asarray(v) for k, v in batch.items()},
+                      violation=out["violation"], inequalities=out["inequalities"])
 
 
 @functools.lru_cache(maxsize=32)

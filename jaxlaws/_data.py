@@ -186,16 +186,6 @@ def check_identifiable(X: Mapping[str, np.ndarray], w: np.ndarray, n_params: int
             )
 
 
-def as_delta(delta) -> float:
-    try:
-        d = float(delta)
-    except (TypeError, ValueError):
-        raise OptionError(f"Huber delta must be a positive number, got {delta!r}") from None
-    if not np.isfinite(d) or d <= 0:
-        raise OptionError(f"Huber delta must be a positive finite number, got {delta!r}")
-    return d
-
-
 def positive_int(name: str, v) -> int:
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
         raise OptionError(f"{name} must be a positive integer, got {v!r}")

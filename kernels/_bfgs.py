@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from . import _results as R
-from ._newton import line_search
+from ._newton import descent_terminate, line_search
 from ._solver import AbstractSolver
 
 
@@ -82,9 +82,7 @@ class BFGS(AbstractSolver):
 
     def terminate(self, fn, y, args, st):
         del fn, y, args
-        stalled = st.finite & ~st.converged & (st.stall >= self.patience)
-        result = jnp.where(~st.finite, R.NONFINITE, jnp.where(st.converged, R.CONVERGED, R.STALLED))
-        return ~st.finite | st.converged | stalled, result.astype(jnp.int32)
+        return descent_terminate(st, self.patience)
 
     def postprocess(self, fn, y, args, st, result, n_steps):
         del fn, args

@@ -54,6 +54,17 @@ def line_search(value, theta, step, f, slope, args, n_steps):
     return t, jnp.where(accepted, fs[j], f), accepted, accepted & (j == 0), fs[0]
 
 
+def descent_terminate(st, patience):
+    """``(done, result)`` of a descent method whose state has ``finite``, ``converged``, ``stall``.
+
+    Non-finite first, then converged; a finite, unconverged member whose last ``patience``
+    steps were all rejected has stalled.
+    """
+    stalled = st.finite & ~st.converged & (st.stall >= patience)
+    result = jnp.where(~st.finite, R.NONFINITE, jnp.where(st.converged, R.CONVERGED, R.STALLED))
+    return ~st.finite | st.converged | stalled, result.astype(jnp.int32)
+
+
 class DampedNewton(AbstractSolver):
     """Damped Newton with a modified-Cholesky step and a parallel line search.
 
@@ -119,9 +130,7 @@ class DampedNewton(AbstractSolver):
 
     def terminate(self, fn, theta, args, st):
         del fn, theta, args
-        stalled = st.finite & ~st.converged & (st.stall >= self.patience)
-        result = jnp.where(~st.finite, R.NONFINITE, jnp.where(st.converged, R.CONVERGED, R.STALLED))
-        return ~st.finite | st.converged | stalled, result.astype(jnp.int32)
+        return descent_terminate(st, self.patience)
 
     def postprocess(self, fn, theta, args, st, result, n_steps):
         del fn, args

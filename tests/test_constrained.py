@@ -108,6 +108,16 @@ def test_compute_optimal_as_a_constrained_problem_has_the_closed_form_derivative
     ours = jax.jit(jax.grad(log_n, argnums=(0, 1, 2)))(*args)
     ref = jax.grad(closed, argnums=(0, 1, 2))(*args)
     np.testing.assert_allclose(np.array(ours), np.array(ref), rtol=1e-6)
+    # compute_optimal is this problem's fast path (the budget eliminated, a 1-D solve): the
+    # general solver and the fast path agree, and both return the one Allocation type
+    Cs = np.array([1e20, 1e23, 1e26])
+    general = jl.allocate(prob, {**p0}, {"logC": np.log(Cs)})
+    fast = jl.compute_optimal(chin, p0, Cs)
+    assert type(general) is type(fast) is jl.Allocation
+    assert list(general.status) == list(fast.status) == ["converged"] * 3
+    np.testing.assert_allclose(general.N, fast.N, rtol=1e-7)
+    np.testing.assert_allclose(general.D, fast.D, rtol=1e-7)
+    np.testing.assert_allclose(np.exp(general.objective), fast.loss, rtol=1e-12)
 
 
 def test_moe_allocation_derivatives_match_finite_differences_of_resolves():
