@@ -29,7 +29,7 @@ from _common import peak_rss_mb, write_results
 import jaxlaws as jl
 
 law = jl.laws.joint_moe
-p = law.coefficient_set("ludziejewski2025_secondary")
+p = law.coefficient_set("ludziejewski2025")
 prob = jl.moe_problem(law)
 rng = np.random.default_rng(0)
 B = 2000

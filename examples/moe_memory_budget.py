@@ -2,10 +2,11 @@
 
     python examples/moe_memory_budget.py [--quick]
 
-Uses the Joint MoE law's form (Ludziejewski et al. 2025) with its *unverified* secondary
-coefficients (see `jaxlaws laws joint_moe`): treat the numbers as a demonstration of the
-solver, not as advice. Total parameters are modelled as N_active (1/3 + 2/3 E) (top-1 routing,
-2/3 of the weights in the experts); compute is 6 N_active D.
+Uses the Joint MoE law (Ludziejewski et al. 2025) with the paper's own coefficients (App. B
+Table 3, verified by reproducing its Tables 1 and 4; see `jaxlaws laws joint_moe`). Total
+parameters are modelled as N_active (1/3 + 2/3 E) (top-1 routing, 2/3 of the weights in the
+experts); compute is 6 N_active D. Until 2026-12 this example used a secondary copy of the
+coefficients with the signs of delta and omega flipped, which made MoE look worse than dense.
 
 1. The allocation at the published coefficients for several memory caps.
 2. The price of memory: d(optimal log loss)/d(log cap) by implicit differentiation through
@@ -26,7 +27,7 @@ import jaxlaws as jl
 jax.config.update("jax_enable_x64", True)
 
 law = jl.laws.joint_moe
-p = law.coefficient_set("ludziejewski2025_secondary")
+p = law.coefficient_set("ludziejewski2025")
 prob = jl.moe_problem(law)
 C = 1e21
 caps = [5e8, 1e9, 2e9, 5e9, 2e10]

@@ -199,7 +199,7 @@ def bootstrap(
     *,
     n: int = 1000,
     seed: int = 0,
-    method: str = "ordinary",
+    method: str | None = None,
     groups=None,
     weights_matrix=None,
     strategy: str = "fast",
@@ -224,6 +224,8 @@ def bootstrap(
     **Arguments** (beyond those of ``jaxlaws.fit``):
     - ``n``, ``seed``, ``method``: the resampling plan (``"ordinary"``, ``"group"`` with
       ``groups=COLUMN``, ``"loo"``, ``"logo"``, ``"epoch"``), or ``weights_matrix=`` (B, rows).
+      The default is ``"group"`` when ``groups`` is given, else ``"ordinary"``; an explicit
+      method that ignores groups is refused.
       Resampling is over the points with positive ``weights`` (dropped rows stay dropped).
     - ``strategy``: ``"fast"`` (default: warm starts at the full-data fit's ``n_basins``
       best distinct local optima), ``"grid"`` (every resample screens the law's whole start
@@ -236,6 +238,8 @@ def bootstrap(
     - ``devices``: how many devices to shard the resample axis over (default: all).
     """
     t0 = time.perf_counter()
+    if method is None:
+        method = "ordinary" if groups is None else "group"
     if strategy not in STRATEGIES:
         raise OptionError(f"strategy={strategy!r} must be one of {STRATEGIES}")
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:

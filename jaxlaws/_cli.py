@@ -30,7 +30,7 @@ EXAMPLES = {
         "examples:\n  jaxlaws allocate --law chinchilla --params fit.json --compute 1e22,1e24 --draws boot.json\n"
         "  jaxlaws allocate --law chinchilla --coefficients besiroglu2024 --compute 5.88e23\n"
         "  jaxlaws allocate --law data_constrained --coefficients muennighoff2023 --compute 9.26e21 --input U=25e9\n"
-        "  jaxlaws allocate --law joint_moe --coefficients ludziejewski2025_secondary --compute 1e21 --memory 2e9\n"
+        "  jaxlaws allocate --law joint_moe --coefficients ludziejewski2025 --compute 1e21 --memory 2e9\n"
         "  jaxlaws allocate --law chinchilla --coefficients besiroglu2024 --target-loss 2.0 --inference-tokens 1e13"
     ),
     "ablate": (
@@ -66,8 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_fit_options(p)
     p.add_argument("--n", type=int, default=1000, help="number of resamples (default 1000)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--method", choices=("ordinary", "group", "epoch"), default="ordinary")
-    p.add_argument("--group", metavar="COLUMN", help="resample whole groups of rows (cluster bootstrap)")
+    p.add_argument("--method", choices=("ordinary", "group", "logo", "epoch"), default=None,
+                   help="resampling plan (default: group with --group, else ordinary)")
+    p.add_argument("--group", metavar="COLUMN",
+                   help="resample whole groups of rows (cluster bootstrap; implies --method group)")
     p.add_argument("--strategy", choices=("fast", "grid", "single"), default="fast",
                    help="fast: warm starts at the full fit's optima; grid: every resample screens the full grid; single: --start only")
     p.add_argument("--start", metavar="COEFFICIENT_SET", help="start for --strategy single, e.g. hoffmann2022_unrounded")

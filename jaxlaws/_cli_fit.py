@@ -203,22 +203,25 @@ def cmd_laws(args):
         print()
         print(law.description)
         print()
-        print(f"form: {law.form_status}")
+        print(f"form: {law.form_status}" + (f" (checked against: {law.source})" if law.source else ""))
         print("parameters:", ", ".join(f"{k} {c!r}" for k, c in law.params.items()))
         for name, cs in law.coefficients.items():
             vals = ", ".join(f"{k}={v:g}" for k, v in cs.values.items())
-            print(f"coefficients {name} [{cs.status}]: {vals}\n    source: {cs.source}")
+            units = ", ".join(f"{k} in {u}" for k, u in cs.units.items()) or "not stated"
+            print(f"coefficients {name} [{cs.status}]: {vals}\n    units: {units}\n    source: {cs.source}")
+            if cs.note:
+                print(f"    note: {cs.note}")
         if law.derived:
             print("derived:", ", ".join(law.derived))
         print()
         print(law.citation)
         return 0
-    print(f"{'name':<24} {'inputs':<14} {'parameters':<44} {'form':<11} {'coefficients':<19} citation")
+    print(f"{'name':<24} {'inputs':<14} {'form':<11} {'coefficients':<19} {'citation':<28} form checked against")
     for law in list_laws():
         st = ",".join(sorted({c.status for c in law.coefficients.values()})) or "-"
         key = law.citation.split("{", 1)[1].split(",", 1)[0] if "{" in law.citation else "-"
-        print(f"{law.name:<24} {','.join(law.inputs):<14} {','.join(law.param_names):<44} "
-              f"{law.form_status:<11} {st:<19} {key}")
+        src = law.source if len(law.source) <= 70 else law.source[:67] + "..."
+        print(f"{law.name:<24} {','.join(law.inputs):<14} {law.form_status:<11} {st:<19} {key:<28} {src or '-'}")
     return 0
 
 

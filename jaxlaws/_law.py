@@ -16,7 +16,7 @@ Hessian's condition number ~1000x on the Chinchilla data.
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
 import jax.numpy as jnp
@@ -35,18 +35,33 @@ INPUT_DOMAINS = ("positive", "real", "fraction")
 FORM_STATUSES = ("verified", "abstract", "secondary", "unverified", "generic", "user")
 
 
+# Units an input of a published coefficient set may be measured in. Allocation and
+# prediction take raw counts; a set fitted in other units says so (e.g. Frantar et al.'s
+# ViT law in millions of parameters and billions of images).
+UNITS = ("parameters", "millions of parameters", "tokens", "billions of tokens", "billions of images",
+         "examples", "FLOPs", "bits", "steps", "sequences", "nats/token", "fraction", "count", "ratio", "any")
+
+
 @dataclass(frozen=True)
 class CoefficientSet:
-    """Published coefficient values with where they come from and how sure we are.
+    """Published coefficient values with where they come from, how sure we are, and input units.
 
     ``status`` uses the tags of the project's law survey: ``"verified"`` (checked against the
-    authors' released code or data), ``"abstract"``, ``"secondary"``, ``"unverified"``.
+    paper or the authors' released code or data, with a number the paper states reproduced),
+    ``"abstract"``, ``"secondary"``, ``"unverified"``. ``units`` maps each input of the law to
+    the unit the coefficients assume (one of ``UNITS``), e.g. ``{"N": "parameters", "D": "tokens"}``.
     """
 
     values: Mapping[str, float]
     source: str
     status: str = "unverified"
     note: str = ""
+    units: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self):
+        bad = {k: u for k, u in self.units.items() if u not in UNITS}
+        if bad:
+            raise LawError(f"coefficient set units {bad} are not among {UNITS}")
 
 
 class Law:
@@ -66,7 +81,8 @@ class Law:
       undetermined (e.g. the pool size of a single-pool learning curve); other constant
       inputs are refused before fitting.
     - ``form_status``: how sure we are of the functional form, one of ``FORM_STATUSES``
-      (``"user"`` for laws you write).
+      (``"user"`` for laws you write); ``source``: the primary source the form was checked
+      against (or why it could not be).
     - ``input_check``: optional ``check(X) -> (bad_rows_mask, message) | None`` over the
       validated input arrays (a dict of numpy arrays), for constraints that involve several
       inputs (e.g. at most ``max_epochs`` epochs, ``n / P``). ``message`` may name inputs as
@@ -91,6 +107,7 @@ class Law:
         input_check: Callable | None = None,
         form_status: str = "user",
         constant_ok: Sequence[str] = (),
+        source: str = "",
     ):
         if not callable(fn):
             raise LawError(f"law function must be callable, got {type(fn).__name__}")
@@ -140,6 +157,7 @@ class Law:
         self.example = example
         self.input_check = input_check
         self.form_status = form_status
+        self.source = source
         self.constant_ok = tuple(constant_ok)
         self.description = description or inspect.getdoc(fn) or ""
         self.__doc__ = self.description
@@ -147,6 +165,10 @@ class Law:
             missing = set(self.param_names) - set(cs.values)
             if missing:
                 raise LawError(f"coefficient set {set_name!r} of {self.name} lacks {sorted(missing)}")
+            extra_units = set(cs.units) - set(self.inputs)
+            if extra_units:
+                raise LawError(f"coefficient set {set_name!r} of {self.name} gives units for {sorted(extra_units)}, "
+                               f"which are not inputs {list(self.inputs)}")
 
     # -- calling --------------------------------------------------------------------------
     def __call__(self, params, *args, **kwargs):

@@ -35,6 +35,10 @@ def resample_weights(n: int, method: str = "ordinary", n_resamples: int = 1000, 
     """
     if method not in METHODS:
         raise OptionError(f"method={method!r} must be one of {METHODS}")
+    if groups is not None and method in ("ordinary", "epoch", "loo"):
+        # a silent ordinary bootstrap of clustered data gives intervals that are too narrow
+        raise OptionError(f"groups= was given but method={method!r} ignores groups; use method='group' "
+                          f"(resample whole groups) or 'logo' (leave one group out)")
     if method in ("ordinary", "group", "epoch"):
         if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)) or n_resamples < 1:
             raise OptionError(f"the number of resamples must be a positive integer, got {n_resamples!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ import numpy as np
 from ._data import load_arrays
 from ._diagnostics import diagnostics
 from ._errors import ConvergenceWarning, FitError
+from ._identify import curvature_reasons, design_reasons, parameter_reasons
 from ._prepare import Prepared, Strategy
 from ._law import Law
 from ._loss import Loss
@@ -52,10 +54,17 @@ class FitResult:
     strategy: Strategy
     timings: dict = field(default_factory=dict)
     prepared: Prepared | None = field(default=None, repr=False, compare=False)
+    reasons: tuple = ()
+    condition_number: float = float("nan")
 
     @property
     def converged(self) -> bool:
+        """The solver converged *and* the data determine the parameters (not ``degenerate``)."""
         return self.status == "converged"
+
+    @property
+    def degenerate(self) -> bool:
+        return self.status == "degenerate"
 
     @property
     def objective_description(self) -> str:
@@ -140,6 +149,8 @@ class FitResult:
             "objective_minimised": self.objective_description,
             "n_points": int(self.n_points),
             "status": self.status,
+            "reasons": list(self.reasons),
+            "condition_number": self.condition_number,
             "loss": str(self.loss),
             "residual": self.residual,
             "y": self.y,
@@ -175,6 +186,9 @@ def finish(prep: Prepared, r, y: str, columns, timings) -> FitResult:
     # fixed parameters are reported as given, not after the exp(log(v)) round trip
     params.update({k: float(v) for k, v in prep.fixed.items()})
     status = R.name_of(int(r.status))
+    reasons, cond = _identify(prep, params, r.theta, status)
+    if reasons and status == "converged":
+        status = "degenerate"
     timings = dict(timings)
     if prep.yt.dtype == jnp.float32:
         timings.update(_float64_check(prep, theta))
@@ -183,16 +197,39 @@ def finish(prep: Prepared, r, y: str, columns, timings) -> FitResult:
         start_status=start_status, start_objective=np.asarray(r.start_f), start_iterations=np.asarray(r.start_iter),
         start_theta=prep.to_user(np.asarray(r.start_theta)), best_start=int(r.best_index), iterations=int(r.n_iter),
         loss=prep.loss, residual=prep.problem.residual, y=y, columns=dict(columns or {}), fixed=dict(prep.fixed),
-        strategy=prep.strategy, timings=timings, prepared=prep,
+        strategy=prep.strategy, timings=timings, prepared=prep, reasons=tuple(reasons), condition_number=cond,
     )
     n_failed = int((start_status == R.NONFINITE).sum())
-    if status != "converged":
+    if status == "degenerate":
+        warnings.warn(f"{law.name}: the fit is degenerate (the data cannot determine it): {'; '.join(reasons)}",
+                      ConvergenceWarning, stacklevel=3)
+    elif status != "converged":
         warnings.warn(
             f"{law.name}: the best start did not converge (status {status!r}, objective {f:.6g}); "
             f"{n_failed} of {len(start_status)} starts were non-finite. Treat the estimates with care.",
             ConvergenceWarning, stacklevel=3,
         )
     return res
+
+
+@functools.lru_cache(maxsize=64)
+def _hessian_fn(problem):
+    obj = problem.objective()
+    return jax.jit(lambda th, args: obj.vgh(th, args)[2])
+
+
+def _identify(prep: Prepared, params: dict, theta_fit, status: str):
+    """Why the data cannot determine this fit (design, parameters, curvature), and the Hessian's
+    condition number in free fit coordinates (nan when not computed)."""
+    law = prep.problem.law
+    reasons = design_reasons(law, prep.X, prep.w[None], prep.problem.n_free)[0]
+    reasons += parameter_reasons(law, params, prep.fixed)
+    cond = float("nan")
+    if status == "converged" and not reasons:
+        H = np.asarray(_hessian_fn(prep.problem)(jnp.asarray(theta_fit), prep.args()))
+        more, cond = curvature_reasons(H)
+        reasons += more
+    return reasons, cond
 
 
 def _float64_check(prep: Prepared, theta_user) -> dict:

@@ -110,14 +110,38 @@ def write_atomic(path: str, write, suffix: str = ""):
         raise
 
 
+def json_safe(obj):
+    """``obj`` with numpy scalars and arrays as plain Python and every non-finite number as ``None``.
+
+    JSON has no NaN or Infinity (Python's ``json`` writes them, and strict readers reject the
+    file); a non-finite value is reported as null beside the status that explains it.
+    """
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return json_safe(obj.tolist())
+    if isinstance(obj, (np.bool_, bool)):
+        return bool(obj)
+    if isinstance(obj, (np.integer, int)):
+        return int(obj)
+    if isinstance(obj, (np.floating, float)):
+        x = float(obj)
+        return x if np.isfinite(x) else None
+    return obj
+
+
 def write_json_atomic(path: str, obj, force: bool = False):
-    """Write JSON via a temporary file and rename; refuse to overwrite unless ``force``."""
+    """Write strict JSON (non-finite numbers as null) via a temporary file and rename;
+    refuse to overwrite unless ``force``."""
     if os.path.exists(path) and not force:
         raise OptionError(f"{path} exists; pass force=True (CLI: --force) to overwrite it")
+    clean = json_safe(obj)
 
     def write(tmp):
         with open(tmp, "w") as fh:
-            json.dump(obj, fh, indent=2, sort_keys=False)
+            json.dump(clean, fh, indent=2, sort_keys=False, allow_nan=False)
             fh.write("\n")
 
     write_atomic(path, write)

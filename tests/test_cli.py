@@ -113,8 +113,10 @@ def test_laws_listing(capsys):
         assert name in out
     rows = {line.split()[0]: line.split() for line in out.strip().splitlines()[1:]}
     assert len(rows) >= 20
-    assert rows["data_filtering"][3:6] == ["verified", "verified", "goyal2024scaling"]
-    assert rows["moe_sparsity"][3:6] == ["secondary", "-", "abnar2025parameters"]
+    # name, inputs, form status, coefficient status, citation key, the source the form was checked against
+    assert rows["data_filtering"][2:6] == ["verified", "verified", "goyal2024scaling", "Goyal"]
+    assert rows["moe_sparsity"][2:5] == ["verified", "-", "abnar2025parameters"]
+    assert rows["upcycling"][2] == "unverified" and rows["upcycling"][5:7] == ["not", "verified:"]
     assert main(["laws", "chinchilla"]) == 0
     out = capsys.readouterr().out
     assert "@article{hoffmann2022chinchilla" in out and "besiroglu2024" in out
@@ -148,7 +150,7 @@ def test_ablate_and_plot(capsys, tmp_path, demo_csv):
 
 def test_allocate_moe_and_inference(capsys, tmp_path):
     out = tmp_path / "moe.json"
-    assert main(["allocate", "--law", "joint_moe", "--coefficients", "ludziejewski2025_secondary", "--compute", "1e21",
+    assert main(["allocate", "--law", "joint_moe", "--coefficients", "ludziejewski2025", "--compute", "1e21",
                  "--memory", "2e9", "--json", str(out)]) == 0
     row = json.loads(out.read_text())["allocations"][0]
     assert row["status"] == "converged" and row["total_params"] == pytest.approx(2e9, rel=1e-6)
@@ -159,7 +161,7 @@ def test_allocate_moe_and_inference(capsys, tmp_path):
     assert "reach loss 2" in text and text.count("converged") == 2
     # bands over parameter draws (a bootstrap JSON's "draws" object) for both problems
     rng = np.random.default_rng(0)
-    for law, coefs, extra in (("joint_moe", "ludziejewski2025_secondary", ["--compute", "1e21", "--memory", "2e9"]),
+    for law, coefs, extra in (("joint_moe", "ludziejewski2025", ["--compute", "1e21", "--memory", "2e9"]),
                               ("chinchilla", "besiroglu2024", ["--target-loss", "2.0", "--inference-tokens", "0,1e13"])):
         p = get_law(law).coefficient_set(coefs)
         dj = tmp_path / f"{law}_draws.json"

@@ -16,7 +16,14 @@ LAWS = sorted(REGISTRY)
 LOOSE = {
     ("overtraining", "E"): 0.35, ("overtraining", "a"): 0.35, ("upcycling", "A"): 0.35,
     ("upcycling", "alpha2"): 0.15, ("upcycling", "alpha3"): 0.15, ("kaplan_steps", "N_c"): 0.1,
-    ("joint_moe", "zeta"): 0.3, ("joint_moe", "omega"): 0.3, ("joint_moe", "gamma"): 0.1,
+    ("joint_moe", "zeta"): 0.3, ("joint_moe", "omega"): 0.3, ("joint_moe", "gamma"): 0.3, ("joint_moe", "a"): 0.15,
+    ("joint_moe", "delta"): 0.3, ("joint_moe", "b"): 0.15,
+    # the saturating expert count: E_start and E_max are seen only through E-hat over E in 1..64
+    ("joint_moe", "E_start"): 0.3, ("joint_moe", "E_max"): 0.6, ("routed_lm", "E_start"): 0.3, ("routed_lm", "E_max"): 0.6,
+    # precision: each bit offset n_x trades off against its gamma_x (both shape one factor)
+    ("precision", "n_w"): 0.3, ("precision", "n_a"): 0.3, ("precision", "n_kv"): 0.3,
+    ("precision", "gamma_w"): 0.2, ("precision", "gamma_a"): 0.2, ("precision", "gamma_kv"): 0.2,
+    ("precision", "A"): 0.2, ("precision", "B"): 0.2,
     ("kaplan", "N_c"): 0.5, ("kaplan", "D_c"): 0.5, ("chinchilla", "A"): 0.35, ("chinchilla", "B"): 0.35,
     ("data_constrained", "R_D"): 0.1,
     # coefficient-exponent trade-off, as for Chinchilla's A and B
@@ -96,9 +103,11 @@ def test_step_law_and_kaplan_test_vectors():
     assert float(bs(bs.coefficient_set(), 1e11)) == pytest.approx(1.11e6, rel=5e-3)
     ks = REGISTRY["kaplan_steps"]
     p = ks.coefficient_set()
-    # with unlimited steps the learning-curve law reduces to L(N) = (N_c/N)^alpha_N
-    assert float(ks(p, 1e8, 1e40)) == pytest.approx(2.830, abs=1e-3)
-    assert float(ks(p, 1e9, 1e40)) == pytest.approx(2.376, abs=1e-3)
+    # Kaplan et al. Table 3 (fits to L(N, S)): L(1e8, 1e4) = 3.108; the L(N) law's N_c = 8.8e13,
+    # alpha_N = 0.076 shipped before the zoo was verified gave 3.135
+    assert float(ks(p, 1e8, 1e4)) == pytest.approx(3.108, abs=1e-3)
+    cb = REGISTRY["critical_batch"]
+    assert float(cb(cb.coefficient_set(), 3.0)) == pytest.approx(1.07e6, rel=5e-3)  # Eq. 5.3 at L = 3
 
 
 def test_overtraining_optimal_multiplier_is_the_minimum():

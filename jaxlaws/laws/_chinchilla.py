@@ -72,6 +72,7 @@ chinchilla = power_sum(
     "chinchilla",
     [("A", "alpha", "N"), ("B", "beta", "D")],
     form_status="verified",
+    source="Hoffmann et al. 2022, Eq. 2 and Approach 3; Epoch's refit (Besiroglu et al. 2024) reproduced to the printed digits",
     constant="E",
     exponents="free",
     starts=grid(
@@ -87,7 +88,7 @@ chinchilla = power_sum(
         "hoffmann2022": CoefficientSet(
             {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28},
             "Hoffmann et al. 2022, eq. 10 (rounded as printed)",
-            "verified",
+            "verified", units={"N": "parameters", "D": "tokens"},
         ),
         "hoffmann2022_unrounded": CoefficientSet(
             {
@@ -99,13 +100,13 @@ chinchilla = power_sum(
             },
             "unrounded values (a=6.0073404, b=6.0179186, e=0.5267228) used by Besiroglu et al. "
             "2024 as their bootstrap start",
-            "secondary",
+            "secondary", units={"N": "parameters", "D": "tokens"},
         ),
         "besiroglu2024": CoefficientSet(
             {"E": 1.8172, "A": 482.01, "B": 2085.43, "alpha": 0.3478, "beta": 0.3658},
             "Besiroglu et al. 2024, refit to 240 points digitised from Hoffmann et al. Fig. 4",
             "secondary",
-            "SEs: E 0.03, A 124.58, B 1293.23, alpha 0.02, beta 0.02",
+            "SEs: E 0.03, A 124.58, B 1293.23, alpha 0.02, beta 0.02", units={"N": "parameters", "D": "tokens"},
         ),
     },
     derived={

@@ -110,6 +110,7 @@ def data_filtering_law(max_epochs: int = DEFAULT_MAX_EPOCHS) -> Law:
     return Law(
         fn,
         name="data_filtering", form_status="verified",
+        source="Goyal et al. 2024, authors' objective.py (func_effective_utility); matches their recursion to 1e-12",
         inputs=("n", "P"),
         params={"a": positive(), "b": bounded(-3.0, 0.0), "tau": positive(), "d": positive()},
         log_fn=log_fn,
@@ -161,6 +162,7 @@ def _published():
         f"goyal2024_tmars_{name}": CoefficientSet(
             {"a": 0.025, "b": b, "tau": tau, "d": 0.1}, src, "verified",
             "grid-searched per pool with a shared a = 0.025 and d = 0.1 fixed; error = 1 - ImageNet zero-shot accuracy",
+            units={"n": "examples", "P": "examples"},
         )
         for name, b, tau in _TMARS
     }

@@ -42,6 +42,7 @@ def _design(seed=0):
 kaplan = Law(
     _fn,
     name="kaplan", form_status="secondary",
+    source="Kaplan et al. 2020 Eq. 1.5, from the project's survey; not re-read against the paper text in this round",
     inputs=("N", "D"),
     params={"N_c": positive(), "D_c": positive(), "alpha_N": positive(), "alpha_D": positive()},
     log_fn=_log_fn,
@@ -56,7 +57,7 @@ kaplan = Law(
         "kaplan2020": CoefficientSet(
             {"N_c": 6.4e13, "D_c": 1.8e13, "alpha_N": 0.076, "alpha_D": 0.103},
             "Kaplan et al. 2020, eq. 1.5 / Table 2 (joint L(N, D) fit)",
-            "verified",
+            "verified", units={"N": "parameters", "D": "tokens"},
         ),
     },
     derived={"data_exponent": lambda p: p["alpha_N"] / p["alpha_D"]},

@@ -83,6 +83,7 @@ _PUB = {
 muennighoff = Law(
     _fn,
     name="data_constrained", form_status="verified",
+    source="Muennighoff et al. 2023, huggingface/datablations README and code; its L(6.34e9, 242e9, 25e9) reproduced",
     inputs=("N", "D", "U"),
     params={k: positive() for k in ("E", "A", "B", "alpha", "beta", "R_D", "R_N")},
     log_fn=_log_fn,
@@ -99,6 +100,7 @@ muennighoff = Law(
             "alpha=beta=0.3526596, R_D*=15.387756, R_N*=5.309743)",
             "verified",
             "A, B, E, alpha, beta were fitted to Chinchilla's C4 isoFLOP points; R_D*, R_N* to 182 curated runs",
+            units={"N": "parameters", "D": "tokens", "U": "tokens"},
         ),
     },
     derived={
