@@ -78,6 +78,24 @@ def _batched(law, k, lo, hi, extra_keys):
     return jax.jit(over_C), jax.jit(over_draws)
 
 
+RAW_UNITS = {"N": "parameters", "D": "tokens"}
+
+
+def check_allocatable(law, params=None):
+    """Refuse what no allocation can honestly answer: a law whose output is not a loss or
+    error to minimise (a learning rate, a batch size), or a published coefficient set whose
+    inputs are not in the raw units that budgets like C = 6 N D assume."""
+    out = (law.output or "").lower()
+    if not any(w in out for w in ("loss", "error", "perplexity")):
+        raise OptionError(f"{law.name} predicts {law.output!r}, not a loss or error to minimise: it cannot be allocated")
+    if isinstance(params, str):
+        units = law.coefficients[params].units if params in law.coefficients else {}
+        for k, raw in RAW_UNITS.items():
+            if k in units and units[k] != raw:
+                raise OptionError(f"{law.name} coefficients {params!r} measure {k} in {units[k]}, but allocation budgets "
+                                  f"(C = k N D, memory) count {k} in {raw}: convert the coefficients first")
+
+
 def _param_arrays(law, params):
     """Natural parameters as a dict of arrays, plus whether they are draws."""
     if isinstance(params, FitResult):
@@ -114,6 +132,7 @@ def compute_optimal(law, params, C, *, flops_per_token: float = 6.0, inputs: Map
     law = resolve_law(law)
     if not {"N", "D"} <= set(law.inputs):
         raise OptionError(f"compute_optimal needs a law with inputs N and D; {law.name} has {list(law.inputs)}")
+    check_allocatable(law, params)
     Cs = np.atleast_1d(np.asarray(C, float))
     if Cs.ndim != 1 or not np.all(np.isfinite(Cs)) or np.any(Cs <= 0):
         raise OptionError("C must be positive finite budget(s)")

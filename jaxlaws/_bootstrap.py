@@ -72,7 +72,24 @@ class BootstrapResult:
 
     @property
     def n_failed(self) -> int:
+        """Resamples excluded from every summary (not converged, non-finite or degenerate)."""
         return int((~self.ok).sum())
+
+    @property
+    def n_degenerate(self) -> int:
+        """Resamples whose data could not identify the law (e.g. a group bootstrap that drew one model size)."""
+        return int((self.status == "degenerate").sum())
+
+    def exclusion_summary(self) -> str:
+        """One line: how many resamples summaries leave out, and why."""
+        if not self.n_failed:
+            return f"all {self.n_resamples} resamples converged; intervals use all of them"
+        why = dict(zip(*np.unique(self.status[~self.ok], return_counts=True)))
+        parts = []
+        if why.pop("degenerate", 0):
+            parts.append(f"{self.n_degenerate} of {self.n_resamples} resamples could not identify the law (degenerate)")
+        parts += [f"{int(c)} {k}" for k, c in why.items()]
+        return f"{'; '.join(parts)}; intervals use {self.n_resamples - self.n_failed}"
 
     def table(self):
         """One row per resample: parameters, objective, status, iterations."""
@@ -120,7 +137,7 @@ class BootstrapResult:
         if method == "percentile":
             lo, hi = percentile_interval(v, level)
         elif method == "bca":
-            jk = apply(self.jackknifeto_draws())
+            jk = apply(self.jackknife_draws())
             lo, hi = bca_interval(v, np.asarray(est), jk[np.isfinite(jk)], level)
         else:
             raise OptionError(f"method={method!r} must be 'percentile' or 'bca'")
@@ -184,7 +201,7 @@ class BootstrapResult:
         return pd.DataFrame(rows).set_index("quantity")
 
     @x64
-    def jackknifeto_draws(self) -> np.ndarray:
+    def jackknife_draws(self) -> np.ndarray:
         """Leave-one-out refits of the same data (batched, warm-started; converged ones only)."""
         W = resample_weights(len(self.active), "loo")
         res = to_draws(self.prepared, refit(self.prepared, W, active=self.active, chunk_size=self.chunk_size))
@@ -297,7 +314,7 @@ def bootstrap(
         method_name = method
     fp = fingerprint(prep, W, strategy, chunk_size, [method_name, seed]) if checkpoint else None
     out = to_draws(prep, refit(prep, W, active=active, chunk_size=chunk_size, devices=devices, progress=progress,
-                             checkpoint=checkpoint, fingerprint_=fp, on_chunk=on_chunk))
+                               checkpoint=checkpoint, fingerprint_=fp, on_chunk=on_chunk), W, active)
     t2 = time.perf_counter()
     res = BootstrapResult(
         fit=full_fit, params=prep.problem.law.param_names, draws=out["draws"], objective=out["objective"],
@@ -306,9 +323,5 @@ def bootstrap(
         chunk_size=chunk_size,
     )
     if res.n_failed:
-        warnings.warn(
-            f"{res.n_failed} of {res.n_resamples} resamples did not converge "
-            f"({dict(zip(*np.unique(res.status[~res.ok], return_counts=True)))}); they are excluded from summaries",
-            ConvergenceWarning, stacklevel=2,
-        )
+        warnings.warn(res.exclusion_summary(), ConvergenceWarning, stacklevel=2)
     return res

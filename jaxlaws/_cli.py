@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="minimiser for every start (default: damped Newton)")
     p.add_argument("--strategy", choices=("screen", "full"), default="screen")
     p.add_argument("--json", metavar="OUT.json", help="write the fit as JSON")
+    p.add_argument("--allow-degenerate", action="store_true",
+                   help="exit 0 even when the data cannot determine the fit (status degenerate; exit 3 otherwise)")
     p.set_defaults(func=cmd_fit)
 
     p = sub.add_parser("bootstrap", help="bootstrap a fit: SEs and intervals for parameters and derived quantities",

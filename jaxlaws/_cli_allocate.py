@@ -4,11 +4,21 @@ from __future__ import annotations
 
 
 from ._errors import OptionError
-from ._cli_common import assignments, float_opt, read_json
+from ._cli_common import assignments, check_output, float_opt, read_json
+
+
+def _loss_floor(law, params):
+    """The law's loss as N and D grow without bound (other inputs at 1): the lowest reachable target."""
+    import jax
+
+    with jax.enable_x64(True):
+        others = {k: 1.0 for k in law.inputs if k not in ("N", "D")}
+        X = {"N": 1e30, "D": 1e30, **others}
+        return float(law({k: float(v) for k, v in params.items()}, *[X[k] for k in law.inputs]))
 
 
 def cmd_allocate(args):
-    from ._allocate import compute_optimal
+    from ._allocate import check_allocatable, compute_optimal
     from ._util import write_json_atomic
     from ._io import resolve_law_spec
 
@@ -22,6 +32,16 @@ def cmd_allocate(args):
             raise OptionError(f"--params {args.params!r} has no 'params' object (write one with jaxlaws fit --json)")
     else:
         params = law.coefficient_set(args.coefficients)
+    check_allocatable(law, args.coefficients)
+    if args.json:
+        check_output(args.json, args.force)
+    if args.memory is not None and not (args.memory > 0):
+        raise OptionError(f"--memory {args.memory:g}: a memory budget must be a positive number of parameters (infeasible)")
+    if args.target_loss is not None:
+        floor = _loss_floor(law, params)
+        if not (args.target_loss > floor):
+            raise OptionError(f"--target-loss {args.target_loss:g} is at or below {law.name}'s floor {floor:.6g} "
+                              f"(its loss as N and D grow without bound): no model reaches it (infeasible)")
     if args.target_loss is not None or args.memory is not None:
         return allocate_constrained(args, law, params)
     if args.compute is None:

@@ -70,6 +70,20 @@ def fit_kwargs(args, law, df):
     return dict(y=args.y, columns=columns, loss=loss, residual=args.residual, weights=weights, fixed=fixed or None)
 
 
+def check_output(path: str, force: bool):
+    """Check an output path before computing: its folder exists and is writable, and it is not
+    overwritten without ``--force``; a long computation must not end in a write error."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise OptionError(f"output {path!r} is a directory; give a file name")
+    if not os.path.isdir(folder):
+        raise OptionError(f"output folder {folder!r} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise OptionError(f"output folder {folder!r} is not writable")
+    if os.path.exists(path) and not force:
+        raise OptionError(f"{path} exists; pass --force to overwrite it")
+
+
 def add_fit_options(p):
     p.add_argument("data", help="CSV or Parquet file, one row per training run")
     p.add_argument("--law", required=True, help="built-in law name or path/to/file.py:object")

@@ -8,7 +8,7 @@ import sys
 import warnings
 
 from ._errors import ConvergenceWarning, JaxlawsError, OptionError
-from ._cli_common import fit_kwargs, law_and_data, list_opt
+from ._cli_common import check_output, fit_kwargs, law_and_data, list_opt
 
 
 def cmd_fit(args):
@@ -19,6 +19,8 @@ def cmd_fit(args):
     law, df = law_and_data(args)
     strategy = (Strategy.full() if args.strategy == "full" else Strategy())
     strategy = dataclasses.replace(strategy, solver=args.solver)
+    if args.json:
+        check_output(args.json, args.force)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         res = fit(law, df, strategy=strategy, **fit_kwargs(args, law, df))
@@ -28,11 +30,18 @@ def cmd_fit(args):
         print(f"{k:>12} {v:>16.8g}")
     print(f"objective {res.objective:.12g}   status {res.status}   starts {res.counts}")
     print(f"minimised: {res.objective_description}   solver: {res.strategy.solver}")
+    cond = "not computed" if res.condition_number != res.condition_number else f"{res.condition_number:.3g}"
+    print(f"Hessian condition number (free fit coordinates): {cond}")
     for w in caught:
-        print(f"warning: {w.message}", file=sys.stderr)
+        if not res.degenerate:
+            print(f"warning: {w.message}", file=sys.stderr)
     if args.json:
         write_json_atomic(args.json, res.to_dict(), force=args.force)
         print(f"wrote {args.json}")
+    if res.degenerate and not args.allow_degenerate:
+        print(f"jaxlaws: error: the fit is degenerate, the data cannot determine it: {'; '.join(res.reasons)} "
+              f"(--allow-degenerate accepts it)", file=sys.stderr)
+        return 3
     return 0
 
 
@@ -69,8 +78,10 @@ def cmd_bootstrap(args):
         start = law.coefficient_set(args.start)
     if args.checkpoint and args.json and args.checkpoint == args.json:
         raise OptionError("--checkpoint and --json must be different files")
-    if args.json and os.path.exists(args.json) and not args.force:
-        raise OptionError(f"{args.json} exists; pass --force to overwrite it")
+    if args.json:
+        check_output(args.json, args.force)
+    if not (0 < args.level < 1):
+        raise OptionError(f"--level {args.level:g} must be between 0 and 1 (e.g. 0.95)")
     new = None
     if args.predict:
         from ._io import read_table
@@ -85,7 +96,8 @@ def cmd_bootstrap(args):
     level = args.level
     rows = [(k, boot.interval(k, level=level)) for k in law.param_names] + derived_rows(law, boot, args.compute, level)
     print(f"law: {law.name}   points: {boot.fit.n_points}   resamples: {boot.n_resamples} ({boot.weights_method}, "
-          f"seed {args.seed}, strategy {args.strategy})   converged: {boot.n_resamples - boot.n_failed}")
+          f"seed {args.seed}, strategy {args.strategy})")
+    print(boot.exclusion_summary())
     lo_h, hi_h = f"{level:.0%} low", f"{level:.0%} high"
     print(f"{'quantity':>26} {'estimate':>14} {'SE':>12} {lo_h:>14} {hi_h:>14}")
     for label, iv in rows:

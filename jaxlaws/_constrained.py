@@ -141,7 +141,8 @@ def solve_allocation(problem: AllocationProblem, params, *, n_outer: int = 12, s
     pinned = hi0 - lo0 <= 1e-12
     at_edge = ((jnp.abs(u - lo0) < 1e-7) | (jnp.abs(u - hi0) < 1e-7)) & ~pinned
     edge = jnp.any(at_edge)
-    status = jnp.where(~jnp.isfinite(f), R.NONFINITE,
+    # a non-finite violation (e.g. log of a negative budget) is no answer, whatever f is
+    status = jnp.where(~jnp.isfinite(f) | ~jnp.isfinite(viol), R.NONFINITE,
                        jnp.where(viol > problem.tol, R.INFEASIBLE, jnp.where(edge, R.AT_BOUND, R.CONVERGED)))
     u = _implicit(problem, params, u, free=~(pinned | at_edge))
     x = _x_from_log(problem, u)

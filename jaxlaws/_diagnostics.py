@@ -16,7 +16,14 @@ def diagnostics(f, threshold: float = 1e6) -> dict:
 
     Returns the condition number, eigenvalues, and the eigenvectors of the smallest ones as
     ``{param: weight}`` dicts: a weak direction mixing e.g. ``A`` and ``alpha`` says the data
-    pin a combination of them, not each one. ``ill_conditioned`` is ``cond > threshold``.
+    pin a combination of them, not each one.
+
+    The raw condition number depends on the parameters' units (the healthy 240-point
+    Chinchilla fit: ~1e7, because log A and alpha trade off), so it cannot tell a healthy fit
+    from a broken one. ``standardised_condition_number`` is that of the Hessian scaled to a
+    unit diagonal (the correlation form: invariant to rescaling any parameter): ~1e5 for the
+    healthy Chinchilla fit, 1e7 and beyond for fits the data cannot determine.
+    ``ill_conditioned`` is ``standardised_condition_number > threshold``.
     """
     prep = f.prepared
     problem = prep.problem
@@ -33,10 +40,13 @@ def diagnostics(f, threshold: float = 1e6) -> dict:
     H = np.asarray(jax.hessian(obj_user)(problem.free(full_user)))
     lam, V = np.linalg.eigh(0.5 * (H + H.T))
     cond = float(np.abs(lam).max() / max(np.abs(lam).min(), 1e-300))
+    s = np.sqrt(np.maximum(np.abs(np.diag(H)), 1e-300))
+    lam_s = np.linalg.eigvalsh(0.5 * (H + H.T) / np.outer(s, s))
+    cond_s = float(np.abs(lam_s).max() / max(np.abs(lam_s).min(), 1e-300))
     weak = []
     for j in np.argsort(np.abs(lam))[:2]:
         v = V[:, j] / np.abs(V[:, j]).max()
         weak.append({k: round(float(c), 4) for k, c in zip(names, v) if abs(c) > 0.05})
     coords = [f"log {k}" if isinstance(law.params[k], Positive) else k for k in names]
-    return {"hessian": H, "eigenvalues": lam, "condition_number": cond, "weak_directions": weak,
-            "ill_conditioned": cond > threshold, "coordinates": coords}
+    return {"hessian": H, "eigenvalues": lam, "condition_number": cond, "standardised_condition_number": cond_s,
+            "weak_directions": weak, "ill_conditioned": cond_s > threshold, "coordinates": coords}

@@ -32,6 +32,7 @@ def read_table(path: str):
                 raise DataError("reading Parquet needs pyarrow: pip install 'jaxlaws[parquet]'") from None
         else:
             df = pd.read_csv(path)
+            _check_header(path)
     except UnicodeDecodeError as e:
         raise DataError(f"data file {path!r} is not UTF-8 text ({e.reason} at byte {e.start}); re-save it as UTF-8 CSV") from None
     except pd.errors.EmptyDataError:
@@ -46,6 +47,21 @@ def read_table(path: str):
     if df.shape[0] == 0:
         raise DataError(f"data file {path!r} has a header but no rows")
     return df
+
+
+def _check_header(path: str):
+    """Refuse a CSV whose header repeats a column name (pandas would silently rename it ``N.1``)."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        header = next(csv.reader(fh), [])
+    seen, dup = set(), []
+    for name in (h.strip() for h in header):
+        if name in seen and name not in dup:
+            dup.append(name)
+        seen.add(name)
+    if dup:
+        raise DataError(f"data file {path!r} has duplicate column names {dup}: rename or drop the copies")
 
 
 def load_law_file(spec: str) -> Law:

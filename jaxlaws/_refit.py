@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._errors import CheckpointError
+from ._identify import design_reasons, parameter_reasons
 from ._prepare import Prepared, compiled_solve
 from ._util import mesh_sharding, shard_rows, write_atomic
 from .kernels import results as R
@@ -125,8 +126,13 @@ def refit(prep: Prepared, W, *, active=None, LP=None, chunk_size=500, devices=No
     return out
 
 
-def to_draws(prep: Prepared, out: dict) -> dict:
-    """Refit outputs (free fit coordinates, codes) to natural draws and status names."""
+def to_draws(prep: Prepared, out: dict, W=None, active=None) -> dict:
+    """Refit outputs (free fit coordinates, codes) to natural draws and status names.
+
+    With the weight matrix ``W`` (rows over the ``active`` points), a converged row whose
+    weighted design cannot identify the law, or whose parameters ran to a bound, is
+    ``degenerate`` (see ``_identify``): it is excluded from summaries and counted.
+    """
     theta_user = prep.to_user(out["theta"])
     law = prep.problem.law
     draws = np.stack([np.asarray(v) for v in law.constrain(jnp.asarray(theta_user)).values()], axis=1)
@@ -134,4 +140,15 @@ def to_draws(prep: Prepared, out: dict) -> dict:
         draws[:, law.param_names.index(k)] = v
     status = R.name_of(out["status"])
     status[~np.isfinite(out["f"])] = "nonfinite"
-    return {"draws": draws, "objective": out["f"], "status": status, "n_iter": out["n_iter"]}
+    reasons = [[] for _ in range(len(status))]
+    if W is not None:
+        idx = np.arange(len(prep.w)) if active is None else active
+        Xa = {k: np.asarray(v)[idx] for k, v in prep.X.items()}
+        reasons = design_reasons(law, Xa, np.asarray(W) * prep.w[idx][None, :], prep.problem.n_free)
+    for b, row in enumerate(draws):
+        more = parameter_reasons(law, dict(zip(law.param_names, row)), prep.fixed)
+        reasons[b] = reasons[b] + more
+    bad = np.array([bool(r) for r in reasons]) & (status == "converged")
+    status[bad] = "degenerate"
+    return {"draws": draws, "objective": out["f"], "status": status, "n_iter": out["n_iter"],
+            "reasons": [r if b else [] for r, b in zip(reasons, bad)]}

@@ -125,16 +125,18 @@ class FitResult:
     def summary(self):
         """A DataFrame: one row per parameter with its estimate, plus fit-level columns.
 
-        ``condition_number`` is that of the Hessian in the unconstrained coordinates;
-        ``ill_conditioned`` flags it above 1e6 (the 5-parameter Chinchilla fit is ~1e7:
-        A trades off against alpha and B against beta), and ``attrs["weak_directions"]``
-        lists the parameter combinations the data pin down worst.
+        ``condition_number`` is that of the Hessian in the unconstrained coordinates (the
+        5-parameter Chinchilla fit: ~1e7, A trades off against alpha and B against beta);
+        ``standardised_condition_number`` that of the unit-diagonal Hessian, and
+        ``ill_conditioned`` flags it above 1e6 (healthy Chinchilla: ~1e5);
+        ``attrs["weak_directions"]`` lists the parameter combinations the data pin down worst.
         """
         import pandas as pd
 
         diag = self.diagnostics()
         rows = [{"parameter": k, "estimate": self.params[k], "fixed": k in self.fixed, "objective": self.objective,
                  "status": self.status, "condition_number": diag["condition_number"],
+                 "standardised_condition_number": diag["standardised_condition_number"],
                  "ill_conditioned": diag["ill_conditioned"]} for k in self.law.param_names]
         df = pd.DataFrame(rows).set_index("parameter")
         df.attrs["weak_directions"] = diag["weak_directions"]

@@ -39,8 +39,10 @@ CODES = {name: code for code, name in enumerate(NAMES)}
 def name_of(codes) -> Any:
     """Status names for an int code or an array of codes (vectorised, for millions of rows)."""
     arr = np.asarray(codes)
-    out = np.asarray(NAMES, dtype=object)[arr.astype(np.int64)]
-    return str(out) if arr.ndim == 0 else out.astype(str)
+    # a fixed-width string array as wide as the longest name, so that any entry can later be
+    # set to any other status name without truncation
+    out = np.asarray(NAMES)[arr.astype(np.int64)]
+    return str(out) if arr.ndim == 0 else out
 
 
 class Solution(NamedTuple):

@@ -1,0 +1,130 @@
+"""Answers the data cannot support say so (issue: honest statuses). Each test is one reproduction."""
+
+import json
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import jaxlaws as jl
+from jaxlaws._cli import main
+
+from conftest import shared_file
+
+
+@pytest.fixture(scope="module")
+def CH():
+    return pd.read_csv(shared_file("chinchilla_epoch.csv"))
+
+
+def _fit_quiet(*a, **k):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", jl.ConvergenceWarning)
+        return jl.fit(*a, **k)
+
+
+def test_five_rows_for_five_parameters_is_degenerate_and_json_is_strict(CH, tmp_path, capsys):
+    five = tmp_path / "five.csv"
+    CH.iloc[::24].head(5).to_csv(five, index=False)
+    out = tmp_path / "f.json"
+    code = main(["fit", str(five), "--law", "chinchilla", "--json", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 3 and err[-1].startswith("jaxlaws: error: the fit is degenerate")
+    d = json.loads(out.read_text(), parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))
+    assert d["status"] == "degenerate" and d["reasons"]
+    assert main(["fit", str(five), "--law", "chinchilla", "--allow-degenerate"]) == 0
+
+
+def test_constant_loss_is_degenerate(CH):
+    d = CH.iloc[::24].copy()
+    d["loss"] = 2.5
+    f = _fit_quiet("chinchilla", d)
+    assert f.status == "degenerate" and not f.converged
+
+
+def test_collinear_inputs_are_degenerate_and_duplicate_columns_refused(CH, tmp_path, capsys):
+    d = CH.iloc[::30].head(7).copy()
+    d["D"] = 10 * d["N"]
+    f = _fit_quiet("chinchilla", d)
+    assert f.status == "degenerate" and any("collinear" in r for r in f.reasons)
+    p = tmp_path / "dup.csv"
+    p.write_text("N,N,D,loss\n" + "\n".join(f"{a},{a},{b},{c}" for a, b, c in CH[["N", "D", "loss"]].head(10).values))
+    assert main(["fit", str(p), "--law", "chinchilla"]) == 2
+    assert "duplicate column names ['N']" in capsys.readouterr().err
+
+
+def test_single_compute_budget_is_degenerate(CH):
+    C = 6 * CH.N * CH.D
+    one = CH[np.isclose(C / C.iloc[0], 1, rtol=0.3)]
+    f = _fit_quiet("chinchilla", one, loss=jl.squared())
+    assert f.status == "degenerate"
+
+
+def test_healthy_chinchilla_fit_is_not_flagged(CH):
+    h = CH[CH.loss < np.sort(CH.loss.values)[-5]]
+    f = jl.fit("chinchilla", h)
+    assert f.status == "converged" and f.reasons == () and 1e3 < f.condition_number < 1e6  # free fit coordinates
+
+
+def test_group_option_means_a_group_bootstrap(CH):
+    g = CH.iloc[::4].reset_index(drop=True)
+    kw = dict(n=60, seed=0, strategy="fast")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", jl.ConvergenceWarning)
+        b_group = jl.bootstrap("chinchilla", g, groups="N", **kw)
+        b_plain = jl.bootstrap("chinchilla", g, **kw)
+    assert b_group.weights_method == "group" and b_plain.weights_method == "ordinary"
+    assert not np.allclose(b_group.draws, b_plain.draws)
+    with pytest.raises(jl.OptionError, match="ignores groups"):
+        jl.bootstrap("chinchilla", g, groups="N", method="ordinary", **kw)
+
+
+def test_group_bootstrap_on_three_sizes_excludes_and_counts_degenerate_resamples(CH):
+    sizes = CH.N.value_counts().index[:3]  # the three model sizes with the most runs
+    g = CH[CH.N.isin(sizes)].reset_index(drop=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", jl.ConvergenceWarning)
+        b = jl.bootstrap("chinchilla", g, groups="N", n=200, seed=0)
+    # a resample that drew one model size cannot identify the N term: ~ 3 * (1/3)^3 = 11%
+    single = np.array([len(np.unique(g.N[np.asarray(w) > 0])) == 1 for w in _weights(g, 200)])
+    assert b.n_degenerate >= single.sum() > 0
+    assert (b.status[single] != "converged").all()
+    msg = b.exclusion_summary()
+    assert f"{b.n_degenerate} of 200 resamples could not identify the law" in msg
+    assert f"intervals use {200 - b.n_failed}" in msg
+    assert any("could not identify" in str(w.message) for w in caught)
+    iv = b.interval("alpha")
+    ok = b.draws[b.ok, list(b.params).index("alpha")]
+    assert iv.lower >= ok.min() and iv.upper <= ok.max()
+
+
+def _weights(g, n):
+    # the same draws bootstrap makes (same seed, same group labels)
+    return jl.resample_weights(len(g), "group", n, 0, g.N.to_numpy())
+
+
+def test_allocation_refuses_impossible_budgets_and_wrong_units(capsys):
+    assert main(["allocate", "--law", "joint_moe", "--coefficients", "ludziejewski2025", "--compute", "1e21",
+                 "--memory", "-1"]) == 2
+    assert "infeasible" in capsys.readouterr().err
+    assert main(["allocate", "--law", "chinchilla", "--coefficients", "besiroglu2024", "--target-loss", "1.5",
+                 "--inference-tokens", "1e13"]) == 2
+    assert "floor" in capsys.readouterr().err
+    with pytest.raises(jl.OptionError, match="millions of parameters"):
+        jl.compute_optimal("weight_sparsity", "frantar2023_vit", 1e21, inputs={"S": 0.5})
+    with pytest.raises(jl.OptionError, match="not a loss"):
+        jl.compute_optimal("step_law_lr", "li2025", 1e21)
+    # the general solver: a negative budget is no answer (log of a negative number)
+    r = jl.allocate(jl.moe_problem(), {**jl.laws.joint_moe.coefficient_set(), "C": 1e21, "M": -1.0})
+    assert r.status[0] != "converged"
+
+
+def test_output_path_checked_before_computing(CH, tmp_path, capsys):
+    p = tmp_path / "g.csv"
+    CH.iloc[::10].to_csv(p, index=False)
+    code = main(["fit", str(p), "--law", "chinchilla", "--json", str(tmp_path / "missing" / "f.json")])
+    err = capsys.readouterr()
+    assert code == 2 and "does not exist" in err.err and "objective" not in err.out  # refused before fitting
