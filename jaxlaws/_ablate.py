@@ -182,7 +182,8 @@ def ablate(law, data, choices: Mapping, *, y: str = "loss", derived=None, comput
         # strategy and convergence control as ``fit`` (no shared warm start across choices).
         prep = prepare(L, data, y, strategy=strategy, **common)
         LP = np.stack([lo.array() for lo in losses])
-        out = to_draws(prep, refit(prep, W, LP=LP, chunk_size=max(len(W), 1), progress=False, label="ablate"))
+        W = np.pad(W, ((0, 0), (0, len(prep.w) - W.shape[1])))  # prep's rows are padded to a bucket size
+        out = to_draws(prep, refit(prep, W, LP=LP, chunk_size=max(len(W), 1), progress=False, label="ablate"), W)
         for i, s in enumerate(ss):
             row = {k: v[0] for k, v in s.items()}
             row["n_points"] = int((W[i] > 0).sum())

@@ -288,9 +288,9 @@ def bootstrap(
     active = np.flatnonzero(prep.w > 0)
     if weights_matrix is not None:
         W = np.asarray(weights_matrix, float)
-        if W.ndim != 2 or W.shape[1] not in (len(active), len(prep.w)):
+        if W.ndim != 2 or W.shape[1] not in (len(active), prep.n_rows):
             raise OptionError(f"weights_matrix must have shape (B, {len(active)}) (one column per fitted point)")
-        if W.shape[1] == len(prep.w):
+        if W.shape[1] == prep.n_rows:
             W = W[:, active]
         if not np.all(np.isfinite(W)) or np.any(W < 0):
             raise OptionError("weights_matrix must be finite and >= 0")
@@ -309,7 +309,7 @@ def bootstrap(
                     get_column(data, groups)  # raises the standard missing-column error
             else:
                 g = np.asarray(groups)
-            g = g[active] if len(g) == len(prep.w) else g
+            g = g[active] if len(g) == prep.n_rows else g
         W = resample_weights(len(active), method, n, seed, g)
         method_name = method
     fp = fingerprint(prep, W, strategy, chunk_size, [method_name, seed]) if checkpoint else None

@@ -166,8 +166,13 @@ def cmd_ablate(args):
         print(tab[cols].to_string(index=False))
     if "D/N" in tab:
         ok = tab.status == "converged"
-        print(f"\nD/N at C = {args.compute:g}: {tab['D/N'][ok].min():.3g} to {tab['D/N'][ok].max():.3g} "
-              f"across {int(ok.sum())} converged specifications")
+        left = tab.status[~ok].value_counts()
+        why = f" ({int((~ok).sum())} left out: " + ", ".join(f"{c} {k}" for k, c in left.items()) + ")" if len(left) else ""
+        if ok.any():
+            print(f"\nD/N at C = {args.compute:g}: {tab['D/N'][ok].min():.3g} to {tab['D/N'][ok].max():.3g} "
+                  f"across {int(ok.sum())} of {len(tab)} specifications{why}")
+        else:
+            print(f"\nno specification converged{why}: no D/N range")
     if args.csv:
         write_atomic(args.csv, lambda tmp: tab.to_csv(tmp, index=False))
         print(f"wrote {args.csv}")

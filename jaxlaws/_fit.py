@@ -12,11 +12,13 @@ loss parameters.
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Mapping
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ._loss import as_loss
 from ._prepare import (FitProblem, as_strategy, check_residual, fixed_values, prepare, resolve_law,
@@ -24,6 +26,8 @@ from ._prepare import (FitProblem, as_strategy, check_residual, fixed_values, pr
 from ._problem import implicit_root
 from ._result import finish
 from ._util import x64
+from .kernels import iterate
+from .kernels import results as R
 
 
 @x64
@@ -59,8 +63,40 @@ def fit(law, data, y: str = "loss", *, loss=None, residual: str = "log", starts=
                    weights=weights, columns=columns, fixed=fixed, strategy=strategy, dtype=dtype)
     t1 = time.perf_counter()
     r = run(prep)
+    if bool(r.lower_unconverged):
+        r = polish(prep, r)
     t2 = time.perf_counter()
     return finish(prep, r, y, columns, {"prepare_s": t1 - t0, "solve_s": t2 - t1})
+
+
+@functools.lru_cache(maxsize=32)
+def _continue_fn(problem, strategy):
+    solver, obj = strategy.make_solver(), problem.objective()
+    return jax.jit(lambda th, args: iterate(solver, obj, th, args, strategy.max_iter))
+
+
+def polish(prep, r):
+    """A start that did not converge ended below the converged winner: continue it.
+
+    "The best converged start wins" would otherwise return a worse point than one the
+    search found. The start is run again for a full ``max_iter`` from where it stopped; if
+    it converges below the winner it wins, and if it does not, the result carries its
+    (non-converged) status, so the fit says it is not a certified optimum.
+    """
+    f = np.asarray(r.start_f)
+    st = np.asarray(r.start_status)
+    cand = np.where((st != R.CONVERGED) & (st != R.PRUNED_SCREEN) & (st != R.PRUNED_HALVING) & np.isfinite(f), f, np.inf)
+    j = int(np.argmin(cand))
+    sol = _continue_fn(prep.problem, prep.strategy)(jnp.asarray(r.start_theta[j]), prep.args())
+    f_new, code = float(sol.f), int(sol.result)
+    if not f_new < float(r.f):
+        return r._replace(lower_unconverged=jnp.asarray(False))
+    start_f, start_status = f.copy(), st.copy()
+    start_theta = np.asarray(r.start_theta).copy()
+    start_f[j], start_status[j], start_theta[j] = f_new, code, np.asarray(sol.value)
+    return r._replace(theta=sol.value, f=sol.f, status=sol.result, best_index=jnp.asarray(j),
+                      n_iter=r.n_iter + sol.stats["n_steps"], start_f=start_f, start_status=start_status,
+                      start_theta=start_theta, lower_unconverged=jnp.asarray(code != R.CONVERGED))
 
 
 def fit_arrays(law, X: Mapping[str, jax.Array], y: jax.Array, weights: jax.Array | None = None, *, starts=None,

@@ -56,9 +56,9 @@ def isoflop_curves(path, df, fit):
 
 def _excluded(df, fit):
     """Rows the fit gave zero weight (dropped outliers, out-of-range runs), if known."""
-    prep = getattr(fit, "_prepared", None)
-    if prep is not None and len(prep.w) == len(df):
-        return np.asarray(prep.w) == 0
+    prep = getattr(fit, "prepared", None)
+    if prep is not None and prep.n_rows == len(df):
+        return np.asarray(prep.w[: prep.n_rows]) == 0
     return np.zeros(len(df), bool)
 
 

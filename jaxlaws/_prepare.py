@@ -23,6 +23,7 @@ from ._law import Law
 from ._loss import Loss, as_loss
 from ._problem import RESIDUALS, FitProblem
 from ._starts import Grid, as_starts
+from ._util import bucket_size
 from .kernels import SOLVERS, multistart
 
 
@@ -139,6 +140,7 @@ class Prepared:
     yt: jax.Array
     fixed: dict
     strata: jax.Array | None = None
+    n_rows: int = -1  # rows of the user's table (the arrays above are padded to a bucket size)
 
     @property
     def Xb(self):
@@ -231,6 +233,8 @@ def prepare(law, data, y: str = "loss", *, loss=None, residual: str = "log", sta
     free_idx = tuple(law.param_names.index(k) for k in free_names) if fixed else None
 
     dt = as_dtype(dtype)
+    n_rows = len(yv)
+    X, yv, w = pad_rows(X, yv, w)
     strategy = strategy.sized(len(starts_user))
     if dt == jnp.float32:
         # float32 resolves f only to ~1e-7 relative: a tighter decrement test never fires.
@@ -246,7 +250,23 @@ def prepare(law, data, y: str = "loss", *, loss=None, residual: str = "log", sta
     strata = problem.strata(starts_user)
     strata = None if strata is None else jnp.asarray(strata, jnp.int32)
     return Prepared(problem, strategy, loss, X, yv, w, Xfit, aux, base_fit, starts_user, starts_fit, extra_user,
-                    extra_fit, yt, fixed, strata)
+                    extra_fit, yt, fixed, strata, n_rows)
+
+
+def pad_rows(X: dict, y, w):
+    """Pad the rows to ``bucket_size`` with copies of the last row at zero weight.
+
+    Compiled programs are specialised to shapes: with padding, every table of 241 to 256
+    rows (say) shares one program, so a new table, a filtered table or another budget's
+    runs do not compile again. Zero-weight rows add exactly 0 to the objective (see
+    ``kernels.weighted_sum``) and are never resampled (resampling is over positive weights).
+    """
+    n = len(y)
+    extra = bucket_size(n) - n
+    if extra <= 0:
+        return X, y, w
+    pad = lambda a: np.concatenate([a, np.repeat(a[-1:], extra)])  # noqa: E731
+    return {k: pad(np.asarray(v)) for k, v in X.items()}, pad(np.asarray(y)), np.concatenate([w, np.zeros(extra)])
 
 
 def run(prep: Prepared):

@@ -107,7 +107,7 @@ def influence(f: FitResult, groups=None, derived=None, exact: bool = False, step
     prep = f.prepared
     w = jnp.asarray(prep.w, prep.yt.dtype)
     active = np.flatnonzero(prep.w > 0)
-    n = len(prep.w)
+    n = prep.n_rows  # the user's rows (prep's arrays are padded to a bucket size)
     if groups is None:
         labels = active
         M = np.zeros((len(active), n))
@@ -117,7 +117,8 @@ def influence(f: FitResult, groups=None, derived=None, exact: bool = False, step
         if g.shape != (n,):
             raise OptionError(f"groups must have one label per row ({n})")
         labels = np.unique(g[active])
-        M = np.stack([(g == lab) & (prep.w > 0) for lab in labels]).astype(float)
+        M = np.stack([(g == lab) & (prep.w[:n] > 0) for lab in labels]).astype(float)
+    M = np.pad(M, ((0, 0), (0, len(prep.w) - n)))  # padded rows are never removed (weight 0)
     qs = _quantities(f, derived)
     names = [k for k, _ in qs]
     res = _influence_core(f, jnp.asarray(M, w.dtype), w, tuple(fn for _, fn in qs), steps)

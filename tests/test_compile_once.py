@@ -75,3 +75,18 @@ def test_new_delta_new_weights_and_new_resamples_compile_nothing():
     assert lowered == [], f"lowered {len(lowered)} programs"
     assert f2.converged and f3.converged and f2.params["alpha"] != f3.params["alpha"]
     assert not np.allclose(b1.draws, b2.draws)  # new weights, new answers, same program
+
+
+def test_tables_of_other_sizes_in_one_bucket_compile_nothing():
+    law = _fresh_law()
+    full = _design(2, n=60)
+    jl.fit(law, {k: v[:57] for k, v in full.items()}, starts=GRID)  # 57 rows: padded to the 60-row bucket
+    with count_lowerings() as lowered:
+        f58 = jl.fit(law, {k: v[:58] for k, v in full.items()}, starts=GRID)
+        f60 = jl.fit(law, full, starts=GRID)
+    assert lowered == [], f"lowered {len(lowered)} programs"
+    assert f58.n_points == 58 and f60.n_points == 60
+    # padding changes nothing: the 58-row fit equals a fit with the two extra rows weighted 0
+    f58w = jl.fit(law, full, starts=GRID, weights=np.r_[np.ones(58), 0.0, 0.0])
+    assert abs(f58.objective - f58w.objective) <= 1e-12 * f58.objective
+    assert abs(f58.params["alpha"] - f58w.params["alpha"]) < 1e-9

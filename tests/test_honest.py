@@ -128,3 +128,32 @@ def test_output_path_checked_before_computing(CH, tmp_path, capsys):
     code = main(["fit", str(p), "--law", "chinchilla", "--json", str(tmp_path / "missing" / "f.json")])
     err = capsys.readouterr()
     assert code == 2 and "does not exist" in err.err and "objective" not in err.out  # refused before fitting
+
+
+def test_a_lower_unconverged_start_is_polished_not_ignored(CH):
+    """"The best converged start wins" must not return a worse point than one the search found:
+    a start that stopped (here: made to stop) below a converged winner is continued."""
+    from jaxlaws import _fit, _prepare
+    from jaxlaws.kernels import results as R
+
+    h = CH[CH.loss < np.sort(CH.loss.values)[-5]].reset_index(drop=True)
+    prep = _prepare.prepare("chinchilla", h)
+    r = _prepare.run(prep)
+    f = np.asarray(r.start_f).copy()
+    best = int(r.best_index)
+    worse = next(i for i in np.flatnonzero(np.asarray(r.start_status) == R.CONVERGED) if i != best)
+    f[worse] = f[best] * 1.002  # pretend this converged start sits in a worse basin
+    # the best start "stopped early" just off the optimum, below the (pretend) converged winner
+    theta = np.asarray(r.start_theta).copy()
+    theta[best] = theta[best] + 1e-5
+    fb = float(prep.problem.objective().value(theta[best], prep.args()))
+    assert f[best] < fb < f[worse]
+    st = np.asarray(r.start_status).copy()
+    st[best] = R.MAX_STEPS
+    f2 = f.copy()
+    f2[best] = fb
+    fake = r._replace(theta=r.start_theta[worse], f=f[worse], status=R.CONVERGED, best_index=worse,
+                      start_f=f2, start_status=st, start_theta=theta, lower_unconverged=True)
+    out = _fit.polish(prep, fake)
+    assert int(out.status) == R.CONVERGED and float(out.f) == pytest.approx(f[best], rel=1e-9)
+    assert int(out.best_index) == best and not bool(out.lower_unconverged)

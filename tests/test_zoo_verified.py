@@ -105,3 +105,42 @@ def test_fp_quantization_reproduces_critical_data_sizes():
 def test_multiplicative_finetune_admits_negative_exponent():
     law = REGISTRY["multiplicative_finetune"]
     assert bool(law.params["alpha"].contains(np.asarray(-0.0017)))
+
+
+def test_forms_equal_the_authors_code():
+    """Forms verified against released code (no published coefficients): our law equals a
+    transcription of the authors' function at random points."""
+    rng = np.random.default_rng(0)
+    x = 10 ** rng.uniform(2, 8, 20)
+    # Caballero et al.: y = a + b x^-c0 (1 + (x/d1)^(1/f1))^(-c1 f1)
+    bp = REGISTRY["broken_power_law"]
+    p = {"a": 1.0, "b": 20.0, "c0": 0.1, "c1": 0.4, "d": 1e5, "f": 0.5}
+    ref = p["a"] + p["b"] * x ** -p["c0"] * (1 + (x / p["d"]) ** (1 / p["f"])) ** (-p["c1"] * p["f"])
+    np.testing.assert_allclose(np.asarray(bp(p, x)), ref, rtol=1e-12)
+    # Lin et al.'s code: L = (A - E) / (1 + e^B' D^beta) + E, with D_l = e^-B', B = (A - E) e^-B'
+    rf = REGISTRY["rectified_finetune"]
+    A, E, Bp, beta = 3.2, 1.1, -2.0, 0.6
+    ours = {"B": (A - E) * np.exp(-Bp), "D_l": np.exp(-Bp), "beta": beta, "E": E}
+    np.testing.assert_allclose(np.asarray(rf(ours, x)), (A - E) / (1 + np.exp(Bp) * x**beta) + E, rtol=1e-12)
+    # Clark et al.'s notebook: log10 L = a log10 N + b log10 Ê + c log10 N log10 Ê + d, Ê saturating
+    rl = REGISTRY["routed_lm"]
+    a, b, c10, d10, Es, Em = -0.0829, -0.1164, 0.00979, 1.1115, 2.0, 251.0
+    N, E = 10 ** rng.uniform(7, 9, 20), rng.choice([1.0, 8.0, 64.0, 512.0], 20)
+    Eh = 1 / (1 / (E - 1 + 1 / (1 / Es - 1 / Em)) + 1 / Em)
+    ref = 10 ** (a * np.log10(N) + b * np.log10(Eh) + c10 * np.log10(N) * np.log10(Eh) + d10)
+    ours = {"a": a, "b": b, "c": c10 / np.log(10), "d": d10 * np.log(10), "E_start": Es, "E_max": Em}
+    np.testing.assert_allclose(np.asarray(rl(ours, N, E)), ref, rtol=1e-10)
+    # Mayilvahanan et al.'s code: y = K (x - E_x)^kappa + E_y
+    ll = REGISTRY["loss_to_loss"]
+    lx = rng.uniform(2.0, 4.0, 20)
+    q = {"K": 1.2, "kappa": 1.3, "E_x": 1.6, "E_y": 1.1}
+    np.testing.assert_allclose(np.asarray(ll(q, lx)), q["K"] * (lx - q["E_x"]) ** q["kappa"] + q["E_y"], rtol=1e-12)
+
+
+def test_overtraining_is_chinchilla_with_twice_its_exponent():
+    # the docstring's conversion: alpha = beta = 2 eta, A = a 6^-eta, B = b 6^-eta
+    ot, ch = REGISTRY["overtraining"], REGISTRY["chinchilla"]
+    p = {"E": 1.8, "a": 3e3, "b": 2e5, "eta": 0.15}
+    q = {"E": 1.8, "A": 3e3 * 6**-0.15, "B": 2e5 * 6**-0.15, "alpha": 0.3, "beta": 0.3}
+    N, D = 10 ** np.random.default_rng(1).uniform(8, 10, (2, 10))
+    np.testing.assert_allclose(np.asarray(ot(p, 6 * N * D, D / N)), np.asarray(ch(q, N, D)), rtol=1e-12)
