@@ -133,7 +133,8 @@ class BootstrapResult:
         v = v[finite]
         if v.size < 2:
             raise OptionError("fewer than two converged resamples: no interval")
-        se = float(np.std(v, ddof=1))
+        with np.errstate(over="ignore", invalid="ignore"):  # a huge draw gives SE inf, not a numpy warning
+            se = float(np.std(v, ddof=1))
         if method == "percentile":
             lo, hi = percentile_interval(v, level)
         elif method == "bca":
@@ -180,8 +181,14 @@ class BootstrapResult:
         logp = jax.vmap(lambda th: law.log_predict(dict(zip(self.params, th)), *xs))(D)
         pred = np.exp(np.asarray(logp))  # (draws, rows)
         lo, hi = percentile_interval(pred, level)
-        return pd.DataFrame({**{k: X[k] for k in law.inputs}, "estimate": self.fit.predict(data, columns=columns),
-                             "se": np.std(pred, axis=0, ddof=1), f"lower_{level:g}": lo, f"upper_{level:g}": hi})
+        # every column of the table the user gave (labels included), then the bands
+        out = data.reset_index(drop=True).copy() if isinstance(data, pd.DataFrame) else pd.DataFrame(
+            {k: X[k] for k in law.inputs})
+        with np.errstate(over="ignore", invalid="ignore"):
+            se = np.std(pred, axis=0, ddof=1)
+        out["estimate"] = self.fit.predict(data, columns=columns)
+        out["se"], out[f"lower_{level:g}"], out[f"upper_{level:g}"] = se, lo, hi
+        return out
 
     def summary(self, level: float = 0.95, method: str = "percentile", derived=None):
         """A DataFrame: estimate, SE and interval for each parameter (and derived quantity).

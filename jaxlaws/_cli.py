@@ -131,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="fit the built-in demo data end to end", epilog=EXAMPLES["demo"], formatter_class=fmt)
     p.add_argument("--out", default="jaxlaws_demo_output", help="folder for plots (default: jaxlaws_demo_output)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--force", action="store_true", help="overwrite plots already in --out")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("laws", help="list built-in laws or show one", epilog=EXAMPLES["laws"], formatter_class=fmt)

@@ -32,6 +32,9 @@ def cmd_allocate(args):
             raise OptionError(f"--params {args.params!r} has no 'params' object (write one with jaxlaws fit --json)")
     else:
         params = law.coefficient_set(args.coefficients)
+    for k, v in params.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v or v in (float("inf"), float("-inf")):
+            raise OptionError(f"--params: parameter {k!r} = {v!r} is not a finite number")
     check_allocatable(law, args.coefficients)
     if args.json:
         check_output(args.json, args.force)
@@ -95,7 +98,19 @@ def read_draws(args):
     draws = d.get("draws") if isinstance(d, dict) else None
     if not isinstance(draws, dict):
         raise OptionError(f"--draws {args.draws!r} has no 'draws' object (write one with jaxlaws bootstrap --json)")
-    return {k: np.asarray(v) for k, v in draws.items()}
+    out = {}
+    for k, v in draws.items():
+        try:
+            arr = np.asarray(v, dtype=float)
+        except (TypeError, ValueError):
+            raise OptionError(f"--draws {args.draws!r}: draws of {k!r} are not a list of numbers") from None
+        if arr.ndim != 1 or arr.size == 0:
+            raise OptionError(f"--draws {args.draws!r}: draws of {k!r} must be a flat, non-empty list of numbers")
+        out[k] = arr
+    lengths = {len(a) for a in out.values()}
+    if len(lengths) > 1:
+        raise OptionError(f"--draws {args.draws!r}: the parameters have different numbers of draws {sorted(lengths)}")
+    return out
 
 
 def allocate_constrained(args, law, params):

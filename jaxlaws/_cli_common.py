@@ -84,6 +84,20 @@ def check_output(path: str, force: bool):
         raise OptionError(f"{path} exists; pass --force to overwrite it")
 
 
+def check_output_folder(folder: str, names, force: bool):
+    """Check a folder of outputs before computing: it is (or can be made) a writable folder,
+    and none of ``names`` in it is overwritten without ``--force``."""
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise OptionError(f"--out {folder!r} is a file; give a folder")
+    parent = os.path.dirname(os.path.abspath(folder))
+    target = folder if os.path.isdir(folder) else parent
+    if not os.path.isdir(target) or not os.access(target, os.W_OK):
+        raise OptionError(f"output folder {folder!r} cannot be written (is {target!r} a writable folder?)")
+    existing = [n for n in names if os.path.exists(os.path.join(folder, n))]
+    if existing and not force:
+        raise OptionError(f"{folder}/ already holds {', '.join(existing)}; pass --force to overwrite")
+
+
 def add_fit_options(p):
     p.add_argument("data", help="CSV or Parquet file, one row per training run")
     p.add_argument("--law", required=True, help="built-in law name or path/to/file.py:object")

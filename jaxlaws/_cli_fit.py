@@ -8,7 +8,7 @@ import sys
 import warnings
 
 from ._errors import ConvergenceWarning, JaxlawsError, OptionError
-from ._cli_common import check_output, fit_kwargs, law_and_data, list_opt
+from ._cli_common import check_output, check_output_folder, fit_kwargs, law_and_data, list_opt
 
 
 def cmd_fit(args):
@@ -187,12 +187,13 @@ def cmd_ablate(args):
 def cmd_plot(args):
     from ._bootstrap import bootstrap
     from ._fit import fit
-    from ._plots import allocation_bands, bootstrap_pairs, isoflop_curves, residuals
+    from ._plots import DEMO_FILES, allocation_bands, bootstrap_pairs, isoflop_curves, residuals
 
     law, df = law_and_data(args)
     if not {"N", "D"} <= set(law.inputs):
         raise OptionError(f"plot needs a law with inputs N and D; {law.name} has {list(law.inputs)}")
     kw = fit_kwargs(args, law, df)
+    check_output_folder(args.out, DEMO_FILES, args.force)
     os.makedirs(args.out, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -244,6 +245,8 @@ def cmd_laws(args):
 
 def cmd_demo(args):
     from ._demo import run_demo
+    from ._plots import DEMO_FILES
 
+    check_output_folder(args.out, DEMO_FILES, args.force)
     run_demo(out_dir=args.out, seed=args.seed)
     return 0

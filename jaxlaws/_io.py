@@ -79,7 +79,7 @@ def load_law_file(spec: str) -> Law:
     sys.modules[name] = module
     try:
         mod_spec.loader.exec_module(module)
-    except Exception as e:
+    except (Exception, SystemExit) as e:  # a law file that calls sys.exit() must not end the CLI silently
         raise LawError(f"law file {path!r} failed to import: {type(e).__name__}: {e}") from None
     if not hasattr(module, obj):
         raise LawError(f"law file {path!r} defines no object {obj!r}")

@@ -19,10 +19,19 @@ def _plt():
     return plt
 
 
+DEMO_FILES = ("isoflop_curves.png", "residuals.png", "bootstrap_pairs.png", "allocation_bands.png")
+
+
 def _save(plt, fig, path):
+    """Save atomically (a temporary file renamed onto ``path``): a reader never sees half a figure."""
+    from ._util import write_atomic
+
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    ext = os.path.splitext(path)[1] or ".png"
+    try:
+        write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=110), suffix=ext)
+    finally:
+        plt.close(fig)
     return path
 
 
@@ -126,13 +135,9 @@ def allocation_bands(path, fit, boot, C=None, level=0.8):
 
 def demo_plots(out_dir, df, fit, boot):
     os.makedirs(out_dir, exist_ok=True)
-    j = lambda name: os.path.join(out_dir, name)  # noqa: E731
-    return [
-        isoflop_curves(j("isoflop_curves.png"), df, fit),
-        residuals(j("residuals.png"), df, fit),
-        bootstrap_pairs(j("bootstrap_pairs.png"), boot),
-        allocation_bands(j("allocation_bands.png"), fit, boot),
-    ]
+    iso, res, pairs, bands = (os.path.join(out_dir, name) for name in DEMO_FILES)
+    return [isoflop_curves(iso, df, fit), residuals(res, df, fit), bootstrap_pairs(pairs, boot),
+            allocation_bands(bands, fit, boot)]
 
 
 def specification_curve(path, table, column="D/N", choices=None):

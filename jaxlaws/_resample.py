@@ -35,6 +35,8 @@ def resample_weights(n: int, method: str = "ordinary", n_resamples: int = 1000, 
     """
     if method not in METHODS:
         raise OptionError(f"method={method!r} must be one of {METHODS}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
+        raise OptionError(f"seed must be an integer in [0, 2^32), got {seed!r}")
     if groups is not None and method in ("ordinary", "epoch", "loo"):
         # a silent ordinary bootstrap of clustered data gives intervals that are too narrow
         raise OptionError(f"groups= was given but method={method!r} ignores groups; use method='group' "

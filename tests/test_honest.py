@@ -157,3 +157,64 @@ def test_a_lower_unconverged_start_is_polished_not_ignored(CH):
     out = _fit.polish(prep, fake)
     assert int(out.status) == R.CONVERGED and float(out.f) == pytest.approx(f[best], rel=1e-9)
     assert int(out.best_index) == best and not bool(out.lower_unconverged)
+
+
+def test_plot_and_demo_refuse_to_overwrite_before_computing(tmp_path, capsys):
+    out = tmp_path / "plots"
+    out.mkdir()
+    (out / "residuals.png").write_bytes(b"mine")
+    assert main(["demo", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "residuals.png" in err[0] and "--force" in err[0]
+    data = tmp_path / "runs.csv"
+    from jaxlaws._demo_data import demo_data
+
+    demo_data().to_csv(data, index=False)
+    assert main(["plot", str(data), "--law", "chinchilla", "--out", str(out)]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert (out / "residuals.png").read_bytes() == b"mine"  # untouched
+    f = tmp_path / "afile"
+    f.write_text("x")
+    assert main(["demo", "--out", str(f)]) == 2 and "is a file" in capsys.readouterr().err
+
+
+def test_more_bad_input_is_one_line_not_a_traceback(tmp_path, capsys):
+    from jaxlaws._demo_data import demo_data
+
+    data = tmp_path / "runs.csv"
+    demo_data().to_csv(data, index=False)
+
+    def one_line(argv, text):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("jaxlaws: error:") and text in err[0], err
+
+    one_line(["bootstrap", str(data), "--law", "chinchilla", "--seed", "-1", "--n", "5"], "seed")
+    one_line(["bootstrap", str(data), "--law", "chinchilla", "--level", "1.5", "--n", "5"], "--level")
+    bad = tmp_path / "p.json"
+    bad.write_text(json.dumps({"params": {"E": "abc", "A": 400, "B": 400, "alpha": 0.3, "beta": 0.3}}))
+    one_line(["allocate", "--law", "chinchilla", "--params", str(bad), "--compute", "1e22"], "'E'")
+    ragged = tmp_path / "d.json"
+    ragged.write_text(json.dumps({"draws": {"E": [1.7, 1.8], "A": [400], "B": [400, 410], "alpha": [0.3, 0.3],
+                                            "beta": [0.3, 0.3]}}))
+    one_line(["allocate", "--law", "chinchilla", "--coefficients", "besiroglu2024", "--compute", "1e22",
+              "--draws", str(ragged)], "different numbers of draws")
+    strings = tmp_path / "s.json"
+    strings.write_text(json.dumps({"draws": {"E": ["a", "b"]}}))
+    one_line(["allocate", "--law", "chinchilla", "--coefficients", "besiroglu2024", "--compute", "1e22",
+              "--draws", str(strings)], "not a list of numbers")
+    for body, text in (("raise RuntimeError('boom')\n", "boom"), ("import sys\nsys.exit(0)\n", "SystemExit")):
+        lf = tmp_path / f"law{len(text)}.py"
+        lf.write_text(body)
+        one_line(["fit", str(data), "--law", f"{lf}:law"], text)
+
+
+def test_prediction_bands_keep_the_tables_own_columns(CH):
+    h = CH.iloc[::4].reset_index(drop=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", jl.ConvergenceWarning)
+        b = jl.bootstrap("chinchilla", h, n=30, seed=0)
+    new = pd.DataFrame({"name": ["70B", "400B"], "N": [70e9, 400e9], "D": [1.4e12, 8e12], "note": ["a", "b"]})
+    out = b.predict(new, level=0.8)
+    assert list(out.columns[:4]) == ["name", "N", "D", "note"] and list(out.name) == ["70B", "400B"]
+    assert (out["lower_0.8"] < out["estimate"]).all() and (out["estimate"] < out["upper_0.8"]).all()
