@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 from ._errors import OptionError
-from ._cli_common import assignments, check_output, float_opt, read_json
+from ._cli_common import assignments, check_output, float_opt, read_json, write_result
 
 
 def _loss_floor(law, params):
@@ -19,7 +19,6 @@ def _loss_floor(law, params):
 
 def cmd_allocate(args):
     from ._allocate import check_allocatable, compute_optimal
-    from ._util import write_json_atomic
     from ._io import resolve_law_spec
 
     law = resolve_law_spec(args.law)
@@ -83,8 +82,7 @@ def cmd_allocate(args):
     if q is not None:
         print(f"bands: {args.level:.0%} over {int(q.n_draws.min())} parameter draws")
     if args.json:
-        write_json_atomic(args.json, out, force=args.force)
-        print(f"wrote {args.json}")
+        write_result(args.json, out, args.force)
     return 0
 
 
@@ -119,7 +117,6 @@ def allocate_constrained(args, law, params):
     import numpy as np
 
     from ._constrained import allocate, inference_problem, moe_problem, total_params
-    from ._util import write_json_atomic
 
     draws = read_draws(args)
     lo_q, hi_q = (1 - args.level) / 2, 1 - (1 - args.level) / 2
@@ -171,6 +168,5 @@ def allocate_constrained(args, law, params):
     if rb is not None:
         print(f"bands: {args.level:.0%} over {int((rb.status == 'converged').sum(axis=0).min())} parameter draws")
     if args.json:
-        write_json_atomic(args.json, {"law": law.name, "params": params, "allocations": rows}, force=args.force)
-        print(f"wrote {args.json}")
+        write_result(args.json, {"law": law.name, "params": params, "allocations": rows}, args.force)
     return 0

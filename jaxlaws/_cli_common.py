@@ -98,6 +98,31 @@ def check_output_folder(folder: str, names, force: bool):
         raise OptionError(f"{folder}/ already holds {', '.join(existing)}; pass --force to overwrite")
 
 
+def write_result(path: str, obj, force: bool):
+    """Write a finished result as JSON; if that fails (full disk, a folder removed meanwhile),
+    keep the result: write it to the temporary folder instead, or print it, and say where."""
+    import tempfile
+
+    from ._util import write_json_atomic
+
+    try:
+        write_json_atomic(path, obj, force=force)
+        print(f"wrote {path}")
+        return
+    except OSError as e:
+        reason = e.strerror or str(e)
+    fallback = os.path.join(tempfile.gettempdir(), f"jaxlaws-unsaved-{os.getpid()}-{os.path.basename(path)}")
+    try:
+        write_json_atomic(fallback, obj, force=True)
+        where = f"the result was written to {fallback} instead"
+    except OSError:
+        from ._util import json_safe
+
+        print(json.dumps(json_safe(obj)))
+        where = "the result was printed above as JSON instead"
+    raise OptionError(f"could not write {path} ({reason}); {where}")
+
+
 def add_fit_options(p):
     p.add_argument("data", help="CSV or Parquet file, one row per training run")
     p.add_argument("--law", required=True, help="built-in law name or path/to/file.py:object")

@@ -8,13 +8,12 @@ import sys
 import warnings
 
 from ._errors import ConvergenceWarning, JaxlawsError, OptionError
-from ._cli_common import check_output, check_output_folder, fit_kwargs, law_and_data, list_opt
+from ._cli_common import check_output, check_output_folder, fit_kwargs, law_and_data, list_opt, write_result
 
 
 def cmd_fit(args):
     from ._fit import fit
     from ._prepare import Strategy
-    from ._util import write_json_atomic
 
     law, df = law_and_data(args)
     strategy = (Strategy.full() if args.strategy == "full" else Strategy())
@@ -36,8 +35,7 @@ def cmd_fit(args):
         if not res.degenerate:
             print(f"warning: {w.message}", file=sys.stderr)
     if args.json:
-        write_json_atomic(args.json, res.to_dict(), force=args.force)
-        print(f"wrote {args.json}")
+        write_result(args.json, res.to_dict(), args.force)
     if res.degenerate and not args.allow_degenerate:
         print(f"jaxlaws: error: the fit is degenerate, the data cannot determine it: {'; '.join(res.reasons)} "
               f"(--allow-degenerate accepts it)", file=sys.stderr)
@@ -65,7 +63,6 @@ def derived_rows(law, boot, compute, level):
 
 def cmd_bootstrap(args):
     from ._bootstrap import bootstrap
-    from ._util import write_json_atomic
 
     law, df = law_and_data(args)
     kw = fit_kwargs(args, law, df)
@@ -86,7 +83,10 @@ def cmd_bootstrap(args):
     if args.predict:
         from ._io import read_table
 
-        new = read_table(args.predict)  # read (and fail) before the long run
+        from ._data import load_arrays
+
+        new = read_table(args.predict)  # read and validate (and fail) before the long run
+        load_arrays(new, law.input_domains, None, columns=kw["columns"], check=law.check_inputs)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         boot = bootstrap(
@@ -123,8 +123,7 @@ def cmd_bootstrap(args):
         }
         if bands is not None:
             out["predictions"] = bands.to_dict(orient="records")
-        write_json_atomic(args.json, out, force=args.force)
-        print(f"wrote {args.json}")
+        write_result(args.json, out, args.force)
     return 0
 
 

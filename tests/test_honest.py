@@ -218,3 +218,27 @@ def test_prediction_bands_keep_the_tables_own_columns(CH):
     out = b.predict(new, level=0.8)
     assert list(out.columns[:4]) == ["name", "N", "D", "note"] and list(out.name) == ["70B", "400B"]
     assert (out["lower_0.8"] < out["estimate"]).all() and (out["estimate"] < out["upper_0.8"]).all()
+
+
+def test_predict_table_is_validated_before_the_bootstrap(tmp_path, capsys):
+    from jaxlaws._demo_data import demo_data
+
+    data, new = tmp_path / "runs.csv", tmp_path / "new.csv"
+    demo_data().to_csv(data, index=False)
+    pd.DataFrame({"N": [7e10, -1.0], "D": [1.4e12, 1e12]}).to_csv(new, index=False)
+    assert main(["bootstrap", str(data), "--law", "chinchilla", "--n", "10", "--predict", str(new)]) == 2
+    captured = capsys.readouterr()
+    assert "'N'" in captured.err and "resamples" not in captured.out  # refused before any resample
+
+
+def test_a_three_run_profile_is_not_a_minimum():
+    # a parabola in log N through 3 runs of one budget interpolates: no minimum can be read off it
+    import jax.numpy as jnp
+
+    @jl.law(inputs=("N",), params={"a": jl.free(), "m": jl.free(), "c": jl.positive()})
+    def parabola(p, N):
+        return p["c"] + p["a"] * (jnp.log(N) - p["m"]) ** 2
+
+    runs = {"N": np.array([1e8, 3e8, 1e9]), "loss": np.array([3.1, 2.95, 3.0])}
+    f = _fit_quiet(parabola, runs, starts=jl.grid(a=[0.01, 0.1], m=[18.0, 20.0], c=[2.0, 3.0]))
+    assert f.status == "degenerate" and "interpolates" in f.reasons[0]

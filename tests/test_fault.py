@@ -1,0 +1,48 @@
+"""Faults while writing: a full disk after a finished computation loses nothing and leaves
+nothing behind (kill-and-resume of writers and bootstraps is in test_bootstrap.py)."""
+
+import json
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+from jaxlaws._cli import main
+from jaxlaws._demo_data import demo_data
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 64 KiB tmpfs, filled up (needs root and mount; skips where the platform refuses)."""
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)], capture_output=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {r.stderr.decode().strip()[:80]}")
+    try:
+        fd = os.open(mnt / "filler", os.O_WRONLY | os.O_CREAT)
+        try:
+            while True:
+                os.write(fd, b"\0" * 1024)
+        except OSError:
+            pass  # full
+        finally:
+            os.close(fd)
+        yield mnt
+    finally:
+        subprocess.run(["umount", str(mnt)], capture_output=True)
+
+
+def test_full_disk_keeps_the_result_and_leaves_no_temporary_file(small_disk, tmp_path, capsys):
+    data = tmp_path / "runs.csv"
+    demo_data().to_csv(data, index=False)
+    target = small_disk / "fit.json"
+    code = main(["fit", str(data), "--law", "chinchilla", "--json", str(target)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and "could not write" in err[-1] and "written to" in err[-1]
+    fallback = pathlib.Path(err[-1].split("written to ")[1].split(" instead")[0])
+    d = json.loads(fallback.read_text())
+    assert d["status"] == "converged" and set(d["params"]) == {"E", "A", "B", "alpha", "beta"}
+    fallback.unlink()
+    assert sorted(os.listdir(small_disk)) == ["filler"]  # no fit.json, no fit.json.tmp-PID
