@@ -100,6 +100,7 @@ def write_atomic(path: str, write, suffix: str = ""):
     never half of one. ``suffix`` is for writers that append an extension (``np.savez``).
     The temporary file is removed on any failure.
     """
+    _remove_stale(path)
     tmp = f"{path}.tmp-{os.getpid()}{suffix}"
     try:
         write(tmp)
@@ -130,6 +131,28 @@ def json_safe(obj):
         x = float(obj)
         return x if np.isfinite(x) else None
     return obj
+
+
+def _remove_stale(path: str):
+    """Remove temporary files a killed writer (SIGKILL: no cleanup ran) left beside ``path``.
+
+    A temporary file is named ``path.tmp-PID...``; it is stale when no process has that PID.
+    """
+    import glob
+
+    for tmp in glob.glob(glob.escape(path) + ".tmp-*"):
+        pid = tmp[len(path) + 5:].split(".")[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            try:
+                os.remove(tmp)
+            except OSError:
+                pass
+        except PermissionError:
+            pass  # a live process of another user
 
 
 def write_json_atomic(path: str, obj, force: bool = False):

@@ -46,3 +46,20 @@ def test_full_disk_keeps_the_result_and_leaves_no_temporary_file(small_disk, tmp
     assert d["status"] == "converged" and set(d["params"]) == {"E", "A", "B", "alpha", "beta"}
     fallback.unlink()
     assert sorted(os.listdir(small_disk)) == ["filler"]  # no fit.json, no fit.json.tmp-PID
+
+
+def test_a_killed_writers_temporary_file_is_cleaned_up(tmp_path):
+    from jaxlaws._util import write_json_atomic
+
+    target = tmp_path / "out.json"
+    dead = tmp_path / "out.json.tmp-99999999"  # a PID no process has
+    dead.write_text("{half")
+    proc = subprocess.Popen(["sleep", "30"])
+    alive = tmp_path / f"out.json.tmp-{proc.pid}"  # a writer still running: left alone
+    alive.write_text("{")
+    try:
+        write_json_atomic(str(target), {"a": 1.0, "b": float("inf")})
+        assert json.loads(target.read_text()) == {"a": 1.0, "b": None}
+        assert not dead.exists() and alive.exists()
+    finally:
+        proc.kill()
