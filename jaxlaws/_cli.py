@@ -163,6 +163,9 @@ def main(argv=None) -> int:
         # and keep Python from complaining again when it flushes stdout at exit
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as e:  # a write that failed after the checks (disk full, folder removed meanwhile)
+        print(f"jaxlaws: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -123,6 +123,24 @@ def write_result(path: str, obj, force: bool):
     raise OptionError(f"could not write {path} ({reason}); {where}")
 
 
+def keep_table(path: str, table):
+    """Write a finished table as CSV (atomically); if that fails, write it to the temporary
+    folder instead and say where, so a long ablation is not lost to an output error."""
+    import tempfile
+
+    from ._util import write_atomic
+
+    try:
+        write_atomic(path, lambda tmp: table.to_csv(tmp, index=False))
+        print(f"wrote {path}")
+        return
+    except OSError as e:
+        reason = e.strerror or str(e)
+    fallback = os.path.join(tempfile.gettempdir(), f"jaxlaws-unsaved-{os.getpid()}-{os.path.basename(path)}")
+    write_atomic(fallback, lambda tmp: table.to_csv(tmp, index=False))
+    raise OptionError(f"could not write {path} ({reason}); the table was written to {fallback} instead")
+
+
 def add_fit_options(p):
     p.add_argument("data", help="CSV or Parquet file, one row per training run")
     p.add_argument("--law", required=True, help="built-in law name or path/to/file.py:object")

@@ -8,7 +8,8 @@ import sys
 import warnings
 
 from ._errors import ConvergenceWarning, JaxlawsError, OptionError
-from ._cli_common import check_output, check_output_folder, fit_kwargs, law_and_data, list_opt, write_result
+from ._cli_common import (check_output, check_output_folder, fit_kwargs, keep_table, law_and_data, list_opt,
+                          write_result)
 
 
 def cmd_fit(args):
@@ -130,7 +131,6 @@ def cmd_bootstrap(args):
 def cmd_ablate(args):
     import pandas as pd
 
-    from ._util import write_atomic
     from ._ablate import ablate
 
     law, df = law_and_data(args)
@@ -173,8 +173,7 @@ def cmd_ablate(args):
         else:
             print(f"\nno specification converged{why}: no D/N range")
     if args.csv:
-        write_atomic(args.csv, lambda tmp: tab.to_csv(tmp, index=False))
-        print(f"wrote {args.csv}")
+        keep_table(args.csv, tab)
     if args.plot and "D/N" in tab:
         from ._plots import specification_curve
 

@@ -63,3 +63,19 @@ def test_a_killed_writers_temporary_file_is_cleaned_up(tmp_path):
         assert not dead.exists() and alive.exists()
     finally:
         proc.kill()
+
+
+def test_full_disk_for_tables_and_figures_is_one_line(small_disk, tmp_path, capsys):
+    data = tmp_path / "runs.csv"
+    demo_data().to_csv(data, index=False)
+    code = main(["ablate", str(data), "--law", "chinchilla", "--drop-top", "0,3", "--csv", str(small_disk / "m.csv")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "table was written to" in err[0]
+    fallback = pathlib.Path(err[0].split("written to ")[1].split(" instead")[0])
+    assert len(fallback.read_text().splitlines()) == 3  # header + the two specifications
+    fallback.unlink()
+    code = main(["plot", str(data), "--law", "chinchilla", "--n", "20", "--out", str(small_disk / "plots")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith("jaxlaws: error:")
+    left = [p for p in os.listdir(small_disk / "plots") if ".tmp-" in p]
+    assert left == []
