@@ -140,11 +140,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _persistent_cache(jax):
+    """Keep compiled programs between CLI runs, so only the first run of a job compiles.
+
+    In the user's cache folder (``$XDG_CACHE_HOME/jaxlaws/xla``, else ``~/.cache/jaxlaws/xla``);
+    ``JAX_COMPILATION_CACHE_DIR`` moves it and ``JAXLAWS_CACHE=0`` turns it off. JAX writes
+    cache entries atomically, so concurrent runs are safe; an unusable folder only means
+    compiling again, never an error.
+    """
+    if os.environ.get("JAXLAWS_CACHE", "1") == "0" or os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+        return
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = os.path.join(base, "jaxlaws", "xla")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError:
+        return
+    if not os.access(path, os.W_OK):
+        return
+    jax.config.update("jax_compilation_cache_dir", path)
+    # cache every program, not only those that took over a second to compile: a fit is a
+    # dozen programs of 0.1-3 s each
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+
+
 def main(argv=None) -> int:
     import jax
 
     # The CLI owns its process: float64 for everything it computes (see jaxlaws.__init__).
     jax.config.update("jax_enable_x64", True)
+    _persistent_cache(jax)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

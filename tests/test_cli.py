@@ -208,3 +208,26 @@ def test_fit_with_fixed_parameters(capsys, tmp_path):
                              "--fix", "zz=1"], "--fix 'zz' is not a parameter")
     _one_line_error(capsys, ["fit", str(csv), "--law", "data_filtering", "--y", "error", "--map", "n=samples",
                              "--fix", "d"], "use PARAM=VALUE")
+
+
+def test_cli_keeps_compiled_programs_in_the_users_cache(tmp_path, demo_csv):
+    import os
+    import subprocess
+    import sys
+
+    def run(cache_home, **env):
+        e = {k: v for k, v in os.environ.items() if k != "JAX_COMPILATION_CACHE_DIR"}
+        e.update(XDG_CACHE_HOME=str(cache_home), **env)
+        r = subprocess.run([sys.executable, "-m", "jaxlaws", "fit", str(demo_csv), "--law", "chinchilla"],
+                           capture_output=True, text=True, env=e, timeout=300)
+        assert r.returncode == 0, r.stderr[-2000:]
+        return r.stdout
+
+    on, off = tmp_path / "on", tmp_path / "off"
+    first = run(on)
+    entries = list((on / "jaxlaws" / "xla").iterdir())
+    assert entries, "no compiled program was cached"
+    second = run(on)  # served from the cache: the same answer
+    assert first.splitlines()[:8] == second.splitlines()[:8]
+    run(off, JAXLAWS_CACHE="0")
+    assert not (off / "jaxlaws").exists()
