@@ -4,17 +4,15 @@ from __future__ import annotations
 
 
 from ._errors import OptionError
+from ._util import x64
 from ._cli_common import assignments, check_output, float_opt, read_json, write_result
 
 
+@x64
 def _loss_floor(law, params):
     """The law's loss as N and D grow without bound (other inputs at 1): the lowest reachable target."""
-    import jax
-
-    with jax.enable_x64(True):
-        others = {k: 1.0 for k in law.inputs if k not in ("N", "D")}
-        X = {"N": 1e30, "D": 1e30, **others}
-        return float(law({k: float(v) for k, v in params.items()}, *[X[k] for k in law.inputs]))
+    X = {"N": 1e30, "D": 1e30, **{k: 1.0 for k in law.inputs if k not in ("N", "D")}}
+    return float(law({k: float(v) for k, v in params.items()}, *[X[k] for k in law.inputs]))
 
 
 def cmd_allocate(args):

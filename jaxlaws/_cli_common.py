@@ -98,47 +98,46 @@ def check_output_folder(folder: str, names, force: bool):
         raise OptionError(f"{folder}/ already holds {', '.join(existing)}; pass --force to overwrite")
 
 
-def write_result(path: str, obj, force: bool):
-    """Write a finished result as JSON; if that fails (full disk, a folder removed meanwhile),
-    keep the result: write it to the temporary folder instead, or print it, and say where."""
+def keep_output(path: str, write, what: str, last_resort=None):
+    """``write(path)``; if that fails (full disk, a folder removed meanwhile), keep the finished
+    ``what``: write it to the temporary folder instead (or, failing that too, call
+    ``last_resort``, which prints it and returns where it went) and say where in one line."""
     import tempfile
 
-    from ._util import write_json_atomic
-
     try:
-        write_json_atomic(path, obj, force=force)
+        write(path)
         print(f"wrote {path}")
         return
     except OSError as e:
         reason = e.strerror or str(e)
     fallback = os.path.join(tempfile.gettempdir(), f"jaxlaws-unsaved-{os.getpid()}-{os.path.basename(path)}")
     try:
-        write_json_atomic(fallback, obj, force=True)
-        where = f"the result was written to {fallback} instead"
+        write(fallback)
+        where = f"the {what} was written to {fallback} instead"
     except OSError:
-        from ._util import json_safe
-
-        print(json.dumps(json_safe(obj)))
-        where = "the result was printed above as JSON instead"
+        if last_resort is None:
+            raise
+        where = last_resort()
     raise OptionError(f"could not write {path} ({reason}); {where}")
 
 
-def keep_table(path: str, table):
-    """Write a finished table as CSV (atomically); if that fails, write it to the temporary
-    folder instead and say where, so a long ablation is not lost to an output error."""
-    import tempfile
+def write_result(path: str, obj, force: bool):
+    """Write a finished result as strict JSON, kept (temporary folder, else printed) if the write fails."""
+    from ._util import json_safe, write_json_atomic
 
+    def printed():
+        print(json.dumps(json_safe(obj)))
+        return "the result was printed above as JSON instead"
+
+    keep_output(path, lambda p: write_json_atomic(p, obj, force=force or p != path), "result", printed)
+
+
+def keep_table(path: str, table):
+    """Write a finished table as CSV (atomically), kept in the temporary folder if the write fails,
+    so a long ablation is not lost to an output error."""
     from ._util import write_atomic
 
-    try:
-        write_atomic(path, lambda tmp: table.to_csv(tmp, index=False))
-        print(f"wrote {path}")
-        return
-    except OSError as e:
-        reason = e.strerror or str(e)
-    fallback = os.path.join(tempfile.gettempdir(), f"jaxlaws-unsaved-{os.getpid()}-{os.path.basename(path)}")
-    write_atomic(fallback, lambda tmp: table.to_csv(tmp, index=False))
-    raise OptionError(f"could not write {path} ({reason}); the table was written to {fallback} instead")
+    keep_output(path, lambda p: write_atomic(p, lambda tmp: table.to_csv(tmp, index=False)), "table")
 
 
 def add_fit_options(p):

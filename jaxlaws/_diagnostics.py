@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._constraints import Positive
+from ._identify import condition_number
 from ._util import x64
 
 
@@ -39,10 +40,9 @@ def diagnostics(f, threshold: float = 1e6) -> dict:
 
     H = np.asarray(jax.hessian(obj_user)(problem.free(full_user)))
     lam, V = np.linalg.eigh(0.5 * (H + H.T))
-    cond = float(np.abs(lam).max() / max(np.abs(lam).min(), 1e-300))
+    cond = condition_number(lam)
     s = np.sqrt(np.maximum(np.abs(np.diag(H)), 1e-300))
-    lam_s = np.linalg.eigvalsh(0.5 * (H + H.T) / np.outer(s, s))
-    cond_s = float(np.abs(lam_s).max() / max(np.abs(lam_s).min(), 1e-300))
+    cond_s = condition_number(np.linalg.eigvalsh(0.5 * (H + H.T) / np.outer(s, s)))
     weak = []
     for j in np.argsort(np.abs(lam))[:2]:
         v = V[:, j] / np.abs(V[:, j]).max()

@@ -76,6 +76,12 @@ def parameter_reasons(law, params: dict, fixed=()) -> list[str]:
     return out
 
 
+def condition_number(lam) -> float:
+    """``max |eigenvalue| / min |eigenvalue|`` of a symmetric matrix's eigenvalues ``lam``."""
+    lam = np.abs(np.asarray(lam))
+    return float(lam.max() / max(lam.min(), 1e-300))
+
+
 def curvature_reasons(H) -> tuple[list[str], float]:
     """A (numerically) flat direction of the Hessian ``H``; returns the reasons and the condition number."""
     H = np.asarray(H, float)
@@ -83,7 +89,7 @@ def curvature_reasons(H) -> tuple[list[str], float]:
         return ["the Hessian at the optimum is not finite"], float("inf")
     lam = np.linalg.eigvalsh(0.5 * (H + H.T))
     top = np.abs(lam).max()
-    cond = float(top / max(np.abs(lam).min(), 1e-300)) if top > 0 else float("inf")
+    cond = condition_number(lam) if top > 0 else float("inf")
     if cond > FLAT_CONDITION or lam.min() < -1e-9 * top:
         return [f"a direction of parameter space has no curvature (Hessian condition number {cond:.2g}): "
                 f"the data do not determine it"], cond

@@ -242,10 +242,7 @@ def prepare(law, data, y: str = "loss", *, loss=None, residual: str = "log", sta
     # With fixed parameters the coordinates are not centred: centring mixes an exponent
     # into its coefficient, which would unfix a fixed coefficient.
     problem = FitProblem(law, loss.key, residual, free_idx, center=not fixed)
-    Xfit, aux = problem.inputs({k: jnp.asarray(v, dt) for k, v in X.items()})
-    base_fit = problem.to_fit(jnp.asarray(starts_user[0], dt), aux)
-    starts_fit = problem.free(problem.to_fit(jnp.asarray(starts_user, dt), aux))
-    extra_fit = problem.free(problem.to_fit(jnp.asarray(extra_user, dt), aux))
+    Xfit, aux, base_fit, starts_fit, extra_fit = problem.setup(X, starts_user, extra_user, dt)
     yt = jnp.asarray(np.log(yv) if residual == "log" else yv, dt)
     strata = problem.strata(starts_user)
     strata = None if strata is None else jnp.asarray(strata, jnp.int32)

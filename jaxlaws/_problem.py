@@ -21,6 +21,8 @@ this module reads those declarations.
 
 from __future__ import annotations
 
+import functools
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -28,7 +30,7 @@ import numpy as np
 
 from ._constraints import Free, Positive
 from ._law import Law, PowerSumLaw
-from .kernels import Objective, cholesky_solve, lse, make_objective, power_sum_objective, weighted_sum
+from .kernels import Objective, cholesky_solve, lse, make_objective, power_sum_objective
 
 RESIDUALS = ("log", "raw")
 
@@ -51,6 +53,11 @@ class FitProblem(eqx.Module):
         return isinstance(self.law, PowerSumLaw)
 
     @property
+    def index(self) -> dict:
+        """Parameter name -> position in the coordinate vector."""
+        return {k: i for i, k in enumerate(self.law.param_names)}
+
+    @property
     def n_free(self) -> int:
         return self.law.n_params if self.free_idx is None else len(self.free_idx)
 
@@ -71,7 +78,7 @@ class FitProblem(eqx.Module):
         out = jnp.asarray(theta)
         if not self.power_sum:
             return out
-        idx = {k: i for i, k in enumerate(law.param_names)}
+        idx = self.index
         for k, (coef, expo, _) in enumerate(law.terms):
             alpha = law.params[expo].forward(out[..., idx[expo]])
             out = out.at[..., idx[coef]].add(sign * alpha * aux[k])
@@ -96,6 +103,20 @@ class FitProblem(eqx.Module):
         b = jnp.broadcast_to(base, theta_free.shape[:-1] + base.shape)
         return b.at[..., jnp.asarray(self.free_idx)].set(theta_free)
 
+    def setup(self, X, starts_user, extra_user, dtype):
+        """Inputs and starts in fit coordinates: ``(Xfit, aux, base, starts_fit, extra_fit)``.
+
+        ``base`` (the first start, full fit coordinates) supplies the fixed coordinates;
+        ``starts_fit`` and ``extra_fit`` are free coordinates. Starts are constants, so no
+        derivative flows into them through the centring offsets.
+        """
+        Xfit, aux = self.inputs({k: jnp.asarray(X[k], dtype) for k in self.law.inputs})
+        const = jax.lax.stop_gradient(aux)
+        base = self.to_fit(jnp.asarray(starts_user[0], dtype), aux)
+        starts_fit = self.free(self.to_fit(jnp.asarray(starts_user, dtype), const))
+        extra_fit = self.free(self.to_fit(jnp.asarray(extra_user, dtype), const))
+        return Xfit, aux, base, starts_fit, extra_fit
+
     def target(self, y):
         """Targets in residual space."""
         return jnp.log(y) if self.residual == "log" else jnp.asarray(y)
@@ -104,7 +125,7 @@ class FitProblem(eqx.Module):
         """Prediction in residual space from full fit coordinates (log-prediction or raw)."""
         law = self.law
         if self.power_sum:
-            idx = {k: i for i, k in enumerate(law.param_names)}
+            idx = self.index
             # z_k = log A_k' - alpha_k (log x_k - m_k), all in log space: no overflow for any
             # finite theta; log E enters as a constant term of the log-sum-exp.
             zs = [theta[idx[c]] - law.params[e].forward(theta[idx[e]]) * Xfit[k] for k, (c, e, _) in enumerate(law.terms)]
@@ -145,20 +166,16 @@ class FitProblem(eqx.Module):
         return labels.reshape(-1) if 2 <= n <= 1024 else None
 
 
-_OBJECTIVES: dict = {}
-
-
+@functools.lru_cache(maxsize=256)
 def _objective(problem: FitProblem) -> Objective:
     # Cached so every job shares one Python function per problem (and so one jit cache entry).
-    if problem in _OBJECTIVES:
-        return _OBJECTIVES[problem]
     law = problem.law
     rho, mean = problem.loss_key
     analytic = (problem.power_sum and problem.free_idx is None and problem.residual == "log"
                 and all(isinstance(law.params[e], Free) for _, e, _ in law.terms))
     if analytic:
         # The closed-form Hessian assumes z is linear in theta: free exponents only.
-        idx = {k: i for i, k in enumerate(law.param_names)}
+        idx = problem.index
         terms = tuple((idx[c], idx[e]) for c, e, _ in law.terms)
         const = idx[law.constant] if law.constant is not None else None
         inner = power_sum_objective(terms, const, law.n_params, rho, mean)
@@ -171,7 +188,6 @@ def _objective(problem: FitProblem) -> Objective:
             return problem.predict_fit(problem.full(theta, base), Xfit)
 
         obj = make_objective(pred, rho, mean)
-    _OBJECTIVES[problem] = obj
     return obj
 
 
@@ -195,4 +211,3 @@ def implicit_root(value, theta_star, args):
     return jax.lax.custom_root(grad_fn, jax.lax.stop_gradient(theta_star), lambda f, x0: x0, tangent_solve)
 
 
-__all__ = ["FitProblem", "RESIDUALS", "implicit_root", "weighted_sum"]

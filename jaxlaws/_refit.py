@@ -84,10 +84,8 @@ def refit(prep: Prepared, W, *, active=None, LP=None, chunk_size=500, devices=No
     lp0 = np.asarray(prep.loss.array())
     LP = np.tile(lp0, (B, 1)) if LP is None else np.asarray(LP, float)
     solver = compiled_solve(prep.problem, prep.strategy, batched=True)
+    # PartitionSpec("batch") splits the leading (row) axis and keeps the rest whole
     sharding, n_dev = mesh_sharding(devices)
-    row_sharding = None
-    if sharding is not None:
-        row_sharding = jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec("batch", None))
     # Chunk size: a multiple of the device count so every device gets equal rows.
     cs = max(1, min(chunk_size, B))
     cs = -(-cs // n_dev) * n_dev
@@ -109,8 +107,8 @@ def refit(prep: Prepared, W, *, active=None, LP=None, chunk_size=500, devices=No
         Wc[: hi - lo, active] = W[lo:hi] * base_w[active]
         LPc = np.tile(lp0, (cs, 1))
         LPc[: hi - lo] = LP[lo:hi]
-        Wj = shard_rows(jnp.asarray(Wc, dt), row_sharding)
-        LPj = shard_rows(jnp.asarray(LPc, dt), row_sharding)
+        Wj = shard_rows(jnp.asarray(Wc, dt), sharding)
+        LPj = shard_rows(jnp.asarray(LPc, dt), sharding)
         r = jax.block_until_ready(solver(prep.starts_fit, prep.extra_fit, prep.Xb, prep.yt, Wj, LPj, prep.strata))
         for key, val in zip(_FIELDS, (r.theta, r.f, r.status, r.n_iter)):
             out[key][lo:hi] = np.asarray(val)[: hi - lo]

@@ -236,11 +236,9 @@ def _identify(prep: Prepared, params: dict, theta_fit, status: str):
 
 def _float64_check(prep: Prepared, theta_user) -> dict:
     """Polish a float32 winner in float64; warn if float32 had not reached that optimum."""
-    X64 = {k: jnp.asarray(v, jnp.float64) for k, v in prep.X.items()}
     problem = prep.problem
-    Xfit, aux = problem.inputs(X64)
-    th = problem.free(problem.to_fit(jnp.asarray(theta_user, jnp.float64), aux))
-    base = problem.to_fit(jnp.asarray(prep.starts_user[0], jnp.float64), aux)
+    Xfit, aux, base, th, _ = problem.setup(prep.X, np.asarray(theta_user)[None], prep.extra_user, jnp.float64)
+    th = th[0]
     yt = jnp.asarray(np.log(prep.y) if problem.residual == "log" else prep.y, jnp.float64)
     args = ((Xfit, base), yt, jnp.asarray(prep.w, jnp.float64), jnp.asarray(prep.loss.array(), jnp.float64))
     obj = problem.objective()

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from . import _results as R
-from ._newton import descent_terminate, line_search
+from ._newton import decrement_tolerance, descent_terminate, line_search
 from ._solver import AbstractSolver
 
 
@@ -56,8 +56,7 @@ class BFGS(AbstractSolver):
         uphill = ~(slope < 0)
         d = jnp.where(uphill, -g, d)
         slope = jnp.where(uphill, -jnp.dot(g, g), slope)
-        tol = self.ftol * jnp.abs(st.f) + 1e3 * jnp.finfo(y.dtype).eps ** 2
-        converged = st.finite & (0.5 * jnp.abs(slope) <= tol)
+        converged = st.finite & (0.5 * jnp.abs(slope) <= decrement_tolerance(self.ftol, st.f, y.dtype))
         t, _, accepted, _, _ = line_search(fn.value, y, d, st.f, slope, args, self.line_search)
         y_new = y + t * d
         f_new, g_new = jax.value_and_grad(fn.value)(y_new, args)

@@ -41,8 +41,10 @@ class _NewtonState(NamedTuple):
 def line_search(value, theta, step, f, slope, args, n_steps):
     """Parallel backtracking: try step sizes 1, 1/2, ..., 2^-(n-1) at once; Armijo or the best.
 
-    Returns ``(t, f_new, accepted, full)``; ``t = 0`` when no candidate lowers ``f``. All
-    candidates are evaluated in one vectorised call, so there is no inner ``while_loop``.
+    Returns ``(t, f_new, accepted, full, f_full)``: the step size taken (``0`` when no
+    candidate lowers ``f``), the objective there, whether a step was taken, whether it was the
+    full step, and the objective at the full step. All candidates are evaluated in one
+    vectorised call, so there is no inner ``while_loop``.
     """
     ts = 2.0 ** -jnp.arange(n_steps, dtype=theta.dtype)
     fs = jax.vmap(lambda t: value(theta + t * step, args))(ts)
@@ -52,6 +54,16 @@ def line_search(value, theta, step, f, slope, args, n_steps):
     accepted = fs[j] < f
     t = jnp.where(accepted, ts[j], 0.0)
     return t, jnp.where(accepted, fs[j], f), accepted, accepted & (j == 0), fs[0]
+
+
+def decrement_tolerance(ftol, f, dtype):
+    """Converged when the predicted decrease is below this: ``ftol`` relative to the objective.
+
+    Near the optimum that is f - f* to ~ftol * f. The absolute floor covers objectives that
+    are zero at the optimum (noise-free data): 1e3 eps^2 is the size of a sum of squared
+    residuals at the rounding level.
+    """
+    return ftol * jnp.abs(f) + 1e3 * jnp.finfo(dtype).eps ** 2
 
 
 def descent_terminate(st, patience):
@@ -110,12 +122,8 @@ class DampedNewton(AbstractSolver):
         t, new_f, accepted, full, f_full = line_search(fn.value, theta, d, f, slope, args, self.line_search)
         new_theta = theta + t * d
         new_rho = jnp.clip(jnp.where(full, st.rho * 0.1, jnp.where(accepted, st.rho, st.rho * 100.0)), _RHO_MIN, _RHO_MAX)
-        # Converged: the predicted decrease of an (almost) undamped Newton step is below
-        # `ftol` relative to the objective. Near the optimum that is f - f* to ~ftol * f.
-        # The absolute floor covers objectives that are zero at the optimum (noise-free data):
-        # 1e3 eps^2 is the size of a sum of squared residuals at the rounding level.
-        tol = self.ftol * jnp.abs(f) + 1e3 * jnp.finfo(H.dtype).eps ** 2
-        converged = finite & (dec <= tol) & (st.rho <= 1e-3)
+        # Converged: the predicted decrease of an (almost) undamped Newton step is small.
+        converged = finite & (dec <= decrement_tolerance(self.ftol, f, H.dtype)) & (st.rho <= 1e-3)
         # At convergence the full step is taken even if rounding noise in f (~n eps f) hides
         # its decrease: it changes f by at most ~dec, but squares the error in theta, which
         # is what finite differences of refits and implicit derivatives need.
