@@ -46,15 +46,19 @@ from ._loss import absolute as absolute
 from ._loss import asymmetric as asymmetric
 from ._loss import custom as custom_loss  # noqa: F401  (jaxlaws.custom_loss(rho, values))
 from ._loss import huber as huber
+from ._loss import expectile as expectile
 from ._loss import logcosh as logcosh
+from ._loss import parse_loss as parse_loss
 from ._loss import squared as squared
 from ._problem import FitProblem as FitProblem
+from ._recipe import Recipe as Recipe
 from ._resample import resample_weights as resample_weights
 from ._result import FitResult as FitResult
 from ._sensitivity import Influence as Influence
 from ._sensitivity import extrapolate as extrapolate
 from ._sensitivity import influence as influence
 from ._sensitivity import information_criteria as information_criteria
+from ._sensitivity import score as score
 from ._starts import grid as grid
 from ._starts import random_starts as random_starts
 from . import laws as laws

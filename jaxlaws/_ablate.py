@@ -22,6 +22,7 @@ from ._errors import CheckpointError, OptionError
 from ._prepare import as_strategy, prepare, resolve_law
 from ._loss import as_loss, huber
 from ._refit import refit, to_draws
+from ._select import as_frame, row_mask
 from ._util import write_atomic, x64
 
 
@@ -45,7 +46,8 @@ def _choice_grid(choices: Mapping) -> list[dict]:
 
 
 # The fitting choices ablate() can vary, in the order tables and plots show them.
-ABLATION_KEYS = ("loss", "delta", "residual", "drop_top", "max_compute", "min_compute", "min_N", "starts", "law", "N_column")
+ABLATION_KEYS = ("loss", "delta", "residual", "where", "drop_top", "max_compute", "min_compute", "min_N", "starts", "law",
+                 "N_column")
 
 
 def _ablate_fingerprint(data, y, choices, derived, base_weights) -> str:
@@ -103,7 +105,8 @@ def ablate(law, data, choices: Mapping, *, y: str = "loss", derived=None, comput
     ``loss`` ("huber"/"squared"), ``delta`` (Huber deltas), ``residual`` ("log"/"raw"),
     ``drop_top`` (drop the k highest-loss points), ``min_compute``/``max_compute`` (keep
     runs with 6ND in range; ``None`` for no bound), ``min_N``, ``starts`` (start grids),
-    ``law`` (law forms), ``N_column`` (which column is N). ``derived`` is
+    ``law`` (law forms), ``N_column`` (which column is N), ``where`` (row filters: pandas
+    expressions, ``None`` for all rows). ``derived`` is
     ``{label: (name, kwargs)}``, evaluated for each specification's fit.
     Specifications that share law, loss, residual, starts and N column differ only in point
     weights and are fitted together in one batched call. With ``checkpoint=FILE.json`` each
@@ -129,6 +132,7 @@ def ablate(law, data, choices: Mapping, *, y: str = "loss", derived=None, comput
             unique.append(s)
     specs = unique
     yv = get_column(data, y)
+    frame = as_frame(data) if "where" in choices else None
     n = len(yv)
     base_w = np.ones(n) if base_weights is None else np.asarray(base_weights, float)
     groups: dict = {}
@@ -168,6 +172,8 @@ def ablate(law, data, choices: Mapping, *, y: str = "loss", derived=None, comput
                     wv *= op(C, sel[name])
             if sel.get("min_N") is not None:
                 wv *= Nv >= sel["min_N"]
+            if sel.get("where") is not None:
+                wv *= row_mask(frame, sel["where"])
             k = int(sel.get("drop_top", 0) or 0)
             if k:
                 live = np.flatnonzero(wv > 0)

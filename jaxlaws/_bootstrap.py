@@ -234,11 +234,17 @@ def bootstrap(
     progress: bool | None = None,
     devices: int | None = None,
     loss=None,
-    residual: str = "log",
+    residual: str | None = None,
     starts=None,
     weights=None,
     columns=None,
     fixed=None,
+    recipe=None,
+    bounds=None,
+    units=None,
+    where=(),
+    best_per=(),
+    drop_highest: int = 0,
     full_fit=None,
     grid_strategy=None,
     on_chunk=None,
@@ -268,7 +274,8 @@ def bootstrap(
         raise OptionError(f"strategy={strategy!r} must be one of {STRATEGIES}")
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise OptionError(f"chunk_size must be a positive integer, got {chunk_size!r}")
-    common = dict(loss=loss, residual=residual, weights=weights, columns=columns, fixed=fixed)
+    common = dict(loss=loss, residual=residual, weights=weights, columns=columns, fixed=fixed, recipe=recipe,
+                  bounds=bounds, units=units, where=where, best_per=best_per, drop_highest=drop_highest)
     if full_fit is None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)

@@ -16,8 +16,17 @@ from ._cli_fit import cmd_ablate, cmd_bootstrap, cmd_demo, cmd_fit, cmd_laws, cm
 from ._errors import JaxlawsError
 
 EXAMPLES = {
-    "fit": "examples:\n  jaxlaws fit runs.csv --law chinchilla --y loss --map N=params --delta 1e-3 --drop-highest 5 --json fit.json\n"
-           "  jaxlaws fit curves.csv --law data_filtering --y error --fix a=0.025 --fix d=0.1   # hold parameters fixed",
+    "fit": (
+        "examples:\n  jaxlaws fit runs.csv --law chinchilla --y loss --map N=params --delta 1e-3 --drop-highest 5 --json fit.json\n"
+        "  jaxlaws fit chinchilla_epoch.csv --law chinchilla --recipe besiroglu2024       # a paper's recipe in one flag\n"
+        "  jaxlaws fit runs.csv --law chinchilla --loss squared --residual raw --starts alpha=0:2:5,beta=0:2:5 \\\n"
+        "      --bounds A=1:inf --bounds B=1:inf --where '6*N*D < 1e21' --select best-per=N,D --weights 1/sd**2\n"
+        "  jaxlaws fit runs.csv --law chinchilla --loss asymmetric:10,1   # over-predictions cost 10x (pinball)\n"
+        "  jaxlaws fit runs.csv --law chinchilla --predict bigger.csv     # predictions at new rows\n"
+        "  jaxlaws fit runs.csv --law chinchilla --score --coefficients besiroglu2024  # score published values\n"
+        "  jaxlaws fit vit.csv --law weight_sparsity --units N=parameters,D=images  # converted to the recipe's units\n"
+        "  jaxlaws fit curves.csv --law data_filtering --y error --fix a=0.025 --fix d=0.1   # hold parameters fixed"
+    ),
     "bootstrap": (
         "examples:\n  jaxlaws bootstrap runs.csv --law chinchilla --n 4000 --seed 0 --checkpoint boot.npz --json boot.json\n"
         "  jaxlaws bootstrap runs.csv --law chinchilla --group N --n 1000      # resample whole model sizes\n"
@@ -34,8 +43,9 @@ EXAMPLES = {
         "  jaxlaws allocate --law chinchilla --coefficients besiroglu2024 --target-loss 2.0 --inference-tokens 1e13"
     ),
     "ablate": (
-        "example:\n  jaxlaws ablate chinchilla_epoch.csv --law chinchilla --loss huber,squared --residual log,raw \\\n"
-        "      --drop-top 0,5 --max-compute 1e21,inf --compute 5.88e23 --csv multiverse.csv --plot multiverse.png"
+        "examples:\n  jaxlaws ablate chinchilla_epoch.csv --law chinchilla --loss huber,squared --residual log,raw \\\n"
+        "      --drop-top 0,5 --max-compute 1e21,inf --compute 5.88e23 --csv multiverse.csv --plot multiverse.png\n"
+        "  jaxlaws ablate runs.csv --law chinchilla,kaplan --map N=params --where all --where 'N > 1e8'  # forms, filters"
     ),
     "plot": "example:\n  jaxlaws plot runs.csv --law chinchilla --out plots --n 500",
     "demo": "example:\n  jaxlaws demo --out demo_plots",
@@ -61,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="OUT.json", help="write the fit as JSON")
     p.add_argument("--allow-degenerate", action="store_true",
                    help="exit 0 even when the data cannot determine the fit (status degenerate; exit 3 otherwise)")
+    p.add_argument("--predict", metavar="NEW.csv",
+                   help="also print predictions at the rows of this table (its columns kept; same --map)")
+    p.add_argument("--score", action="store_true",
+                   help="fit nothing: evaluate --params or --coefficients on the table (objective, residuals, AIC/BIC)")
+    p.add_argument("--params", metavar="FIT.json", help="with --score: coefficients from jaxlaws fit --json")
+    p.add_argument("--coefficients", metavar="NAME", help="with --score: a published coefficient set of the law")
     p.set_defaults(func=cmd_fit)
 
     p = sub.add_parser("bootstrap", help="bootstrap a fit: SEs and intervals for parameters and derived quantities",
@@ -104,8 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ablate", help="fit every combination of fitting choices (a multiverse table)",
                        epilog=EXAMPLES["ablate"], formatter_class=fmt)
     p.add_argument("data")
-    p.add_argument("--law", required=True)
+    p.add_argument("--law", required=True, help="a law, or several law forms as an axis: chinchilla,kaplan")
     p.add_argument("--y", default="loss")
+    p.add_argument("--map", action="append", metavar="INPUT=COLUMN", help="map a law input to a column; repeatable")
+    p.add_argument("--where", action="append", metavar="EXPR",
+                   help="row filters as an axis, one per use: --where all --where '6*N*D < 1e21'")
     p.add_argument("--loss", help="comma-separated: huber,squared")
     p.add_argument("--delta", help="comma-separated Huber deltas, e.g. 1e-3,1e-2")
     p.add_argument("--residual", help="comma-separated: log,raw")
@@ -114,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-compute", help="comma-separated lower compute cutoffs (6ND), none for none")
     p.add_argument("--min-n", help="comma-separated minimum model sizes")
     p.add_argument("--n-column", help="comma-separated columns to use as N, e.g. N,N_nonembedding")
-    p.add_argument("--compute", type=float, default=5.88e23, help="C for derived D/N (default 5.88e23)")
+    p.add_argument("--compute", type=float, default=5.88e23, help="C for the derived D/N, N_opt, D_opt columns (default 5.88e23)")
     p.add_argument("--csv", metavar="OUT.csv")
     p.add_argument("--plot", metavar="OUT.png", help="specification curve of D/N")
     p.add_argument("--force", action="store_true")

@@ -44,30 +44,132 @@ def law_and_data(args):
     return law, df
 
 
-def fit_kwargs(args, law, df):
-    """Options shared by fit-like subcommands: loss, mapping, dropped rows."""
+def loss_option(loss: str | None, delta: str | None):
+    """The loss from ``--loss`` (a text form such as ``huber:1e-3``, ``squared/mean``,
+    ``asymmetric:10,1``) and ``--delta`` (Huber's threshold); None leaves it to the recipe or law."""
+    from ._loss import huber, parse_loss
+
+    if loss is None and delta is None:
+        return None
+    if loss is None or loss == "huber":
+        return huber(float_opt("--delta", delta if delta is not None else "1e-3"))
+    if delta is not None:
+        raise OptionError(f"--delta applies to the huber loss; write the parameters into --loss, e.g. --loss {loss}:...")
+    return parse_loss(loss)
+
+
+def parse_axis(name: str, text: str):
+    """One ``--starts`` axis: ``lo:hi:n`` (evenly spaced), ``lo:hi:n:log`` (log-spaced),
+    ``v1/v2/v3`` or a single value."""
     import numpy as np
 
-    from ._data import load_arrays
-    from ._loss import huber, squared
+    bad = OptionError(f"--starts {name}={text!r}: use LO:HI:N, LO:HI:N:log, V1/V2/V3 or V")
+    try:
+        if ":" in text:
+            parts = text.split(":")
+            if len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] != "log"):
+                raise bad
+            lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
+            if n < 1:
+                raise bad
+            if len(parts) == 4:
+                if lo <= 0 or hi <= 0:
+                    raise OptionError(f"--starts {name}={text!r}: log-spaced values need LO, HI > 0")
+                return np.geomspace(lo, hi, n)
+            return np.linspace(lo, hi, n)
+        return np.array([float(v) for v in text.split("/")])
+    except ValueError:
+        raise bad from None
+
+
+def starts_option(text: str | None, law):
+    """``--starts``: a grid spec ``alpha=0:2:5,beta=0:2:5,A=1e2/1e4`` in natural values (axes not
+    named come from the law's own grid) or a CSV file of start points (one column per parameter)."""
+    if text is None:
+        return None
+    import numpy as np
+
+    from ._starts import Grid, grid
+
+    if text.endswith(".csv") or os.path.exists(text):
+        from ._io import read_table
+
+        tab = read_table(text)
+        missing = [k for k in law.param_names if k not in tab.columns]
+        if missing:
+            raise OptionError(f"--starts {text}: columns {missing} (parameters of {law.name}) are missing")
+        return [{k: float(v) for k, v in row.items() if k in law.params} for row in tab.to_dict(orient="records")]
+    axes = {}
+    for part in text.split(","):
+        k, sep, v = part.partition("=")
+        k = k.strip()
+        if not sep or not k:
+            raise OptionError(f"--starts {part!r}: use PARAM=LO:HI:N (e.g. --starts alpha=0:2:5,beta=0:2:5) or a CSV file")
+        if k not in law.params:
+            raise OptionError(f"--starts {k!r} is not a parameter of {law.name} {list(law.param_names)}")
+        axes[k] = parse_axis(k, v.strip())
+    missing = [k for k in law.param_names if k not in axes]
+    if missing:
+        if not isinstance(law.starts, Grid):
+            raise OptionError(f"--starts gives no values for {missing} and {law.name} has no start grid to take them from")
+        for k in missing:  # the law's own axis, as natural values
+            v = law.starts.axes[k]
+            axes[k] = v if law.starts.space == "natural" else np.asarray(law.params[k].forward(v))
+    return grid(**axes)
+
+
+def bounds_option(items) -> dict:
+    """``--bounds PARAM=LO:HI`` (repeatable; ``inf`` and ``-inf`` allowed)."""
+    out = {}
+    for it in items or []:
+        k, sep, v = it.partition("=")
+        lo, sep2, hi = v.partition(":")
+        if not sep or not sep2 or not k:
+            raise OptionError(f"--bounds {it!r}: use PARAM=LO:HI, e.g. --bounds A=1:inf")
+        out[k.strip()] = (float_opt(f"--bounds {k}", lo), float_opt(f"--bounds {k}", hi))
+    return out
+
+
+def select_option(text: str | None) -> tuple:
+    """``--select best-per=N,D``: keep the lowest-target run per (N, D) (e.g. the best learning rate)."""
+    if text is None:
+        return ()
+    kind, sep, cols = text.partition("=")
+    if kind != "best-per" or not sep or not cols.strip():
+        raise OptionError(f"--select {text!r}: use best-per=COLUMN[,COLUMN...], e.g. --select best-per=N,D")
+    return tuple(c.strip() for c in cols.split(",") if c.strip())
+
+
+def fit_kwargs(args, law, df):
+    """Options shared by fit-like subcommands: recipe, loss, residual, mapping, run selection,
+    starts, bounds, units, fixed parameters."""
+    from ._units import parse_units
 
     columns = parse_map(args.map)
     unknown = [k for k in columns if k not in law.inputs]
     if unknown:
         raise OptionError(f"--map names {unknown} that are not inputs of {law.name} {list(law.inputs)}")
-    loss = squared() if args.loss == "squared" else huber(float_opt("--delta", args.delta))
-    weights = None
-    if args.drop_highest:
-        if args.drop_highest < 0:
-            raise OptionError("--drop-highest must be >= 0")
-        _, yv, _ = load_arrays(df, {}, args.y, y_domain="real")
-        weights = np.ones(len(yv))
-        weights[np.argsort(-yv, kind="stable")[: args.drop_highest]] = 0.0
+    if args.recipe is not None and args.recipe not in law.recipes:
+        have = ", ".join(law.recipes) or "none"
+        raise OptionError(f"--recipe {args.recipe!r}: {law.name} has no such recipe (its recipes: {have})")
+    if args.drop_highest < 0:
+        raise OptionError("--drop-highest must be >= 0")
     fixed = assignments(args.fix, "--fix", "d=0.1", what="PARAM")
     unknown = [k for k in fixed if k not in law.params]
     if unknown:
         raise OptionError(f"--fix {unknown[0]!r} is not a parameter of {law.name} {list(law.param_names)}")
-    return dict(y=args.y, columns=columns, loss=loss, residual=args.residual, weights=weights, fixed=fixed or None)
+    bounds = bounds_option(args.bounds)
+    unknown = [k for k in bounds if k not in law.params]
+    if unknown:
+        raise OptionError(f"--bounds {unknown[0]!r} is not a parameter of {law.name} {list(law.param_names)}")
+    units = parse_units(args.units)
+    unknown = [k for k in units if k not in law.inputs]
+    if unknown:
+        raise OptionError(f"--units {unknown[0]!r} is not an input of {law.name} {list(law.inputs)}")
+    return dict(y=args.y, columns=columns, loss=loss_option(args.loss, args.delta), residual=args.residual,
+                fixed=fixed or None, recipe=args.recipe, starts=starts_option(args.starts, law), bounds=bounds or None,
+                where=tuple(args.where or ()), best_per=select_option(args.select), drop_highest=args.drop_highest,
+                weights=args.weights, units=units or None)
 
 
 def check_output(path: str, force: bool):
@@ -145,9 +247,25 @@ def add_fit_options(p):
     p.add_argument("--law", required=True, help="built-in law name or path/to/file.py:object")
     p.add_argument("--y", default="loss", help="target column (default: loss)")
     p.add_argument("--map", action="append", metavar="INPUT=COLUMN", help="map a law input to a column; repeatable")
-    p.add_argument("--delta", default="1e-3", help="Huber delta (default 1e-3)")
-    p.add_argument("--loss", choices=("huber", "squared"), default="huber")
-    p.add_argument("--residual", choices=("log", "raw"), default="log")
+    p.add_argument("--recipe", metavar="NAME",
+                   help="a published fitting recipe of the law (jaxlaws laws NAME lists them), e.g. besiroglu2024; "
+                        "the options below override its choices")
+    p.add_argument("--loss", metavar="SPEC",
+                   help="huber[:DELTA], squared, absolute, asymmetric:OVER,UNDER, expectile:OVER,UNDER, logcosh[:SCALE]; "
+                        "append /mean to average (default: the law's recipe, else huber:1e-3)")
+    p.add_argument("--delta", default=None, help="Huber delta (default 1e-3)")
+    p.add_argument("--residual", choices=("log", "raw", "log1p"), default=None,
+                   help="residual space: log pred - log y (default), pred - y, or log(1+pred) - log(1+y)")
+    p.add_argument("--starts", metavar="SPEC|FILE.csv",
+                   help="start grid in natural values, e.g. alpha=0:2:5,beta=0:2:5,A=1e2:1e6:5:log,E=1.5/2 "
+                        "(other parameters from the law's grid), or a CSV of start points")
+    p.add_argument("--bounds", action="append", metavar="PARAM=LO:HI", help="box a parameter, e.g. --bounds A=1:inf; repeatable")
+    p.add_argument("--where", action="append", metavar="EXPR",
+                   help="keep rows where a pandas expression holds, e.g. --where '6*N*D < 1e21'; repeatable (all hold)")
+    p.add_argument("--select", metavar="best-per=COLS", help="keep the lowest-target run per group, e.g. best-per=N,D")
+    p.add_argument("--weights", metavar="COLUMN|EXPR", help="per-row weights: a column or an expression, e.g. '1/sd**2'")
+    p.add_argument("--units", action="append", metavar="INPUT=UNIT",
+                   help="units of the table's inputs, e.g. N=parameters,D=tokens; converted to the recipe's units")
     p.add_argument("--drop-highest", type=int, default=0, metavar="K", help="give zero weight to the K highest-target rows")
     p.add_argument("--fix", action="append", metavar="PARAM=VALUE",
                    help="hold a parameter at a value while fitting (e.g. --fix d=0.1); repeatable")

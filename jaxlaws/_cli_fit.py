@@ -12,22 +12,84 @@ from ._cli_common import (check_output, check_output_folder, fit_kwargs, keep_ta
                           write_result)
 
 
+def _read_new_rows(path, law, columns):
+    """Read and validate a table of new rows (for --predict) before any long computation."""
+    from ._data import load_arrays
+    from ._io import read_table
+
+    new = read_table(path)
+    load_arrays(new, law.input_domains, None, columns=columns, check=law.check_inputs)
+    return new
+
+
+def _print_table(df):
+    print(df.to_string(index=False, float_format=lambda x: f"{x:.6g}"))
+
+
+def cmd_score(args, law, df, kw):
+    """``fit --score``: evaluate given coefficients on the table (no fitting)."""
+    import numpy as np
+
+    from ._cli_common import read_json
+    from ._sensitivity import score
+
+    if bool(args.params) == bool(args.coefficients):
+        raise OptionError("--score needs exactly one of --params FIT.json or --coefficients NAME")
+    if args.coefficients:
+        params = args.coefficients
+        law.coefficient_set(params)  # a one-line error for an unknown set
+    else:
+        params = read_json(args.params, "--params").get("params")
+        if not isinstance(params, dict) or set(params) != set(law.param_names):
+            raise OptionError(f"--params {args.params}: needs 'params' with exactly {list(law.param_names)}")
+    for k, flag in (("starts", "--starts"), ("bounds", "--bounds"), ("fixed", "--fix")):
+        if kw.pop(k, None):
+            raise OptionError(f"--score fits nothing: {flag} does not apply")
+    y = kw.pop("y")
+    out = score(law, df, params, y, **kw)
+    print(f"law: {law.name}   scored: {args.coefficients or args.params}   points: {out['n']}"
+          + (f"   recipe: {out['recipe']}" if out["recipe"] else ""))
+    print(f"objective {out['objective']:.12g}   minimised by a fit: {out['objective_minimised']}")
+    rss = next(k for k in out if k.startswith("rss"))
+    r = out["residuals"][np.isfinite(out["residuals"])]
+    print(f"{rss} {out[rss]:.6g}   residual RMS {np.sqrt(np.mean(r**2)):.4g}   mean {np.mean(r):+.4g}   "
+          f"AIC {out['aic']:.6g}   BIC {out['bic']:.6g} (k = {out['k']})")
+    if args.json:
+        res = {k: v for k, v in out.items() if k != "residuals"}
+        res["residuals"] = [None if not np.isfinite(v) else float(v) for v in out["residuals"]]
+        write_result(args.json, res, args.force)
+    return 0
+
+
 def cmd_fit(args):
     from ._fit import fit
     from ._prepare import Strategy
 
     law, df = law_and_data(args)
-    strategy = (Strategy.full() if args.strategy == "full" else Strategy())
-    strategy = dataclasses.replace(strategy, solver=args.solver)
+    kw = fit_kwargs(args, law, df)
     if args.json:
         check_output(args.json, args.force)
+    if args.score:
+        return cmd_score(args, law, df, kw)
+    if args.params or args.coefficients:
+        raise OptionError("--params and --coefficients are for --score (evaluate given coefficients)")
+    new = _read_new_rows(args.predict, law, kw["columns"]) if args.predict else None
+    strategy = (Strategy.full() if args.strategy == "full" else Strategy())
+    strategy = dataclasses.replace(strategy, solver=args.solver)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        res = fit(law, df, strategy=strategy, **fit_kwargs(args, law, df))
-    print(f"law: {law.name}   points: {res.n_points}   loss: {res.loss}   residual: {res.residual}")
+        res = fit(law, df, strategy=strategy, **kw)
+    print(f"law: {law.name}   points: {res.n_points}   loss: {res.loss}   residual: {res.residual}"
+          + (f"   recipe: {res.recipe.name}" if res.recipe is not None else ""))
+    if res.excluded:
+        print("rows left out: " + "; ".join(f"{v} ({k})" for k, v in res.excluded.items()))
+    if res.units:
+        print("units: " + ", ".join(f"{k} in {u}" for k, u in res.units.items()))
     print(f"{'parameter':>12} {'estimate':>16}")
     for k, v in res.params.items():
-        print(f"{k:>12} {v:>16.8g}")
+        note = " (fixed)" if k in res.fixed else (f" (bounds {res.law.bounds[k][0]:g}, {res.law.bounds[k][1]:g})"
+                                                  if k in res.law.bounds else "")
+        print(f"{k:>12} {v:>16.8g}{note}")
     print(f"objective {res.objective:.12g}   status {res.status}   starts {res.counts}")
     print(f"minimised: {res.objective_description}   solver: {res.strategy.solver}")
     cond = "not computed" if res.condition_number != res.condition_number else f"{res.condition_number:.3g}"
@@ -35,8 +97,15 @@ def cmd_fit(args):
     for w in caught:
         if not res.degenerate:
             print(f"warning: {w.message}", file=sys.stderr)
+    out = res.to_dict()
+    if new is not None:
+        tab = new.copy()
+        tab["prediction"] = res.predict(new, columns=kw["columns"] or None)
+        print(f"\npredictions at {args.predict}:")
+        _print_table(tab)
+        out["predictions"] = tab.to_dict(orient="records")
     if args.json:
-        write_result(args.json, res.to_dict(), args.force)
+        write_result(args.json, out, args.force)
     if res.degenerate and not args.allow_degenerate:
         print(f"jaxlaws: error: the fit is degenerate, the data cannot determine it: {'; '.join(res.reasons)} "
               f"(--allow-degenerate accepts it)", file=sys.stderr)
@@ -80,14 +149,7 @@ def cmd_bootstrap(args):
         check_output(args.json, args.force)
     if not (0 < args.level < 1):
         raise OptionError(f"--level {args.level:g} must be between 0 and 1 (e.g. 0.95)")
-    new = None
-    if args.predict:
-        from ._io import read_table
-
-        from ._data import load_arrays
-
-        new = read_table(args.predict)  # read and validate (and fail) before the long run
-        load_arrays(new, law.input_domains, None, columns=kw["columns"], check=law.check_inputs)
+    new = _read_new_rows(args.predict, law, kw["columns"]) if args.predict else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         boot = bootstrap(
@@ -132,9 +194,26 @@ def cmd_ablate(args):
     import pandas as pd
 
     from ._ablate import ablate
+    from ._cli_common import parse_map
+    from ._io import read_table, resolve_law_spec
 
-    law, df = law_and_data(args)
+    specs = [t.strip() for t in args.law.split(",") if t.strip()]
+    if not specs:
+        raise OptionError("--law: give a law name, or several separated by commas")
+    laws = [resolve_law_spec(t) for t in specs]
+    law, df = laws[0], read_table(args.data)
+    columns = parse_map(args.map)
+    for k, col in columns.items():  # the table's columns renamed to the law's input names
+        if col not in df.columns:
+            raise OptionError(f"--map {k}={col}: column {col!r} is not in {args.data} (columns: {list(df.columns)})")
+        if k in df.columns and k != col:
+            raise OptionError(f"--map {k}={col}: the table already has a column {k!r}; rename one of them")
+    df = df.rename(columns={col: k for k, col in columns.items()})
     choices = {}
+    if len(laws) > 1:
+        choices["law"] = dict(zip(specs, laws))
+    if args.where:
+        choices["where"] = [None if w.strip().lower() in ("all", "none") else w for w in args.where]
     for key, text, conv in (("loss", args.loss, str), ("delta", args.delta, float), ("residual", args.residual, str),
                             ("drop_top", args.drop_top, int), ("max_compute", args.max_compute, float),
                             ("min_compute", args.min_compute, float), ("min_N", args.min_n, float),
@@ -145,15 +224,18 @@ def cmd_ablate(args):
         if v not in ("huber", "squared"):
             raise OptionError(f"--loss {v!r}: use huber or squared")
     for v in choices.get("residual", []):
-        if v not in ("log", "raw"):
-            raise OptionError(f"--residual {v!r}: use log or raw")
+        if v not in ("log", "raw", "log1p"):
+            raise OptionError(f"--residual {v!r}: use log, raw or log1p")
     if any(d is not None and d <= 0 for d in choices.get("delta", [])):
         raise OptionError("--delta values must be > 0")
     derived = {}
     if "a" in law.derived:
         derived["a"] = ("a", {})
-    if "tokens_per_param" in law.derived:
+    if any("tokens_per_param" in L.derived for L in laws):
         derived["D/N"] = ("tokens_per_param", {"C": args.compute})
+    if any("N_opt" in L.derived for L in laws):
+        derived["N_opt"] = ("N_opt", {"C": args.compute})
+        derived["D_opt"] = ("D_opt", {"C": args.compute})
     for out in (args.csv, args.plot):
         if out and os.path.exists(out) and not args.force:
             raise OptionError(f"{out} exists; pass --force to overwrite it")
@@ -227,6 +309,12 @@ def cmd_laws(args):
             print(f"coefficients {name} [{cs.status}]: {vals}\n    units: {units}\n    source: {cs.source}")
             if cs.note:
                 print(f"    note: {cs.note}")
+            if cs.recipe:
+                print(f"    fitted by recipe: {cs.recipe}")
+        for name, rec in law.recipes.items():
+            print(("default " if name == law.default_recipe else "") + "\n".join(rec.lines()))
+        if not law.default_recipe:
+            print("default objective: huber(0.001) on log residuals, summed (no recipe named)")
         if law.derived:
             print("derived:", ", ".join(law.derived))
         print()

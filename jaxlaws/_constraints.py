@@ -107,6 +107,88 @@ class Bounded(Constraint):
         return f"bounded({self.lower}, {self.upper})"
 
 
+@dataclass(frozen=True)
+class Above(Constraint):
+    """``p > lower`` through ``p = lower + exp(theta)`` (a recipe's one-sided bound, e.g. A >= 1)."""
+
+    lower: float = 0.0
+    name = "above"
+
+    def forward(self, theta):
+        return self.lower + jnp.exp(theta)
+
+    def inverse(self, value):
+        v = np.asarray(value, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(v - self.lower)
+
+    def contains(self, value):
+        v = np.asarray(value, dtype=float)
+        return np.isfinite(v) & (v > self.lower)
+
+    def __repr__(self):
+        return f"bounded({self.lower}, inf)"
+
+
+@dataclass(frozen=True)
+class Below(Constraint):
+    """``p < upper`` through ``p = upper - exp(theta)``."""
+
+    upper: float = 0.0
+    name = "below"
+
+    def forward(self, theta):
+        return self.upper - jnp.exp(theta)
+
+    def inverse(self, value):
+        v = np.asarray(value, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(self.upper - v)
+
+    def contains(self, value):
+        v = np.asarray(value, dtype=float)
+        return np.isfinite(v) & (v < self.upper)
+
+    def __repr__(self):
+        return f"bounded(-inf, {self.upper})"
+
+
+def interval(lower: float, upper: float) -> Constraint:
+    """``lower < p < upper`` where either end may be infinite (``bounded``, ``Above``, ``Below`` or ``free``)."""
+    try:
+        lo, hi = float(lower), float(upper)
+    except (TypeError, ValueError):
+        raise LawError(f"bounds ({lower!r}, {upper!r}) must be numbers (inf allowed)") from None
+    if math.isnan(lo) or math.isnan(hi) or not lo < hi or lo == math.inf or hi == -math.inf:
+        raise LawError(f"bounds ({lower!r}, {upper!r}): need lower < upper")
+    if math.isfinite(lo) and math.isfinite(hi):
+        return Bounded(lo, hi)
+    if math.isfinite(lo):
+        return Above(lo)
+    if math.isfinite(hi):
+        return Below(hi)
+    return Free()
+
+
+def bound_of(c: Constraint, value: float) -> float | None:
+    """The finite bound of ``c`` that ``value`` sits on (within 1e-7 of the box's scale), else None.
+
+    In unconstrained coordinates a bound is at infinity: a fit whose optimum lies beyond a
+    bound ends with the parameter numerically on it, and reports it (status ``at_bound``).
+    """
+    ends = [getattr(c, "lower", None), getattr(c, "upper", None)] if isinstance(c, (Bounded, Above, Below)) else []
+    ends = [e for e in ends if e is not None]
+    if not ends:
+        return None
+    scale = max(1.0, *(abs(e) for e in ends))
+    if isinstance(c, Bounded):
+        scale = c.upper - c.lower
+    for e in ends:
+        if abs(value - e) <= 1e-7 * scale:
+            return e
+    return None
+
+
 def free() -> Free:
     """An unconstrained parameter."""
     return Free()
@@ -117,6 +199,7 @@ def positive() -> Positive:
     return Positive()
 
 
-def bounded(lower: float, upper: float) -> Bounded:
-    """A parameter strictly between ``lower`` and ``upper`` (logistic map)."""
-    return Bounded(float(lower), float(upper))
+def bounded(lower: float, upper: float) -> Constraint:
+    """A parameter strictly between ``lower`` and ``upper`` (logistic map); either end may be
+    infinite (then ``lower + exp(theta)`` or ``upper - exp(theta)``)."""
+    return interval(lower, upper)

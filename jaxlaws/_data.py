@@ -89,6 +89,11 @@ def check_values(col: str, x: np.ndarray, domain: str):
                 f"column {col!r} is a fraction and must be in [0, 1) but has {float(x[bad][0]):g} "
                 f"at rows {rows_text(bad)}"
             )
+    if domain == "nonnegative":
+        bad = x < 0
+        if bad.any():
+            raise DataError(f"column {col!r} must be >= 0 (log(1 + y) is taken) but has {float(x[bad][0]):g} "
+                            f"at rows {rows_text(bad)}")
     if domain == "positive":
         bad = x <= 0
         if bad.any():

@@ -12,6 +12,7 @@ loss parameters.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 from typing import Mapping
@@ -31,18 +32,32 @@ from .kernels import results as R
 
 
 @x64
-def fit(law, data, y: str = "loss", *, loss=None, residual: str = "log", starts=None, extra_starts=None, weights=None,
-        columns: Mapping[str, str] | None = None, fixed: Mapping[str, float] | None = None, strategy=None, dtype=None):
+def fit(law, data, y: str = "loss", *, loss=None, residual: str | None = None, starts=None, extra_starts=None,
+        weights=None, columns: Mapping[str, str] | None = None, fixed: Mapping[str, float] | None = None,
+        strategy=None, dtype=None, recipe=None, bounds=None, units=None, where=(), best_per=(), drop_highest: int = 0):
     """Fit ``law`` to ``data`` by batched multi-start minimisation, in one compiled call.
 
     **Arguments:**
     - ``law``: a :class:`Law` (e.g. from ``@jaxlaws.law``) or a built-in name (``"chinchilla"``).
     - ``data``: a pandas DataFrame or a dict of arrays, with one column per law input.
     - ``y``: the target column (``"loss"``).
-    - ``loss``: ``jaxlaws.huber(delta)`` (default ``huber(1e-3)``), ``squared()``,
-      ``absolute()``, ``asymmetric(over, under)``, ``logcosh(scale)`` or a function
-      ``rho(r, lp)``; summed over points unless built with ``normalise="mean"``.
-    - ``residual``: ``"log"`` (``log pred - log y``, the default) or ``"raw"`` (``pred - y``).
+    - ``loss``: ``jaxlaws.huber(delta)`` (default ``huber(1e-3)``, unless the law's paper fits
+      by least squares: then its default recipe), ``squared()``, ``absolute()``,
+      ``asymmetric(over, under)`` (pinball; reached by continuation in the smoothing),
+      ``expectile(over, under)``, ``logcosh(scale)``, a text form (``"huber:1e-2"``,
+      ``"squared/mean"``) or a function ``rho(r, lp)``; summed unless ``normalise="mean"``.
+    - ``residual``: ``"log"`` (``log pred - log y``, the default), ``"raw"`` (``pred - y``) or
+      ``"log1p"`` (``log(1 + pred) - log(1 + y)``).
+    - ``recipe``: the name of one of the law's published recipes (``law.recipes``;
+      ``jaxlaws laws NAME`` lists them) or a :class:`Recipe`: it supplies every option not
+      given here (``where`` filters add to its own).
+    - ``bounds``: ``{param: (lo, hi)}`` box bounds (``inf`` allowed); an optimum on a bound
+      ends with status ``at_bound``.
+    - ``units``: ``{input: unit}`` of the data; converted to the recipe's units (an error
+      naming both when they measure different things).
+    - ``where``: pandas expressions selecting rows (all must hold); ``best_per``: keep the
+      lowest-``y`` row per group of these columns; ``drop_highest``: drop the k highest-``y``
+      rows. Excluded rows keep their place at weight 0.
     - ``starts``: ``jaxlaws.grid(...)``, ``jaxlaws.random_starts(...)``, a dict or list of
       dicts of natural values, or an ``(S, p)`` array of unconstrained values; default: the
       law's own grid. ``extra_starts`` bypass the screen (warm starts).
@@ -60,11 +75,19 @@ def fit(law, data, y: str = "loss", *, loss=None, residual: str = "log", starts=
     """
     t0 = time.perf_counter()
     prep = prepare(law, data, y, loss=loss, residual=residual, starts=starts, extra_starts=extra_starts,
-                   weights=weights, columns=columns, fixed=fixed, strategy=strategy, dtype=dtype)
+                   weights=weights, columns=columns, fixed=fixed, strategy=strategy, dtype=dtype, recipe=recipe,
+                   bounds=bounds, units=units, where=where, best_per=best_per, drop_highest=drop_highest)
     t1 = time.perf_counter()
-    r = run(prep)
-    if bool(r.lower_unconverged):
-        r = polish(prep, r)
+    r = None
+    for stage in prep.loss.schedule():
+        if r is not None:
+            # continuation: the previous stage's distinct optima are this stage's warm starts
+            prep = with_loss(prep, stage, r)
+        else:
+            prep = dataclasses.replace(prep, loss=stage)
+        r = run(prep)
+        if bool(r.lower_unconverged):
+            r = polish(prep, r)
     t2 = time.perf_counter()
     return finish(prep, r, y, columns, {"prepare_s": t1 - t0, "solve_s": t2 - t1})
 
@@ -73,6 +96,15 @@ def fit(law, data, y: str = "loss", *, loss=None, residual: str = "log", starts=
 def _continue_fn(problem, strategy):
     solver, obj = strategy.make_solver(), problem.objective()
     return jax.jit(lambda th, args: iterate(solver, obj, th, args, strategy.max_iter))
+
+
+def with_loss(prep, loss, r, k: int = 4):
+    """``prep`` with another loss of the same kind and, as extra starts, the ``k`` best distinct
+    optima of the solve ``r`` (free fit coordinates)."""
+    f = np.asarray(r.start_f)
+    order = np.argsort(np.where(np.isfinite(f), f, np.inf), kind="stable")[:k]
+    extra = np.concatenate([np.asarray(r.theta)[None], np.asarray(r.start_theta)[order]])
+    return dataclasses.replace(prep, loss=loss, extra_fit=jnp.asarray(extra, prep.yt.dtype))
 
 
 def polish(prep, r):

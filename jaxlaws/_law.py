@@ -25,6 +25,7 @@ import numpy as np
 from ._constraints import Constraint, Free, Positive
 from ._data import rows_text
 from ._errors import DataError, LawError
+from ._units import UNITS
 from .kernels import lse
 
 # "fraction": a share in [0, 1) such as a sparsity S, where (1 - S) is raised to a power.
@@ -35,11 +36,6 @@ INPUT_DOMAINS = ("positive", "real", "fraction")
 FORM_STATUSES = ("verified", "abstract", "secondary", "unverified", "generic", "user")
 
 
-# Units an input of a published coefficient set may be measured in. Allocation and
-# prediction take raw counts; a set fitted in other units says so (e.g. Frantar et al.'s
-# ViT law in millions of parameters and billions of images).
-UNITS = ("parameters", "millions of parameters", "tokens", "billions of tokens", "billions of images",
-         "examples", "FLOPs", "bits", "steps", "sequences", "nats/token", "fraction", "count", "ratio", "any")
 
 
 @dataclass(frozen=True)
@@ -50,6 +46,7 @@ class CoefficientSet:
     paper or the authors' released code or data, with a number the paper states reproduced),
     ``"abstract"``, ``"secondary"``, ``"unverified"``. ``units`` maps each input of the law to
     the unit the coefficients assume (one of ``UNITS``), e.g. ``{"N": "parameters", "D": "tokens"}``.
+    ``recipe`` names the law's fitting recipe (``law.recipes``) that produced the values, if known.
     """
 
     values: Mapping[str, float]
@@ -57,6 +54,7 @@ class CoefficientSet:
     status: str = "unverified"
     note: str = ""
     units: Mapping[str, str] = field(default_factory=dict)
+    recipe: str = ""
 
     def __post_init__(self):
         bad = {k: u for k, u in self.units.items() if u not in UNITS}
@@ -83,6 +81,10 @@ class Law:
     - ``form_status``: how sure we are of the functional form, one of ``FORM_STATUSES``
       (``"user"`` for laws you write); ``source``: the primary source the form was checked
       against (or why it could not be).
+    - ``recipes``: ``{name: Recipe}``, the published fitting recipes of this law (loss,
+      residual space, starts, bounds, row selection, units; see ``jaxlaws.Recipe``);
+      ``default_recipe`` names the one ``fit`` follows when given no loss or residual (laws
+      whose papers fit by least squares default to it; otherwise log-Huber, delta 1e-3).
     - ``input_check``: optional ``check(X) -> (bad_rows_mask, message) | None`` over the
       validated input arrays (a dict of numpy arrays), for constraints that involve several
       inputs (e.g. at most ``max_epochs`` epochs, ``n / P``). ``message`` may name inputs as
@@ -108,6 +110,8 @@ class Law:
         form_status: str = "user",
         constant_ok: Sequence[str] = (),
         source: str = "",
+        recipes: Mapping | None = None,
+        default_recipe: str | None = None,
     ):
         if not callable(fn):
             raise LawError(f"law function must be callable, got {type(fn).__name__}")
@@ -159,12 +163,20 @@ class Law:
         self.form_status = form_status
         self.source = source
         self.constant_ok = tuple(constant_ok)
+        self.recipes = dict(recipes or {})
+        self.bounds = {}  # box bounds added by with_bounds (name -> (lo, hi)), for reports
+        if default_recipe is not None and default_recipe not in self.recipes:
+            raise LawError(f"default_recipe {default_recipe!r} is not among the recipes {list(self.recipes)}")
+        self.default_recipe = default_recipe
         self.description = description or inspect.getdoc(fn) or ""
         self.__doc__ = self.description
         for set_name, cs in self.coefficients.items():
             missing = set(self.param_names) - set(cs.values)
             if missing:
                 raise LawError(f"coefficient set {set_name!r} of {self.name} lacks {sorted(missing)}")
+            if cs.recipe and cs.recipe not in self.recipes:
+                raise LawError(f"coefficient set {set_name!r} of {self.name} names recipe {cs.recipe!r}, "
+                               f"not among {list(self.recipes)}")
             extra_units = set(cs.units) - set(self.inputs)
             if extra_units:
                 raise LawError(f"coefficient set {set_name!r} of {self.name} gives units for {sorted(extra_units)}, "
@@ -229,6 +241,39 @@ class Law:
         if name not in self.coefficients:
             raise LawError(f"{self.name}: no coefficient set {name!r}; have {list(self.coefficients)}")
         return {k: float(v) for k, v in self.coefficients[name].values.items()}
+
+    def with_bounds(self, bounds: Mapping[str, tuple]) -> "Law":
+        """This law with box bounds on some parameters (``{"A": (1, inf), "alpha": (0, 2)}``).
+
+        A recipe's bounds (some papers bound A, B >= 1 or box every parameter) become the
+        parameters' constraints, so the optimiser works in unconstrained coordinates that
+        cannot leave the box. The result is a plain ``Law`` (a power sum's centred
+        coordinates assume unbounded log-coefficients); its default starts are the original
+        starts clipped into the box. An optimum on a bound is reported as such by ``fit``.
+        """
+        from ._constraints import interval
+
+        if not bounds:
+            return self
+        unknown = [k for k in bounds if k not in self.params]
+        if unknown:
+            raise LawError(f"bounds name {unknown}, which are not parameters of {self.name} {list(self.param_names)}")
+        params = dict(self.params)
+        for k, (lo, hi) in bounds.items():
+            params[k] = interval(lo, hi)
+        starts = None
+        if self.starts is not None:
+            from ._starts import clipped_starts
+
+            starts = clipped_starts(self, self.starts, params)
+        kw = {k: getattr(self, k) for k in ("citation", "coefficients", "derived", "output", "description", "example",
+                                             "input_check", "form_status", "constant_ok", "source", "recipes",
+                                             "default_recipe")}
+        kw["coefficients"] = {}  # published values need not lie inside the user's box
+        out = Law(self.fn, inputs=self.input_domains, params=params, name=self.name, log_fn=self.log_fn,
+                  starts=starts, **kw)
+        out.bounds = {**getattr(self, "bounds", {}), **{k: (float(lo), float(hi)) for k, (lo, hi) in bounds.items()}}
+        return out
 
     def log_predict(self, params, *inputs):
         """``log`` of the prediction, through ``log_fn`` when the law has one."""

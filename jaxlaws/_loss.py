@@ -77,6 +77,23 @@ class Loss:
         """The parameter values as the ``lp`` array the compiled objective takes (never empty)."""
         return np.asarray(self.values if self.values else (0.0,), dtype=dtype)
 
+    def schedule(self) -> list["Loss"]:
+        """The losses a fit minimises in turn, the last being this one.
+
+        The (asymmetric) absolute error is non-smooth at 0; Newton gets it smoothed over
+        ``|r| <= eps``. Started directly at a tiny ``eps`` the curvature 1/eps makes Newton
+        crawl, so the smoothing vanishes by continuation: ``eps = 1e-3, 1e-4, ...`` down to the
+        requested value, each stage warm-started at the last stage's optima. Every stage is
+        the same compiled program (``eps`` is data). Other losses are one stage.
+        """
+        if self.kind != "asymmetric" or self.values[2] >= 1e-3:
+            return [self]
+        eps, out = 1e-3, []
+        while eps > self.values[2] * 1.0001:
+            out.append(Loss(self.kind, self.values[:2] + (eps,), self.normalise))
+            eps /= 10.0
+        return out + [self]
+
     def __str__(self):
         if self.kind == "squared":
             s = "squared"
@@ -105,13 +122,22 @@ def squared(normalise: str = "sum") -> Loss:
     return Loss("squared", (), normalise)
 
 
-def asymmetric(over: float = 1.0, under: float = 1.0, eps: float = 1e-4, normalise: str = "sum") -> Loss:
-    """Asymmetric absolute error: ``over |r|`` for over-predictions, ``under |r|`` below (smoothed within ``eps``)."""
+def asymmetric(over: float = 1.0, under: float = 1.0, eps: float = 1e-6, normalise: str = "sum") -> Loss:
+    """Asymmetric absolute (pinball) error: ``over |r|`` for over-predictions, ``under |r|`` below.
+
+    Smoothed within ``eps`` (reached by continuation from 1e-3, see ``Loss.schedule``); the
+    smoothed objective is below the non-smooth one by at most ``max(over, under) eps / 2`` per point.
+    """
     return Loss("asymmetric", (over, under, eps), normalise)
 
 
-def absolute(eps: float = 1e-4, normalise: str = "sum") -> Loss:
-    """Absolute error ``|r|`` (smoothed within ``eps``; the asymmetric loss with equal weights)."""
+def expectile(over: float = 1.0, under: float = 1.0, normalise: str = "sum") -> Loss:
+    """Asymmetric squared error (an over-estimate penalty): ``0.5 over r^2`` for ``r > 0``, ``0.5 under r^2`` below."""
+    return Loss("expectile", (over, under), normalise)
+
+
+def absolute(eps: float = 1e-6, normalise: str = "sum") -> Loss:
+    """Absolute error ``|r|`` (the asymmetric loss with equal weights; smoothed within ``eps``)."""
     return Loss("asymmetric", (1.0, 1.0, eps), normalise)
 
 
@@ -125,18 +151,40 @@ def custom(rho: Callable, values=(), normalise: str = "sum") -> Loss:
     return Loss("custom", tuple(float(v) for v in values), normalise, rho)
 
 
-def as_loss(loss) -> Loss:
-    if loss is None or loss == "huber":
-        return huber()
+_SPEC_HELP = ("huber[:DELTA], squared, absolute, asymmetric:OVER,UNDER, expectile:OVER,UNDER, logcosh[:SCALE]; "
+              "add '/mean' to average instead of sum, e.g. squared/mean")
+_BUILDERS = {"huber": huber, "squared": squared, "mse": squared, "l2": squared, "absolute": absolute, "l1": absolute,
+             "mae": absolute, "asymmetric": asymmetric, "pinball": asymmetric, "expectile": expectile, "logcosh": logcosh}
+
+
+def parse_loss(spec: str) -> Loss:
+    """A loss from its text form: ``huber:1e-3``, ``squared/mean``, ``asymmetric:10,1``, ``expectile:4,1``."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise OptionError(f"loss {spec!r}: use {_SPEC_HELP}")
+    body, _, norm = spec.strip().partition("/")
+    name, _, args = body.partition(":")
+    name = name.strip().lower()
+    if name not in _BUILDERS or (norm and norm not in NORMALISATIONS):
+        raise OptionError(f"loss {spec!r}: use {_SPEC_HELP}")
+    try:
+        vals = [float(a) for a in args.split(",")] if args.strip() else []
+    except ValueError:
+        raise OptionError(f"loss {spec!r}: parameters must be numbers ({_SPEC_HELP})") from None
+    try:
+        return _BUILDERS[name](*vals, normalise=norm or "sum")
+    except TypeError:
+        raise OptionError(f"loss {spec!r}: wrong number of parameters ({_SPEC_HELP})") from None
+
+
+def as_loss(loss, default: Loss | None = None) -> Loss:
+    """A :class:`Loss` from ``None`` (``default``, else Huber 1e-3), a ``Loss``, its text form or a function."""
+    if loss is None:
+        return default if default is not None else huber()
     if isinstance(loss, Loss):
         return loss
-    if isinstance(loss, str) and loss in ("squared", "mse", "l2"):
-        return squared()
-    if isinstance(loss, str) and loss in ("absolute", "l1", "mae"):
-        return absolute()
-    if isinstance(loss, str) and loss == "logcosh":
-        return logcosh()
+    if isinstance(loss, str):
+        return parse_loss(loss)
     if callable(loss):
         return custom(loss)
     raise OptionError(f"loss={loss!r}: use jaxlaws.huber(delta), squared(), absolute(), asymmetric(...), "
-                      f"logcosh(), or a function rho(r, lp)")
+                      f"expectile(...), logcosh(), a text form ({_SPEC_HELP}) or a function rho(r, lp)")

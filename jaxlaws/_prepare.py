@@ -22,7 +22,10 @@ from ._errors import LawError, OptionError
 from ._law import Law
 from ._loss import Loss, as_loss
 from ._problem import RESIDUALS, FitProblem
-from ._starts import Grid, as_starts
+from ._recipe import merged, resolve_recipe
+from ._select import select
+from ._units import convert, factors
+from ._starts import Grid, as_starts, default_starts
 from ._util import bucket_size
 from .kernels import SOLVERS, multistart
 
@@ -92,6 +95,10 @@ def resolve_law(law) -> Law:
     raise LawError(f"law must be a jaxlaws Law or a built-in law name, got {type(law).__name__}")
 
 
+# The target's domain in each residual space (a log is taken of y, or of 1 + y).
+Y_DOMAINS = {"log": "positive", "raw": "real", "log1p": "nonnegative"}
+
+
 def check_residual(residual: str) -> str:
     if residual not in RESIDUALS:
         raise OptionError(f"residual={residual!r} must be one of {RESIDUALS}")
@@ -141,6 +148,10 @@ class Prepared:
     fixed: dict
     strata: jax.Array | None = None
     n_rows: int = -1  # rows of the user's table (the arrays above are padded to a bucket size)
+    recipe: object = None  # the Recipe followed (None: defaults)
+    units: dict = dataclasses.field(default_factory=dict)  # input -> unit the parameters refer to
+    data_units: dict = dataclasses.field(default_factory=dict)  # input -> unit of the user's table
+    excluded: dict = dataclasses.field(default_factory=dict)  # row-selection reason -> rows excluded
 
     @property
     def Xb(self):
@@ -184,9 +195,7 @@ def fixed_values(law, fixed) -> dict:
 def resolve_starts(law, starts, extra_starts, fixed):
     """Start points (S, p) and warm starts (E, p), unconstrained, fixed coordinates filled in."""
     if starts is None:
-        if law.starts is None:
-            raise OptionError(f"{law.name} has no default start grid: pass starts=jaxlaws.grid(...)")
-        starts = law.starts
+        starts = law.starts if law.starts is not None else default_starts(law)
     sobj = as_starts(starts)
     if fixed and isinstance(sobj, Grid):
         # Starts need only the free parameters; a fixed axis is its single value.
@@ -214,18 +223,37 @@ def as_dtype(dtype):
     return dt
 
 
-def prepare(law, data, y: str = "loss", *, loss=None, residual: str = "log", starts=None, extra_starts=None,
+def prepare(law, data, y: str = "loss", *, loss=None, residual: str | None = None, starts=None, extra_starts=None,
             weights=None, columns: Mapping[str, str] | None = None, fixed: Mapping[str, float] | None = None,
-            strategy=None, dtype=None) -> Prepared:
-    """Validate data and options and move them into fit coordinates (shared by every job)."""
+            strategy=None, dtype=None, recipe=None, bounds=None, units=None, where=(), best_per=(),
+            drop_highest: int = 0) -> Prepared:
+    """Validate data and options and move them into fit coordinates (shared by every job).
+
+    ``recipe`` (a name of the law's recipes or a ``Recipe``) supplies every option not given;
+    ``where``/``best_per``/``drop_highest``/``weights`` select runs (as zero weights, see
+    ``_select``); ``bounds`` box parameters; ``units`` states the data's units, converted to
+    the recipe's.
+    """
     law = resolve_law(law)
-    loss = as_loss(loss)
-    residual = check_residual(residual)
-    strategy = as_strategy(strategy)
     if not isinstance(y, str):
         raise OptionError(f"y must be a column name, got {y!r}")
-    X, yv, w = load_arrays(data, law.input_domains, y, columns=columns,
-                           y_domain="positive" if residual == "log" else "real", weights=weights, check=law.check_inputs)
+    rec = resolve_recipe(law, recipe)
+    o = merged(rec, loss=loss, residual=residual, starts=starts, weights=weights, strategy=strategy, bounds=bounds,
+               fixed=fixed, where=where, best_per=best_per, drop_highest=drop_highest, units_fit=None)
+    law = bounded_law(law, o["bounds"])
+    loss = as_loss(o["loss"])
+    residual = check_residual(o["residual"] or "log")
+    strategy = as_strategy(o["strategy"])
+    starts, fixed = o["starts"], o["fixed"]
+    data_units = dict(units or {})
+    fit_units = dict(o["units_fit"] or {})
+    scale = factors(law.inputs, data_units, fit_units)
+    needed = [(columns or {}).get(k, k) for k in law.inputs] + [y]
+    sel = select(data, y, needed, where=o["where"], best_per=o["best_per"], drop_highest=o["drop_highest"],
+                 weights=o["weights"])
+    X, yv, w = load_arrays(sel.data, law.input_domains, y, columns=columns,
+                           y_domain=Y_DOMAINS[residual], weights=sel.weights, check=law.check_inputs)
+    X = convert(X, scale)
     fixed = fixed_values(law, fixed)
     free_names = [k for k in law.param_names if k not in fixed]
     check_identifiable(X, w, len(free_names), law.name, law.constant_ok)
@@ -243,11 +271,32 @@ def prepare(law, data, y: str = "loss", *, loss=None, residual: str = "log", sta
     # into its coefficient, which would unfix a fixed coefficient.
     problem = FitProblem(law, loss.key, residual, free_idx, center=not fixed)
     Xfit, aux, base_fit, starts_fit, extra_fit = problem.setup(X, starts_user, extra_user, dt)
-    yt = jnp.asarray(np.log(yv) if residual == "log" else yv, dt)
+    yt = problem.target(jnp.asarray(yv, dt))
     strata = problem.strata(starts_user)
     strata = None if strata is None else jnp.asarray(strata, jnp.int32)
     return Prepared(problem, strategy, loss, X, yv, w, Xfit, aux, base_fit, starts_user, starts_fit, extra_user,
-                    extra_fit, yt, fixed, strata, n_rows)
+                    extra_fit, yt, fixed, strata, n_rows, rec, {**data_units, **fit_units}, data_units, sel.excluded)
+
+
+@functools.lru_cache(maxsize=64)
+def _bounded(law: Law, bounds: tuple) -> Law:
+    return law.with_bounds(dict(bounds))
+
+
+def bounded_law(law: Law, bounds) -> Law:
+    """``law`` with ``bounds`` (cached, so refits with the same bounds reuse compiled programs)."""
+    if not bounds:
+        return law
+    if not isinstance(bounds, Mapping):
+        raise OptionError(f"bounds={bounds!r}: give {{param: (lo, hi)}}")
+    try:
+        key = tuple(sorted((str(k), (float(v[0]), float(v[1]))) for k, v in bounds.items()))
+    except (TypeError, ValueError, IndexError):
+        raise OptionError(f"bounds={bounds!r}: each bound is a pair (lo, hi), inf allowed") from None
+    try:
+        return _bounded(law, key)
+    except LawError as e:
+        raise OptionError(str(e)) from None
 
 
 def pad_rows(X: dict, y, w):

@@ -32,7 +32,9 @@ from ._constraints import Free, Positive
 from ._law import Law, PowerSumLaw
 from .kernels import Objective, cholesky_solve, lse, make_objective, power_sum_objective
 
-RESIDUALS = ("log", "raw")
+# Residual spaces: log pred - log y (multiplicative noise, the default), pred - y, and
+# log(1 + pred) - log(1 + y) (a recipe for targets that reach 0, e.g. broken power laws).
+RESIDUALS = ("log", "raw", "log1p")
 
 
 class FitProblem(eqx.Module):
@@ -119,7 +121,7 @@ class FitProblem(eqx.Module):
 
     def target(self, y):
         """Targets in residual space."""
-        return jnp.log(y) if self.residual == "log" else jnp.asarray(y)
+        return residual_target(self.residual, y)
 
     def predict_fit(self, theta, Xfit):
         """Prediction in residual space from full fit coordinates (log-prediction or raw)."""
@@ -132,10 +134,14 @@ class FitProblem(eqx.Module):
             if law.constant is not None:
                 zs.append(jnp.broadcast_to(theta[idx[law.constant]], zs[0].shape))
             logpred = lse(*zs)
+            if self.residual == "log1p":
+                return jnp.logaddexp(0.0, logpred)  # log(1 + e^z) without forming e^z
             return logpred if self.residual == "log" else jnp.exp(logpred)
         p = law.constrain(theta)
         if self.residual == "log":
             return law.log_predict(p, *Xfit)
+        if self.residual == "log1p":
+            return jnp.log1p(law(p, *Xfit))
         return law(p, *Xfit)
 
     # -- the objective ------------------------------------------------------------------
@@ -164,6 +170,13 @@ class FitProblem(eqx.Module):
         _, labels = np.unique(np.round(np.asarray(starts_user)[:, cols], 12), axis=0, return_inverse=True)
         n = int(labels.max()) + 1
         return labels.reshape(-1) if 2 <= n <= 1024 else None
+
+
+def residual_target(residual: str, y):
+    """Targets ``y`` in residual space (``log``, ``raw`` or ``log1p``)."""
+    if residual == "log":
+        return jnp.log(y)
+    return jnp.log1p(y) if residual == "log1p" else jnp.asarray(y)
 
 
 @functools.lru_cache(maxsize=256)

@@ -15,10 +15,12 @@ import numpy as np
 from ._data import load_arrays
 from ._diagnostics import diagnostics
 from ._errors import ConvergenceWarning, FitError
+from ._constraints import bound_of
 from ._identify import curvature_reasons, design_reasons, parameter_reasons
 from ._prepare import Prepared, Strategy
 from ._law import Law
 from ._loss import Loss
+from ._units import convert, factors
 from ._util import x64
 from .kernels import DampedNewton, iterate
 from .kernels import results as R
@@ -56,6 +58,10 @@ class FitResult:
     prepared: Prepared | None = field(default=None, repr=False, compare=False)
     reasons: tuple = ()
     condition_number: float = float("nan")
+    recipe: object = None  # the Recipe followed (None: defaults)
+    units: dict = field(default_factory=dict)  # input -> unit the parameters refer to
+    data_units: dict = field(default_factory=dict)  # input -> unit of the fitted table
+    excluded: dict = field(default_factory=dict)  # row-selection reason -> rows excluded
 
     @property
     def converged(self) -> bool:
@@ -82,16 +88,30 @@ class FitResult:
         return int(self.start_status.shape[0])
 
     @x64
-    def predict(self, data, columns: Mapping[str, str] | None = None) -> np.ndarray:
-        """Predictions of the fitted law at the rows of ``data`` (natural scale)."""
+    def predict(self, data, columns: Mapping[str, str] | None = None, units: Mapping[str, str] | None = None) -> np.ndarray:
+        """Predictions of the fitted law at the rows of ``data`` (natural scale).
+
+        ``units`` states the units of ``data``'s inputs (default: those of the fitted table);
+        they are converted to the units the parameters refer to.
+        """
         X, _, _ = load_arrays(data, self.law.input_domains, None, columns=columns or self.columns,
                               check=self.law.check_inputs)
+        X = convert(X, factors(self.law.inputs, units if units is not None else self.data_units, self.units))
         p = {k: jnp.asarray(v) for k, v in self.params.items()}
         xs = [jnp.asarray(X[k]) for k in self.law.inputs]
         if self.residual == "log":
             # through the law's log form: finite where the plain form would overflow
             return np.exp(np.asarray(self.law.log_predict(p, *xs)))
         return np.asarray(self.law(p, *xs))
+
+    def residuals(self) -> np.ndarray:
+        """Residuals of the fitted rows in the fit's residual space (``log pred - log y`` by default);
+        ``nan`` at rows the fit did not use (weight 0)."""
+        prep = self.prepared
+        th = prep.to_fit(self.theta)
+        pred = np.asarray(prep.problem.predict_fit(prep.problem.full(th, prep.base_fit), prep.Xfit))
+        r = pred - np.asarray(prep.yt)
+        return np.where(prep.w > 0, r, np.nan)[: prep.n_rows]
 
     def basins(self, k: int = 4, rtol: float = 1e-6) -> np.ndarray:
         """Up to ``k`` distinct local optima this fit found (unconstrained, best first).
@@ -162,6 +182,11 @@ class FitResult:
             "start_counts": self.counts,
             "best_start": int(self.best_start),
             "iterations": int(self.iterations),
+            "recipe": None if self.recipe is None else self.recipe.to_dict(),
+            "bounds": {k: list(v) for k, v in self.law.bounds.items()},
+            "units": dict(self.units),
+            "data_units": dict(self.data_units),
+            "rows_excluded": dict(self.excluded),
             "strategy": self.strategy.name,
             "solver": self.strategy.solver,
             "timings": dict(self.timings),
@@ -188,9 +213,14 @@ def finish(prep: Prepared, r, y: str, columns, timings) -> FitResult:
     # fixed parameters are reported as given, not after the exp(log(v)) round trip
     params.update({k: float(v) for k, v in prep.fixed.items()})
     status = R.name_of(int(r.status))
-    reasons, cond = _identify(prep, params, r.theta, status)
+    on_bound = [f"parameter {k} = {v:.6g} is on its bound {bound_of(law.params[k], v):g}: the optimum lies "
+                f"beyond the box" for k, v in params.items() if k not in prep.fixed and bound_of(law.params[k], v) is not None]
+    reasons, cond = _identify(prep, params, r.theta, "at_bound" if on_bound else status)
     if reasons and status == "converged":
         status = "degenerate"
+    elif on_bound and status == "converged":
+        status = "at_bound"
+    reasons = list(reasons) + on_bound
     timings = dict(timings)
     if prep.yt.dtype == jnp.float32:
         timings.update(_float64_check(prep, theta))
@@ -200,11 +230,14 @@ def finish(prep: Prepared, r, y: str, columns, timings) -> FitResult:
         start_theta=prep.to_user(np.asarray(r.start_theta)), best_start=int(r.best_index), iterations=int(r.n_iter),
         loss=prep.loss, residual=prep.problem.residual, y=y, columns=dict(columns or {}), fixed=dict(prep.fixed),
         strategy=prep.strategy, timings=timings, prepared=prep, reasons=tuple(reasons), condition_number=cond,
+        recipe=prep.recipe, units=dict(prep.units), data_units=dict(prep.data_units), excluded=dict(prep.excluded),
     )
     n_failed = int((start_status == R.NONFINITE).sum())
     if status == "degenerate":
         warnings.warn(f"{law.name}: the fit is degenerate (the data cannot determine it): {'; '.join(reasons)}",
                       ConvergenceWarning, stacklevel=3)
+    elif status == "at_bound":
+        warnings.warn(f"{law.name}: {'; '.join(on_bound)}", ConvergenceWarning, stacklevel=3)
     elif status != "converged":
         warnings.warn(
             f"{law.name}: the best start did not converge (status {status!r}, objective {f:.6g}); "
@@ -239,7 +272,7 @@ def _float64_check(prep: Prepared, theta_user) -> dict:
     problem = prep.problem
     Xfit, aux, base, th, _ = problem.setup(prep.X, np.asarray(theta_user)[None], prep.extra_user, jnp.float64)
     th = th[0]
-    yt = jnp.asarray(np.log(prep.y) if problem.residual == "log" else prep.y, jnp.float64)
+    yt = problem.target(jnp.asarray(prep.y, jnp.float64))
     args = ((Xfit, base), yt, jnp.asarray(prep.w, jnp.float64), jnp.asarray(prep.loss.array(), jnp.float64))
     obj = problem.objective()
     sol = jax.jit(lambda t, a: iterate(DampedNewton(), obj, t, a, 50))(th, args)

@@ -25,6 +25,7 @@ import numpy as np
 from ._data import get_column
 from ._errors import ConvergenceWarning, OptionError
 from ._fit import fit, resolve_law
+from ._prepare import prepare
 from ._result import FitResult
 from ._util import x64
 from .kernels import DampedNewton, iterate
@@ -219,17 +220,55 @@ def extrapolate(law, data, *, y: str = "loss", cutoff: float, by=None, **fit_kw)
     return f, held
 
 
+def gaussian_criteria(r, k: int, residual: str) -> dict:
+    """AIC and BIC of residuals ``r`` (the used rows) with ``k`` estimated parameters, under a
+    Gaussian working likelihood with the variance at its maximum-likelihood value rss/n."""
+    r = np.asarray(r, dtype=float)
+    n = int(r.size)
+    rss = float(np.sum(r**2))
+    ll = -0.5 * n * (np.log(2 * np.pi * rss / n) + 1)
+    return {"n": n, "k": k, {"log": "rss_log", "log1p": "rss_log1p"}.get(residual, "rss"): rss,
+            "aic": 2 * k - 2 * ll, "bic": k * np.log(n) - 2 * ll}
+
+
 def information_criteria(f: FitResult) -> dict:
     """AIC and BIC from the fit's residuals in its residual space (Gaussian working likelihood).
 
     Log residuals for a log-space fit, raw residuals for a raw one (so a raw fit of a law
     that can predict non-positive values still gets finite criteria).
     """
-    prep = f.prepared
-    keep = prep.w > 0
-    pred = f.predict(_frame_from(prep, f.y))[keep]
-    r = np.log(pred) - np.log(prep.y[keep]) if f.residual == "log" else pred - prep.y[keep]
-    n, k = int(keep.sum()), f.law.n_params - len(f.fixed)
-    rss = float(np.sum(r**2))
-    ll = -0.5 * n * (np.log(2 * np.pi * rss / n) + 1)
-    return {"n": n, "k": k, "rss_log" if f.residual == "log" else "rss": rss, "aic": 2 * k - 2 * ll, "bic": k * np.log(n) - 2 * ll}
+    r = f.residuals()
+    return gaussian_criteria(r[np.isfinite(r)], f.law.n_params - len(f.fixed), f.residual)
+
+
+@x64
+def score(law, data, params, y: str = "loss", **options) -> dict:
+    """Evaluate given coefficients on data, fitting nothing: the objective a fit would
+    minimise there, its residuals, and AIC/BIC (``k`` = all the law's parameters, since they
+    were estimated elsewhere).
+
+    ``params``: a dict of natural values or the name of one of the law's coefficient sets
+    (then its recipe, e.g. its units and loss, is followed unless ``options`` say otherwise).
+    ``options``: those of ``fit`` that choose the objective and the rows (``loss``,
+    ``residual``, ``recipe``, ``units``, ``where``, ``weights``, ``columns``, ...).
+    """
+    law = resolve_law(law)
+    if isinstance(params, str):
+        cs = law.coefficients.get(params)
+        values = law.coefficient_set(params)
+        if cs is not None and cs.recipe and options.get("recipe") is None:
+            options["recipe"] = cs.recipe
+    else:
+        values = {k: float(v) for k, v in dict(params).items()}
+    prep = prepare(law, data, y, starts=[values], **options)
+    th = prep.starts_fit[0]
+    f = float(prep.problem.objective().value(th, prep.args()))
+    pred = np.asarray(prep.problem.predict_fit(prep.problem.full(th, prep.base_fit), prep.Xfit))
+    r = (pred - np.asarray(prep.yt))[: prep.n_rows]
+    used = (prep.w > 0)[: prep.n_rows]
+    out = {"law": law.name, "params": values, "objective": f, "objective_minimised": prep.loss.describe(prep.problem.residual),
+           "recipe": None if prep.recipe is None else prep.recipe.name, "units": dict(prep.units),
+           "rows_excluded": dict(prep.excluded)}
+    out.update(gaussian_criteria(r[used], law.n_params, prep.problem.residual))
+    out["residuals"] = np.where(used, r, np.nan)
+    return out

@@ -146,3 +146,77 @@ def as_starts(obj) -> Starts:
     if isinstance(obj, Starts):
         return obj
     return Points(obj)
+
+
+class NaturalPoints(Starts):
+    """Start points as an ``(S, p)`` array of natural values (in the law's parameter order)."""
+
+    def __init__(self, values):
+        self.values = np.asarray(values, dtype=float)
+
+    def __repr__(self):
+        return f"points({len(self.values)} start points)"
+
+    def resolve(self, law) -> np.ndarray:
+        cols = [law.params[k].inverse(self.values[:, i]) for i, k in enumerate(law.param_names)]
+        return np.stack(cols, axis=1)
+
+
+def clipped_starts(law, starts, params) -> NaturalPoints:
+    """``law``'s start points moved into the constraints ``params`` (a bounded copy of the law).
+
+    Values outside a new bound move just inside it (0.1% of the box, or of the bound's
+    magnitude for a one-sided bound); duplicates that creates are dropped.
+    """
+    nat = np.stack([np.asarray(law.params[k].forward(as_starts(starts).resolve(law)[:, i]))
+                    for i, k in enumerate(law.param_names)], axis=1)
+    for i, k in enumerate(law.param_names):
+        lo = getattr(params[k], "lower", 0.0 if params[k].name == "positive" else -np.inf)
+        hi = getattr(params[k], "upper", np.inf)
+        pad = 1e-3 * ((hi - lo) if np.isfinite(hi - lo) else max(1.0, abs(lo if np.isfinite(lo) else hi)))
+        nat[:, i] = np.clip(nat[:, i], lo + pad if np.isfinite(lo) else -np.inf, hi - pad if np.isfinite(hi) else np.inf)
+    return NaturalPoints(np.unique(nat, axis=0))
+
+
+# Unconstrained ranges of the default starts: a positive parameter spans exp(-6) .. exp(12)
+# (0.0025 .. 1.6e5, which holds Chinchilla-type amplitudes and exponents), a free one -3 .. 3,
+# a bounded one the central 96% of its box (logit -4 .. 4).
+_DEFAULT_RANGES = {"positive": (-6.0, 12.0), "free": (-3.0, 3.0), "bounded": (-4.0, 4.0), "above": (-6.0, 12.0),
+                   "below": (-6.0, 12.0)}
+DEFAULT_N_STARTS = 1024
+
+
+def _halton(n: int, d: int) -> np.ndarray:
+    """The first ``n`` points of the ``d``-dimensional Halton sequence in [0, 1)^d (skipping 0).
+
+    Low-discrepancy and deterministic: the default starts cover the box evenly, and a fit
+    without starts is reproducible without a seed.
+    """
+    primes = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97]
+    if d > len(primes):
+        primes = primes + [p for p in range(101, 10_000) if all(p % q for q in range(2, int(p**0.5) + 1))][: d - len(primes)]
+    out = np.empty((n, d))
+    for j in range(d):
+        b, idx = primes[j], np.arange(1, n + 1)
+        f, x = 1.0, np.zeros(n)
+        while idx.any():
+            f /= b
+            x += f * (idx % b)
+            idx //= b
+        out[:, j] = x
+    return out
+
+
+def default_starts(law, n: int = DEFAULT_N_STARTS) -> np.ndarray:
+    """Start points for a law that declares none: ``n`` Halton points in wide unconstrained ranges.
+
+    The multi-start screen keeps the best of them (by objective) and converges those, so a
+    wide box costs one objective evaluation per point. Pass ``starts=`` (or ``--starts``)
+    when you know where the optimum lies.
+    """
+    u = _halton(n, law.n_params)
+    cols = []
+    for j, k in enumerate(law.param_names):
+        lo, hi = _DEFAULT_RANGES.get(law.params[k].name, (-3.0, 3.0))
+        cols.append(lo + (hi - lo) * u[:, j])
+    return np.stack(cols, axis=1)

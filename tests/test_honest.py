@@ -1,8 +1,6 @@
 """Answers the data cannot support say so (issue: honest statuses). Each test is one reproduction."""
 
 import json
-import subprocess
-import sys
 import warnings
 
 import numpy as np

@@ -10,6 +10,7 @@ from ._moe import joint_moe as joint_moe
 from ._moe import moe_sparsity as moe_sparsity
 from ._muennighoff import muennighoff as data_constrained
 from .._errors import LawError
+from ._gadre import overtraining_from_authors
 from ._zoo import ZOO
 
 REGISTRY = {law.name: law for law in (chinchilla, kaplan, data_constrained, joint_moe, moe_sparsity, data_filtering, *ZOO)}
@@ -30,5 +31,5 @@ def list_laws() -> list:
 
 __all__ = [
     "chinchilla", "kaplan", "data_constrained", "joint_moe", "moe_sparsity", "data_filtering",
-    "data_filtering_law", "data_filtering_mixture", "get_law", "list_laws", "REGISTRY",
+    "data_filtering_law", "data_filtering_mixture", "overtraining_from_authors", "get_law", "list_laws", "REGISTRY",
 ]

@@ -7,6 +7,7 @@ import math
 import jax.numpy as jnp
 
 from .._law import CoefficientSet, power_sum
+from .._recipe import Recipe
 from .._starts import grid
 
 CITATION = """\
@@ -68,6 +69,19 @@ def _design(seed=0):
     return {"N": np.array(N), "D": np.array(D)}
 
 
+_HOFFMANN_SOURCE = ("Hoffmann et al. 2022, App. D.2: Huber (delta 1e-3) on log loss, summed; L-BFGS from a grid "
+                    "alpha, beta in {0, .5, ..., 2}, e in {-1, -.5, ..., 1}, a, b in {0, 5, ..., 25}; the best kept")
+RECIPES = {
+    "hoffmann2022": Recipe("hoffmann2022", _HOFFMANN_SOURCE, loss="huber:1e-3", residual="log",
+                           note="our damped Newton from the same grid replaces L-BFGS (it reaches the same or a lower optimum)"),
+    "besiroglu2024": Recipe(
+        "besiroglu2024", "Besiroglu et al. 2024 (Epoch AI), analyzing-chinchilla: Hoffmann's objective and grid on the "
+        "points digitised from Hoffmann's Fig. 4, the 5 highest-loss points dropped (240 kept)",
+        loss="huber:1e-3", residual="log", drop_highest=5,
+        note="their published estimate maximises a Huber likelihood with a free scale from one start; the grid "
+             "fit here reaches objective 1.01827e-3 (A=477.8, B=2143, E=1.8172, alpha=0.3473, beta=0.3672)"),
+}
+
 chinchilla = power_sum(
     "chinchilla",
     [("A", "alpha", "N"), ("B", "beta", "D")],
@@ -84,11 +98,12 @@ chinchilla = power_sum(
         beta=[0.0, 0.5, 1.0, 1.5, 2.0],
     ),
     citation=CITATION,
+    recipes=RECIPES,
     coefficients={
         "hoffmann2022": CoefficientSet(
             {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28},
             "Hoffmann et al. 2022, eq. 10 (rounded as printed)",
-            "verified", units={"N": "parameters", "D": "tokens"},
+            "verified", units={"N": "parameters", "D": "tokens"}, recipe="hoffmann2022",
         ),
         "hoffmann2022_unrounded": CoefficientSet(
             {
@@ -100,13 +115,14 @@ chinchilla = power_sum(
             },
             "unrounded values (a=6.0073404, b=6.0179186, e=0.5267228) used by Besiroglu et al. "
             "2024 as their bootstrap start",
-            "secondary", units={"N": "parameters", "D": "tokens"},
+            "secondary", units={"N": "parameters", "D": "tokens"}, recipe="hoffmann2022",
         ),
         "besiroglu2024": CoefficientSet(
             {"E": 1.8172, "A": 482.01, "B": 2085.43, "alpha": 0.3478, "beta": 0.3658},
             "Besiroglu et al. 2024, refit to 240 points digitised from Hoffmann et al. Fig. 4",
             "secondary",
             "SEs: E 0.03, A 124.58, B 1293.23, alpha 0.02, beta 0.02", units={"N": "parameters", "D": "tokens"},
+            recipe="besiroglu2024",
         ),
     },
     derived={

@@ -13,10 +13,12 @@ import numpy as np
 
 from .._constraints import bounded, free, positive
 from .._law import CoefficientSet, Law, power_sum
+from .._recipe import Recipe
 from .._starts import grid
 from ..kernels import lse
 from ._common import bib, logspace
 from ._moe import log_e_hat
+from ._gadre import downstream_error, overtraining
 from ._precision import PRECISION_AND_HYPER
 
 
@@ -56,6 +58,10 @@ broken_power_law = Law(
     starts=grid(a=[0.5, 1.5], b=[1.0, 10.0, 100.0], c0=[0.0, 0.3], c1=[0.1, 0.5], d=[1e3, 1e5, 1e7], f=[0.3, 1.0]),
     citation=bib("caballero2023broken", "Broken Neural Scaling Laws", "Caballero, Ethan and Gupta, Kshitij and Rish, Irina and Krueger, David",
                   "ICLR", 2023),
+    recipes={"caballero2023": Recipe(
+        "caballero2023", "Caballero et al. 2023, broken_neural_scaling_laws: scipy curve_fit (least squares) of "
+        "log(y + 1) after a coarse grid", loss="squared", residual="log1p")},
+    default_recipe="caballero2023",
     description=(
         "Broken neural scaling law with one break (Caballero et al. 2023): y = a + b x^-c0 "
         "(1 + (x/d)^(1/f))^(-c1 f).\n\nInput: x = scale. Below the break d the slope is c0, above "
@@ -115,49 +121,6 @@ critical_batch = Law(
     example=({"B_star": 2e8, "alpha_B": 0.21}, lambda seed=0: {"L": np.linspace(2.2, 5.0, 30)}),
 )
 
-# ---- over-training and downstream (Gadre et al. 2024) --------------------------------------
-
-GADRE = bib("gadre2024language", "Language models scale reliably with over-training and on downstream tasks",
-             "Gadre, Samir Yitzhak and others", "arXiv:2403.08540", 2024)
-
-
-def _overtrain_log(p, C, M):
-    eta = p["eta"]
-    inner = lse(jnp.log(p["a"]) + eta * jnp.log(M), jnp.log(p["b"]) - eta * jnp.log(M)) - eta * jnp.log(C)
-    return lse(jnp.broadcast_to(jnp.log(p["E"]), inner.shape), inner)
-
-
-overtraining = Law(
-    lambda p, C, M: p["E"] + (p["a"] * M ** p["eta"] + p["b"] * M ** -p["eta"]) * C ** -p["eta"],
-    name="overtraining", form_status="verified", inputs=("C", "M"), log_fn=_overtrain_log,
-    source='Gadre et al. 2024, mlfoundations/scaling scaling/laws.py (the (N, M) form, converted)',
-    params={"E": positive(), "a": positive(), "b": positive(), "eta": positive()},
-    starts=grid(E=[1.0, 2.0], a=[1e2, 1e4, 1e6], b=[1e2, 1e4, 1e6], eta=[0.05, 0.15, 0.3]),
-    citation=GADRE,
-    description=(
-        "Over-training law (Gadre et al. 2024): L(C, M) = E + (a M^eta + b M^-eta) C^-eta.\n\n"
-        "Inputs: C = training FLOPs (6ND), M = D/N tokens per parameter. With N = sqrt(C/(6M)) and "
-        "D = sqrt(CM/6) it is Chinchilla's E + A N^-alpha + B D^-beta with alpha = beta = 2 eta "
-        "(not eta), A = a 6^-eta, B = b 6^-eta; M* = (b/a)^(1/(2 eta)) minimises loss at fixed C."
-    ),
-    derived={"optimal_multiplier": lambda p: (p["b"] / p["a"]) ** (0.5 / p["eta"])},
-    example=({"E": 1.8, "a": 3e3, "b": 2e5, "eta": 0.15},
-             lambda seed=0: {"C": logspace(18, 22, 60)(seed), "M": logspace(0.5, 2.7, 60, 1)(seed)}),
-)
-
-downstream_error = Law(
-    lambda p, L: p["epsilon"] - p["k"] * jnp.exp(-p["gamma"] * L), name="downstream_error", form_status="verified",
-    source='Gadre et al. 2024, mlfoundations/scaling (decay_ours)',
-    inputs={"L": "positive"}, params={"epsilon": bounded(0.0, 1.0), "k": positive(), "gamma": positive()},
-    starts=grid(epsilon=[0.6, 0.8, 0.95], k=[1.0, 10.0, 100.0], gamma=[0.5, 1.0, 2.0]),
-    citation=GADRE, output="average top-1 error",
-    description=(
-        "Loss-to-error link (Gadre et al. 2024): Err(L) = epsilon - k exp(-gamma L).\n\n"
-        "Input: L = validation loss (nats/token). epsilon is the error at chance-like loss."
-    ),
-    example=({"epsilon": 0.85, "k": 5.0, "gamma": 1.0}, lambda seed=0: {"L": np.linspace(2.0, 4.0, 40)}),
-)
-
 # ---- MoE and sparsity ----------------------------------------------------------------------
 
 
@@ -202,10 +165,19 @@ weight_sparsity = Law(
     starts=grid(a=[0.5, 2.0], b=[0.5, 1.0], c=[1.0, 3.0], d=[0.2, 0.5], e=[0.1, 0.5], f=[0.5, 1.0], g=[3.0, 5.0]),
     citation=bib("frantar2023scaling", "Scaling Laws for Sparsely-Connected Foundation Models",
                   "Frantar, Elias and Riquelme, Carlos and Houlsby, Neil and Alistarh, Dan and Evci, Utku", "arXiv:2309.08520", 2023),
+    recipes={"frantar2023": Recipe(
+        "frantar2023", "Frantar et al. 2023, jaxpruner projects/bigsparse sparsity-scaling.ipynb: Huber (delta 0.01) "
+        "on raw loss, 25 random restarts, N in millions of non-zero parameters, D in billions of images",
+        loss="huber:0.01", residual="raw",
+        starts=None, units={"N": "millions of parameters", "D": "billions of images"},
+        note="data in other units are converted when their units are stated (units=, --units); the restarts' "
+             "ranges are not stated, the law's start grid is used")},
+    default_recipe="frantar2023",
     coefficients={"frantar2023_vit": CoefficientSet(
         {"a": 1.305, "b": 0.821, "c": 2.075, "d": 0.392, "e": 0.278, "f": 0.890, "g": 4.517},
         "jaxpruner projects/bigsparse sparsity-scaling.ipynb (ViT on JFT-4B; N in 1e6 non-zero params, D in 1e9 images)",
-        "verified", units={"S": "fraction", "N": "millions of parameters", "D": "billions of images"})},
+        "verified", units={"S": "fraction", "N": "millions of parameters", "D": "billions of images"},
+        recipe="frantar2023")},
     description=(
         "Weight-sparsity law (Frantar et al. 2023): L(S, N, D) = (a (1-S)^b + c) N^-d + e D^-f + g.\n\n"
         "Inputs: S = weight sparsity in [0, 1), N = non-zero parameters (1e6 units in the published "
@@ -362,6 +334,17 @@ power_law = Law(
     source="a generic form (log-log regression, as Porian et al. use for N*(C) = k C^a)",
     params={"c": positive(), "a": free()},
     starts=grid(c=[1e-8, 1e-4, 1.0, 1e4], a=[-1.0, 0.0, 0.5, 1.0]),
+    recipes={
+        "log_least_squares": Recipe("log_least_squares", "ordinary least squares of log y on log x (log-log regression)",
+                                    loss="squared", residual="log"),
+        "porian2024": Recipe(
+            "porian2024", "Porian et al. 2024, resolving-scaling-law-discrepancies analysis: weighted least squares of "
+            "log N* on log C with weights 1/std(log N*)^2 over budgets with an interior minimum",
+            loss="squared", residual="log", weights="1 / n_star_std**2", where=("n == n",),
+            note="column names of their released optimal_pairs table: n (N*), n_star_std; 'n == n' drops the "
+                 "budgets without an interior minimum (empty n)"),
+    },
+    default_recipe="log_least_squares",
     citation=bib("porian2024resolving", "Resolving Discrepancies in Compute-Optimal Scaling of Language Models",
                   "Porian, Tomer and Wortsman, Mitchell and Jitsev, Jenia and Schmidt, Ludwig and Carmon, Yair", "NeurIPS", 2024),
     output="y",

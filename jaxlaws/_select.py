@@ -1,0 +1,128 @@
+"""Which runs a fit uses: row filters, best-run selection, dropped outliers, weights.
+
+Published recipes choose runs before fitting: Epoch drops the 5 highest-loss points,
+Muennighoff et al. fit 182 curated runs, others keep runs below a compute cutoff or the best
+learning rate per (N, D). Every choice here becomes a per-row weight (0 = not used), so row
+positions never change: predictions, group labels and influence stay aligned with the
+user's table. Rows a filter excludes are not validated (a run with a missing loss may be
+filtered out) and carry a kept row's values at weight 0, which adds exactly 0 to the fit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._data import get_column
+from ._errors import DataError, OptionError
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The outcome of row selection: the table to fit (same rows), weights, and what was excluded."""
+
+    data: object
+    weights: np.ndarray | None
+    excluded: dict  # reason -> number of rows
+
+
+def as_frame(data):
+    import pandas as pd
+
+    if isinstance(data, pd.DataFrame):
+        return data
+    try:
+        return pd.DataFrame({k: np.asarray(v) for k, v in dict(data).items()})
+    except (TypeError, ValueError) as e:
+        raise DataError(f"data must be a DataFrame or a dict of equal-length columns: {e}") from None
+
+
+def row_mask(df, expr: str) -> np.ndarray:
+    """The rows of a DataFrame where the pandas expression ``expr`` holds (one-line errors)."""
+    if not isinstance(expr, str) or not expr.strip():
+        raise OptionError(f"where {expr!r}: give a pandas query expression, e.g. \"6 * N * D < 1e21\"")
+    try:
+        keep = df.eval(expr)
+    except Exception as e:  # pandas raises many kinds (UndefinedVariableError, SyntaxError, TypeError)
+        raise OptionError(f"where {expr!r} cannot be evaluated on the table (columns {list(df.columns)}): "
+                          f"{type(e).__name__}: {e}") from None
+    keep = np.asarray(keep)
+    if keep.shape != (len(df),) or keep.dtype != bool:
+        raise OptionError(f"where {expr!r} must give one true/false per row, got {keep.dtype} {keep.shape}")
+    return keep
+
+
+def row_weights(df, weights) -> np.ndarray | None:
+    """Weights from an array, a column name, or an expression over columns (``1 / sd**2``)."""
+    if weights is None or not isinstance(weights, str):
+        return None if weights is None else np.asarray(weights, dtype=float)
+    if weights in df.columns:
+        return np.asarray(get_column(df, weights), dtype=float)
+    try:
+        w = df.eval(weights)
+    except Exception as e:
+        raise OptionError(f"weights {weights!r} is neither a column nor an expression over the columns "
+                          f"{list(df.columns)}: {type(e).__name__}: {e}") from None
+    w = np.asarray(w, dtype=float)
+    if w.shape != (len(df),):
+        raise OptionError(f"weights {weights!r} must give one number per row")
+    return w
+
+
+def select(data, y: str, needed, *, where=(), best_per=(), drop_highest: int = 0, weights=None) -> Selection:
+    """Apply row filters (``where``: pandas expressions, all must hold), keep the lowest-``y``
+    row per group of ``best_per`` columns, drop the ``drop_highest`` highest-``y`` kept rows,
+    and fold it all into per-row weights. ``needed``: the columns a fit reads (filled in
+    excluded rows)."""
+    where = (where,) if isinstance(where, str) else tuple(where or ())
+    best_per = (best_per,) if isinstance(best_per, str) else tuple(best_per or ())
+    if drop_highest is None:
+        drop_highest = 0
+    if not isinstance(drop_highest, (int, np.integer)) or drop_highest < 0:
+        raise OptionError(f"drop_highest={drop_highest!r} must be an integer >= 0")
+    if not where and not best_per and not drop_highest and not isinstance(weights, str):
+        return Selection(data, None if weights is None else np.asarray(weights, dtype=float), {})
+    df = as_frame(data)
+    n = len(df)
+    keep = np.ones(n, dtype=bool)
+    excluded = {}
+    for expr in where:
+        k = row_mask(df, expr)
+        excluded[f"where {expr}"] = int((keep & ~k).sum())
+        keep &= k
+    if best_per:
+        missing = [c for c in best_per if c not in df.columns]
+        if missing:
+            raise OptionError(f"best-per columns {missing} are not in the table {list(df.columns)}")
+        yv = np.asarray(df[y], dtype=float) if y in df.columns else None
+        if yv is None:
+            raise OptionError(f"best-per needs the target column {y!r}")
+        sub = df.loc[keep & np.isfinite(yv)]
+        best = sub.groupby(list(best_per), sort=False)[y].idxmin()
+        chosen = np.zeros(n, dtype=bool)
+        chosen[df.index.get_indexer(best.values)] = True
+        excluded[f"not the lowest {y} per {','.join(best_per)}"] = int((keep & ~chosen).sum())
+        keep &= chosen
+    w = row_weights(df, weights)
+    if w is not None:
+        w = np.where(keep, w, 0.0)
+    if drop_highest:
+        yv = np.asarray(df[y], dtype=float)
+        live = np.flatnonzero(keep & (w > 0 if w is not None else True))
+        drop = live[np.argsort(-yv[live], kind="stable")[:drop_highest]]
+        keep[drop] = False
+        excluded[f"the {drop_highest} highest {y}"] = len(drop)
+    if not keep.any():
+        raise DataError(f"no row is left after the row selection ({'; '.join(f'{k}: {v}' for k, v in excluded.items())})")
+    w = keep.astype(float) if w is None else np.where(keep, w, 0.0)
+    if not keep.all():
+        # excluded rows take the first kept row's values (never validated, never fitted: weight 0)
+        df = df.copy()
+        cols = [c for c in needed if c in df.columns]
+        first = int(np.flatnonzero(keep)[0])
+        for c in cols:
+            col = df[c].to_numpy(copy=True)
+            col[~keep] = col[first]
+            df[c] = col
+    return Selection(df, w, excluded)
