@@ -36,6 +36,7 @@ from ._diagnostics import diagnostics as diagnostics
 from ._prepare import Strategy as Strategy
 from ._fit import fit as fit
 from ._fit import fit_arrays as fit_arrays
+from ._groups import GroupFit as GroupFit
 from ._law import FORM_STATUSES as FORM_STATUSES
 from ._law import CoefficientSet as CoefficientSet
 from ._law import Law as Law

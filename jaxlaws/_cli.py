@@ -23,6 +23,7 @@ EXAMPLES = {
         "      --bounds A=1:inf --bounds B=1:inf --where '6*N*D < 1e21' --select best-per=N,D --weights 1/sd**2\n"
         "  jaxlaws fit runs.csv --law chinchilla --loss asymmetric:10,1   # over-predictions cost 10x (pinball)\n"
         "  jaxlaws fit runs.csv --law chinchilla --predict bigger.csv     # predictions at new rows\n"
+        "  jaxlaws fit pairs.csv --law power_law --recipe porian2024 --map x=flops --y n --by config_label  # one fit per group\n"
         "  jaxlaws fit runs.csv --law chinchilla --score --coefficients besiroglu2024  # score published values\n"
         "  jaxlaws fit vit.csv --law weight_sparsity --units N=parameters,D=images  # converted to the recipe's units\n"
         "  jaxlaws fit curves.csv --law data_filtering --y error --fix a=0.025 --fix d=0.1   # hold parameters fixed"
@@ -71,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="OUT.json", help="write the fit as JSON")
     p.add_argument("--allow-degenerate", action="store_true",
                    help="exit 0 even when the data cannot determine the fit (status degenerate; exit 3 otherwise)")
+    p.add_argument("--by", metavar="COLUMN[,COLUMN]",
+                   help="fit an independent copy of the law to each group of rows (e.g. per budget, per task); "
+                        "all groups in one compiled call, one row per group out")
     p.add_argument("--predict", metavar="NEW.csv",
                    help="also print predictions at the rows of this table (its columns kept; same --map)")
     p.add_argument("--score", action="store_true",

@@ -34,7 +34,8 @@ from .kernels import results as R
 @x64
 def fit(law, data, y: str = "loss", *, loss=None, residual: str | None = None, starts=None, extra_starts=None,
         weights=None, columns: Mapping[str, str] | None = None, fixed: Mapping[str, float] | None = None,
-        strategy=None, dtype=None, recipe=None, bounds=None, units=None, where=(), best_per=(), drop_highest: int = 0):
+        strategy=None, dtype=None, recipe=None, bounds=None, units=None, where=(), best_per=(), drop_highest: int = 0,
+        by=None):
     """Fit ``law`` to ``data`` by batched multi-start minimisation, in one compiled call.
 
     **Arguments:**
@@ -58,6 +59,8 @@ def fit(law, data, y: str = "loss", *, loss=None, residual: str | None = None, s
     - ``where``: pandas expressions selecting rows (all must hold); ``best_per``: keep the
       lowest-``y`` row per group of these columns; ``drop_highest``: drop the k highest-``y``
       rows. Excluded rows keep their place at weight 0.
+    - ``by``: a column (or columns): fit an independent copy of the law to each group of rows
+      sharing its values, all groups in one compiled call; returns a :class:`GroupFit`.
     - ``starts``: ``jaxlaws.grid(...)``, ``jaxlaws.random_starts(...)``, a dict or list of
       dicts of natural values, or an ``(S, p)`` array of unconstrained values; default: the
       law's own grid. ``extra_starts`` bypass the screen (warm starts).
@@ -73,6 +76,12 @@ def fit(law, data, y: str = "loss", *, loss=None, residual: str | None = None, s
     **Returns:** a :class:`FitResult`. A non-converged best start is returned with its
     status and a ``ConvergenceWarning``; if no start yields a finite objective, ``FitError``.
     """
+    if by is not None:
+        from ._groups import fit_by
+
+        return fit_by(law, data, by, y, loss=loss, residual=residual, starts=starts, extra_starts=extra_starts,
+                      weights=weights, columns=columns, fixed=fixed, strategy=strategy, dtype=dtype, recipe=recipe,
+                      bounds=bounds, units=units, where=where, best_per=best_per, drop_highest=drop_highest)
     t0 = time.perf_counter()
     prep = prepare(law, data, y, loss=loss, residual=residual, starts=starts, extra_starts=extra_starts,
                    weights=weights, columns=columns, fixed=fixed, strategy=strategy, dtype=dtype, recipe=recipe,

@@ -77,7 +77,7 @@ CASES = [
     ("negative delta", lambda: jl.fit("chinchilla", good(), loss=jl.huber(-1.0)), jl.OptionError, "delta must be a positive"),
     ("nan delta", lambda: jl.fit("chinchilla", good(), loss=jl.huber(float("nan"))), jl.OptionError, "delta"),
     ("text delta", lambda: jl.huber("abc"), jl.OptionError, "delta must be a positive number"),
-    ("unknown loss", lambda: jl.fit("chinchilla", good(), loss="cauchy"), jl.OptionError, "loss='cauchy'"),
+    ("unknown loss", lambda: jl.fit("chinchilla", good(), loss="cauchy"), jl.OptionError, "loss 'cauchy'"),
     ("unknown residual", lambda: jl.fit("chinchilla", good(), residual="sqrt"), jl.OptionError, "residual='sqrt'"),
     ("weights wrong length", lambda: jl.fit("chinchilla", good(), weights=np.ones(5)), jl.OptionError, "5 entries for 12 rows"),
     ("negative weights", lambda: jl.fit("chinchilla", good(), weights=-np.ones(12)), jl.OptionError, "must be finite and >= 0"),
@@ -98,7 +98,7 @@ CASES = [
     ("single start missing", lambda: jl.bootstrap("chinchilla", good(), n=5, strategy="single", starts=GRID), jl.OptionError, "needs start="),
     ("every start non-finite", lambda: jl.fit(nan_law, good(), starts=jl.grid(c=[1.0, 2.0])), jl.FitError, "every start of nan_law failed"),
     ("bad law constraint", lambda: jl.law(inputs=("N",), params={"c": "positive"})(lambda p, N: N), jl.LawError, "constraint must be"),
-    ("bounded with low >= high", lambda: jl.bounded(2.0, 1.0), jl.LawError, "need finite lower < upper"),
+    ("bounded with low >= high", lambda: jl.bounded(2.0, 1.0), jl.LawError, "need lower < upper"),
 ]
 
 

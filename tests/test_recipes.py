@@ -53,6 +53,19 @@ def test_recipe_besiroglu2024_reproduces_epochs_fit(capsys, tmp_path):
     assert "recipe: besiroglu2024" in text and "huber[0.001](log pred_i - log y_i)" in text
 
 
+EPOCH_EXPLICIT = ["--loss", "huber:1e-3", "--residual", "log", "--drop-highest", "5", "--starts",
+                  "E=0.36787944:2.7182818:5:log,A=1:7.2004899e10:6:log,B=1:7.2004899e10:6:log,alpha=0:2:5,beta=0:2:5"]
+
+
+def test_epoch_recipe_written_out_with_explicit_flags(capsys, tmp_path):
+    # the same recipe as --recipe besiroglu2024, every choice spelled out (Hoffmann's grid:
+    # log E in {-1, ..., 1}, log A, log B in {0, 5, ..., 25}, alpha, beta in {0, .5, ..., 2})
+    res, _ = fit_json(capsys, tmp_path, ["fit", shared_file("chinchilla_epoch.csv"), "--law", "chinchilla",
+                                         *EPOCH_EXPLICIT])
+    assert res["n_starts"] == 4500 and res["recipe"] is None and res["n_points"] == 240
+    assert res["objective"] == pytest.approx(1.0182740178006e-3, rel=1e-9)
+
+
 MUEN = ["--law", "data_constrained", "--recipe", "muennighoff2023", "--map", "N=params_N", "--map", "D=tokens_D",
         "--map", "U=unique_tokens_U", "--y", "val_loss"]
 

@@ -7,14 +7,15 @@ import numpy as np
 import pytest
 
 import jaxlaws as jl
-from jaxlaws.kernels import LOSSES
 from jaxlaws.laws import REGISTRY
 
 LAWS = sorted(REGISTRY)
 # Parameters the example designs pin down only loosely (weak directions of the fit):
 # relative tolerance per (law, parameter); everything else must be within 5%.
 LOOSE = {
-    ("overtraining", "E"): 0.35, ("overtraining", "a"): 0.35, ("upcycling", "A"): 0.35,
+    # overtraining: E is weakly identified on its example design (losses far above the floor), and
+    # its default recipe (least squares on raw loss) weights the largest losses most
+    ("overtraining", "E"): 0.6, ("overtraining", "a"): 0.35, ("upcycling", "A"): 0.35,
     ("upcycling", "alpha2"): 0.15, ("upcycling", "alpha3"): 0.15, ("kaplan_steps", "N_c"): 0.1,
     ("joint_moe", "zeta"): 0.3, ("joint_moe", "omega"): 0.3, ("joint_moe", "gamma"): 0.3, ("joint_moe", "a"): 0.15,
     ("joint_moe", "delta"): 0.3, ("joint_moe", "b"): 0.15,
@@ -58,8 +59,9 @@ def test_synthetic_recovery(name):
     y = y0 * np.exp(0.002 * np.random.default_rng(1).standard_normal(y0.shape))
     f = jl.fit(law, {**X, "loss": y})
     assert f.converged
-    # the fit must be at least as good as the truth on the objective it minimises
-    obj_truth = float(np.sum(np.asarray(LOSSES['huber'].rho(np.log(y0) - np.log(y), np.array([1e-3])))))
+    # the fit must be at least as good as the truth on the objective it minimises (the law's
+    # default recipe: log-Huber, or its paper's least squares)
+    obj_truth = jl.score(law, {**X, "loss": y}, truth)["objective"]
     assert f.objective <= obj_truth * (1 + 1e-9)
     np.testing.assert_allclose(f.predict({**X, "loss": y}), y0, rtol=5e-3)
     for k, v in truth.items():
