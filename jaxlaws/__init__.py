@@ -37,6 +37,8 @@ from ._prepare import Strategy as Strategy
 from ._fit import fit as fit
 from ._fit import fit_arrays as fit_arrays
 from ._groups import GroupFit as GroupFit
+from ._isoflop import IsoflopResult as IsoflopResult
+from ._isoflop import isoflop as isoflop
 from ._law import FORM_STATUSES as FORM_STATUSES
 from ._law import CoefficientSet as CoefficientSet
 from ._law import Law as Law

@@ -12,10 +12,12 @@ The pieces:
   the analytic ``power_sum_objective``);
 - solvers implementing ``AbstractSolver`` (``init/step/terminate/postprocess``):
   ``DampedNewton``, ``BFGS``, ``Bracketed1D``, ``AugmentedLagrangian``; one driver
-  ``iterate``; ``multistart`` wraps any minimiser.
+  ``iterate``; ``multistart`` wraps any minimiser;
+- ``profile``: isoFLOP profile minima (polynomial, Akima) and the power law through them.
 """
 
 from . import _results as results  # noqa: F401  (the result vocabulary, as a namespace)
+from . import _profile as profile  # noqa: F401  (isoFLOP profiles and their power law)
 from ._auglag import AugmentedLagrangian as AugmentedLagrangian
 from ._bfgs import BFGS as BFGS
 from ._linalg import cholesky_solve as cholesky_solve

@@ -1,0 +1,327 @@
+"""IsoFLOP analysis (Hoffmann et al.'s Approach 2): per-budget minima, N*(C) = k C^a, honest
+budget statuses, a bootstrap through both stages, the bias the design alone induces, and the
+side-by-side Approach 3 estimate on the same runs.
+
+Approach 2 is what most quoted compute-optimal exponents come from (Chinchilla, Llama 3,
+Porian et al.), and it is biased by its design: a wide or off-centre size grid, or
+alpha != beta, shifts the exponent even without noise. ``isoflop`` therefore reports, beside
+the estimate, the bias its own design induces under the Approach-3 law fitted to the same
+runs (``bias=``), and never uses a budget without a usable interior minimum.
+
+Profiles: ``"parabola"`` (default; Chinchilla, Llama 3) or ``"cubic"`` fits of log loss on
+log N, or ``"interp"``, the minimum of an Akima interpolant on a fine grid (Porian et al.).
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from dataclasses import dataclass, field
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._data import load_arrays
+from ._errors import OptionError
+from ._util import x64
+from .kernels import profile as P
+
+PROFILES = {"parabola": 2, "cubic": 3, "interp": None}
+
+
+@dataclass(frozen=True)
+class IsoflopResult:
+    """The outcome of ``jaxlaws.isoflop``.
+
+    ``budgets``: one row per budget (C, runs, N*, D*, L*, status, flags, bootstrap sd of
+    log N* and its interval). ``a``/``b``: the exponents of N*(C) = k C^a and D*(C) = k_D C^b
+    with ``(estimate, lower, upper)``; ``target``: N*, D*, L* at ``target_C`` with intervals.
+    ``bias``: what the design alone does to ``a`` and to N*(target) (simulated), with the
+    bias-corrected ``a``; ``approach3``: the same quantities from the Chinchilla-law fit.
+    """
+
+    budgets: object
+    a: tuple
+    k: float
+    b: tuple
+    k_D: float
+    target_C: float | None
+    target: dict
+    profile: str
+    weighted: bool
+    n_boot: int
+    level: float
+    draws_a: np.ndarray = field(repr=False)
+    n_used: int = 0
+    bias: dict | None = None
+    approach3: dict | None = None
+    flops_per_token: float = 6.0
+    method: str = ""
+
+    def n_opt(self, C):
+        """N*(C) = k C^a at budgets ``C`` (the point estimate)."""
+        return self.k * np.asarray(C, float) ** self.a[0]
+
+    def d_opt(self, C):
+        return self.k_D * np.asarray(C, float) ** self.b[0]
+
+    def comparison(self):
+        """Approach 2 beside Approach 3 on the same runs, and their distance in units of the bands."""
+        import pandas as pd
+
+        if self.approach3 is None:
+            raise OptionError("isoflop(..., approach3=True) computes the Approach-3 side")
+        rows = []
+        for q in ("a", "N_opt", "D_opt", "L_opt"):
+            two = self.a if q == "a" else self.target.get(q)
+            three = self.approach3.get(q)
+            if two is None or three is None:
+                continue
+            log = q != "a" and q != "L_opt"
+            f = np.log if log else (lambda v: v)
+            gap = f(two[0]) - f(three[0])
+            half = 0.5 * ((f(two[2]) - f(two[1])) + (f(three[2]) - f(three[1])))
+            rows.append({"quantity": q, "approach2": two[0], "approach2_low": two[1], "approach2_high": two[2],
+                         "approach3": three[0], "approach3_low": three[1], "approach3_high": three[2],
+                         "gap_in_half_bands": gap / half if half > 0 else np.nan})
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict:
+        out = {"method": self.method, "profile": self.profile, "weighted": self.weighted, "n_boot": self.n_boot,
+               "level": self.level, "n_budgets_used": self.n_used, "a": list(self.a), "k": self.k, "b": list(self.b),
+               "k_D": self.k_D, "target_C": self.target_C, "target": {k: list(v) for k, v in self.target.items()},
+               "budgets": self.budgets.to_dict(orient="records"), "bias": self.bias, "approach3":
+               None if self.approach3 is None else {k: list(v) if isinstance(v, tuple) else v for k, v in self.approach3.items()}}
+        return out
+
+
+@dataclass(frozen=True)
+class _Design:
+    C: np.ndarray  # (G,) budgets
+    x: np.ndarray  # (G, m) log N scaled to [-1, 1] per budget (padded)
+    y: np.ndarray  # (G, m) log loss (padded)
+    w: np.ndarray  # (G, m) 1 for a run, 0 for padding
+    mid: np.ndarray  # (G,)
+    half: np.ndarray  # (G,)
+    logN: np.ndarray  # (G, m)
+    n_runs: np.ndarray  # (G,)
+    N: np.ndarray  # (rows,) as given (for Approach 3)
+    D: np.ndarray
+    L: np.ndarray
+    rows_of: list  # per budget, the row indices in the table
+
+
+def _design(data, budget, size, loss, tokens, flops_per_token) -> _Design:
+    cols = {"C": budget, "N": size}
+    doms = {"C": "positive", "N": "positive"}
+    if tokens is not None:
+        cols["D"], doms["D"] = tokens, "positive"
+    X, L, _ = load_arrays(data, doms, loss, columns=cols)
+    C, N = np.asarray(X["C"], float), np.asarray(X["N"], float)
+    D = np.asarray(X["D"], float) if tokens is not None else C / (flops_per_token * N)
+    budgets = np.unique(C)
+    rows_of = [np.flatnonzero(C == c) for c in budgets]
+    rows_of = [r[np.argsort(N[r], kind="stable")] for r in rows_of]
+    m = max(len(r) for r in rows_of)
+    G = len(budgets)
+    x, y, w, lg = np.zeros((G, m)), np.zeros((G, m)), np.zeros((G, m)), np.zeros((G, m))
+    mid, half = np.zeros(G), np.ones(G)
+    for g, r in enumerate(rows_of):
+        ln = np.log(N[r])
+        lo, hi = ln.min(), ln.max()
+        mid[g], half[g] = 0.5 * (lo + hi), max(0.5 * (hi - lo), 1e-12)
+        k = len(r)
+        x[g, :k], y[g, :k], w[g, :k], lg[g, :k] = (ln - mid[g]) / half[g], np.log(L[r]), 1.0, ln
+        x[g, k:] = x[g, k - 1]  # padding repeats a run at weight 0
+    return _Design(budgets, x, y, w, mid, half, lg, np.array([len(r) for r in rows_of]), N, D, L, rows_of)
+
+
+@functools.lru_cache(maxsize=8)
+def _pipeline(degree: int):
+    """The profiles of every budget of every resample: one compiled program."""
+    return jax.jit(lambda x, Y, W: P.profile_minima(x, Y, W, degree))
+
+
+def _minima(des: _Design, Y, W, profile: str):
+    """Per resample and budget: log N*, log L*, status. ``Y``, ``W``: (B, G, m)."""
+    if PROFILES[profile] is not None:
+        xs, ys, _, st = _pipeline(PROFILES[profile])(jnp.asarray(des.x), jnp.asarray(Y), jnp.asarray(W))
+        xs, ys, st = np.asarray(xs), np.asarray(ys), np.asarray(st)
+        return des.mid + des.half * xs, ys, st
+    B, G = Y.shape[0], Y.shape[1]
+    lx, ly, st = np.full((B, G), np.nan), np.full((B, G), np.nan), np.zeros((B, G), int)
+    for g in range(G):
+        k = des.n_runs[g]
+        xs_, ys_, s_ = P.akima_minimum(des.logN[g, :k], Y[:, g, :k])
+        lx[:, g], ly[:, g], st[:, g] = xs_, ys_, s_
+    return lx, ly, st
+
+
+def _flags(des: _Design, lx, status) -> list[str]:
+    """Per budget: off-centre sampling (the minimum in the outer 20% of the sampled log range,
+    or fewer than 2 runs on one side of it): usable, but the profile's shape there matters."""
+    out = []
+    for g in range(len(des.C)):
+        if status[g] != P.OK:
+            out.append("")
+            continue
+        ln = des.logN[g, : des.n_runs[g]]
+        pos = (lx[g] - des.mid[g]) / des.half[g]
+        side = min(int(np.sum(ln < lx[g])), int(np.sum(ln > lx[g])))
+        out.append("off_centre" if abs(pos) > 0.6 or side < 2 else "")
+    return out
+
+
+def _interval(v, level):
+    v = np.asarray(v, float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return (np.nan, np.nan)
+    q = (1 - level) / 2
+    return (float(np.quantile(v, q)), float(np.quantile(v, 1 - q)))
+
+
+@x64
+def isoflop(data, budget: str = "C", size: str = "N", loss: str = "loss", *, tokens: str | None = None,
+            profile: str = "parabola", n: int = 1000, seed: int = 0, noise: float | None = None, weighted: bool = False,
+            target: float | None = None, level: float = 0.95, bias: int = 0, approach3: bool = False,
+            flops_per_token: float = 6.0, point: str = "data") -> IsoflopResult:
+    """Approach 2: per-budget profile minima, then N*(C) = k C^a, with intervals through both stages.
+
+    **Arguments:**
+    - ``budget``, ``size``, ``loss`` (and optionally ``tokens``): column names; runs sharing a
+      budget value form one isoFLOP profile. Without ``tokens``, D = C / (flops_per_token N).
+    - ``profile``: ``"parabola"`` (default), ``"cubic"`` or ``"interp"`` (Akima, minimised on
+      25 points per interval; Porian et al.).
+    - ``n``, ``seed``: bootstrap resamples through both stages: runs resampled within each
+      budget (polynomial profiles) and, with ``noise`` (the relative run-to-run SD of the
+      loss, e.g. 0.005), seed noise added to every loss (Porian et al.'s recipe; the only
+      resampling for ``"interp"``). Each resample refits every profile and the power law.
+    - ``weighted``: weight each budget by 1 / var(log N*) from the bootstrap (floored at a
+      third of the budget's size-grid spacing, as Porian et al.); default unweighted.
+    - ``point``: each budget's N* from the data (``"data"``, default) or the median of its
+      bootstrap minima (``"median"``, Porian et al.'s reported estimate).
+    - ``target``: a budget C at which to report N*, D*, L* with intervals.
+    - ``bias``: simulate this many data sets from the Approach-3 law fitted to the same runs,
+      at this exact design with the fitted noise, and run the same Approach 2 on each: the
+      expected bias and spread of ``a`` (and of log N*(target)) that the design induces.
+    - ``approach3``: also fit the Chinchilla law to the runs and report its a, N*, D*, L*.
+
+    A budget with fewer than 4 runs, no interior minimum (concave or monotone profile) or its
+    minimum at or beyond the sampled sizes is excluded from the power law and counted in its
+    status; an off-centre minimum is used and flagged.
+    """
+    if profile not in PROFILES:
+        raise OptionError(f"profile={profile!r} must be one of {list(PROFILES)}")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise OptionError(f"n={n!r} must be an integer >= 0")
+    if not (0 < level < 1):
+        raise OptionError(f"level={level!r} must be between 0 and 1")
+    if noise is not None and not (np.isfinite(noise) and noise >= 0):
+        raise OptionError(f"noise={noise!r} must be a relative SD >= 0 (e.g. 0.005)")
+    if profile == "interp" and n and not noise:
+        raise OptionError("the interp profile's bootstrap adds seed noise: give noise= (relative SD of the loss)")
+    if target is not None and not (np.isfinite(target) and target > 0):
+        raise OptionError(f"target={target!r} must be a positive budget in FLOPs")
+    des = _design(data, budget, size, loss, tokens, flops_per_token)
+    if len(des.C) < 2:
+        raise OptionError(f"isoflop needs at least 2 budgets in column {budget!r}; found {len(des.C)}")
+    G = len(des.C)
+    logc = np.log(des.C)
+    # the point estimate
+    lx0, ly0, st0 = _minima(des, des.y[None], des.w[None], profile)
+    lx0, ly0, st0 = lx0[0], ly0[0], st0[0]
+    # the bootstrap through both stages
+    rng = np.random.default_rng(seed)
+    sd = np.full(G, np.nan)
+    if n:
+        W = np.zeros((n, G, des.w.shape[1]))
+        Y = np.broadcast_to(des.y, W.shape).copy()
+        for g in range(G):
+            k = des.n_runs[g]
+            if profile == "interp":
+                W[:, g, :k] = 1.0
+            else:
+                W[:, g, :k] = rng.multinomial(k, np.full(k, 1.0 / k), size=n)
+        if noise:
+            Y = Y + np.log1p(noise * rng.standard_normal(Y.shape).clip(-5, 5))
+        lxb, lyb, stb = _minima(des, Y, W, profile)
+        lx_all = lxb  # every draw's minimum, edge minima included (for point="median")
+        lxb = np.where(stb == P.OK, lxb, np.nan)
+        with warnings.catch_warnings():  # a budget with no usable draw has no spread (nan)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            sd = np.nanstd(lxb, axis=0)
+        spacing = np.array([np.median(np.diff(des.logN[g, : des.n_runs[g]])) if des.n_runs[g] > 1 else np.nan
+                            for g in range(G)])
+        sd = np.fmax(sd, spacing / 3.0)
+    if point not in ("data", "median"):
+        raise OptionError(f"point={point!r} must be 'data' or 'median'")
+    if point == "median":
+        if not n:
+            raise OptionError("point='median' needs bootstrap resamples (n > 0)")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            med = np.nanmedian(lx_all, axis=0)
+        # the median over all draws, edge minima included: a budget whose median minimum is on
+        # the edge of its sampled sizes is excluded (Porian et al. keep interior minima only)
+        lo = np.array([des.logN[g, 0] for g in range(G)])
+        hi = np.array([des.logN[g, des.n_runs[g] - 1] for g in range(G)])
+        edge = ~np.isfinite(med) | (med <= lo + 1e-9 * np.abs(lo)) | (med >= hi - 1e-9 * np.abs(hi))
+        st0 = np.where((st0 == P.OK) & edge, P.AT_EDGE, st0)
+        lx0 = np.where(np.isfinite(med), med, lx0)
+    use = st0 == P.OK
+    wts = np.where(use, 1.0 / sd**2 if weighted else 1.0, 0.0)
+    if weighted and not np.all(np.isfinite(wts[use])):
+        raise OptionError("weighted=True needs bootstrap resamples (n > 0) for every usable budget")
+    a_hat, logk = (float(v) for v in P.power_fit(jnp.asarray(logc), jnp.asarray(lx0), jnp.asarray(wts)))
+    if int(use.sum()) < 2:
+        a_hat, logk = np.nan, np.nan
+    draws_a = np.full(n, np.nan)
+    tgt = {}
+    if n:
+        wb = np.where(stb == P.OK, wts[None, :] if weighted else 1.0, 0.0) * use[None, :]
+        ab, lkb = (np.asarray(v) for v in P.power_fit(jnp.asarray(logc), jnp.asarray(np.nan_to_num(lxb)), jnp.asarray(wb)))
+        draws_a = ab
+    ia = _interval(draws_a, level)
+    # FLOPs per token: as given, or read off the table when it has a tokens column
+    fpt = flops_per_token if tokens is None else float(np.median(_row_C(des) / (des.N * des.D)))
+    k = float(np.exp(logk))
+    k_D = 1.0 / (fpt * k)
+    if target is not None:
+        n_t = k * target**a_hat
+        band = (np.exp(lkb) * target**ab) if n else np.array([np.nan])
+        lo, hi = _interval(band, level)
+        tgt["N_opt"] = (n_t, lo, hi)
+        tgt["D_opt"] = (target / (fpt * n_t), target / (fpt * hi), target / (fpt * lo))
+    import pandas as pd
+
+    flags = _flags(des, lx0, st0)
+    tab = pd.DataFrame({
+        "C": des.C, "runs": des.n_runs, "N_opt": np.exp(lx0), "D_opt": des.C / (fpt * np.exp(lx0)), "L_opt": np.exp(ly0),
+        "status": [P.STATUS_NAMES[s] for s in st0], "flag": flags, "sd_log_N_opt": sd,
+        "N_opt_low": np.exp([_interval(lxb[:, g], level)[0] for g in range(G)]) if n else np.nan,
+        "N_opt_high": np.exp([_interval(lxb[:, g], level)[1] for g in range(G)]) if n else np.nan,
+        "used": use,
+    })
+    for c in ("N_opt", "D_opt", "L_opt"):
+        tab.loc[~use & (tab.status != "ok"), c] = np.nan
+    res = IsoflopResult(
+        budgets=tab, a=(a_hat, *ia), k=k, b=(1.0 - a_hat, 1.0 - ia[1], 1.0 - ia[0]), k_D=k_D, target_C=target,
+        target=tgt, profile=profile, weighted=weighted, n_boot=n, level=level, draws_a=draws_a, n_used=int(use.sum()),
+        flops_per_token=fpt,
+        method=(f"Approach 2: {profile} profile of log loss on log N per budget; "
+                f"{'weighted (1/var log N*)' if weighted else 'ordinary'} least squares of log N* on log C"),
+    )
+    if bias or approach3:
+        from ._isoflop_a3 import with_approach3
+
+        res = with_approach3(res, des, bias=bias, approach3=approach3, seed=seed, profile=profile, minima=_minima)
+    return res
+
+
+def _row_C(des: _Design) -> np.ndarray:
+    C = np.empty(len(des.N))
+    for g, r in enumerate(des.rows_of):
+        C[r] = des.C[g]
+    return C
