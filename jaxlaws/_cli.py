@@ -13,6 +13,7 @@ import sys
 from ._cli_allocate import cmd_allocate
 from ._cli_common import add_fit_options
 from ._cli_fit import cmd_ablate, cmd_bootstrap, cmd_demo, cmd_fit, cmd_laws, cmd_plot
+from ._cli_isoflop import add_isoflop_parser
 from ._errors import JaxlawsError
 
 EXAMPLES = {
@@ -49,7 +50,12 @@ EXAMPLES = {
         "  jaxlaws ablate runs.csv --law chinchilla,kaplan --map N=params --where all --where 'N > 1e8'  # forms, filters"
     ),
     "plot": "example:\n  jaxlaws plot runs.csv --law chinchilla --out plots --n 500",
-    "demo": "example:\n  jaxlaws demo --out demo_plots",
+    "isoflop": (
+        "examples:\n  jaxlaws isoflop runs.csv --budget C --map N=params --target 1e24 --bias 200 --approach3 --plot iso/\n"
+        "  jaxlaws isoflop isoflop_points.csv --budget flops --size n --tokens t --profile interp --noise 0.003 \\\n"
+        "      --weighted --point median      # Porian et al.'s recipe"
+    ),
+    "demo": "examples:\n  jaxlaws demo --out demo_plots\n  jaxlaws demo --write-data runs.csv   # the demo's runs, to try every command on",
     "laws": "example:\n  jaxlaws laws            # list the built-in laws\n  jaxlaws laws chinchilla # one law in full",
 }
 
@@ -143,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true")
     p.set_defaults(func=cmd_ablate)
 
+    add_isoflop_parser(sub, fmt, EXAMPLES["isoflop"])
+
     p = sub.add_parser("plot", help="isoFLOP curves, residuals, bootstrap pairs and allocation bands as PNGs",
                        epilog=EXAMPLES["plot"], formatter_class=fmt)
     add_fit_options(p)
@@ -155,6 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="jaxlaws_demo_output", help="folder for plots (default: jaxlaws_demo_output)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--force", action="store_true", help="overwrite plots already in --out")
+    p.add_argument("--write-data", metavar="RUNS.csv",
+                   help="only write the demo's synthetic isoFLOP runs (N, D, C, loss, outlier) to this CSV")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("laws", help="list built-in laws or show one", epilog=EXAMPLES["laws"], formatter_class=fmt)

@@ -364,6 +364,15 @@ def cmd_demo(args):
     from ._demo import run_demo
     from ._plots import DEMO_FILES
 
+    if args.write_data:
+        from ._demo_data import demo_data
+        from ._util import write_atomic
+
+        check_output(args.write_data, args.force)
+        table = demo_data(seed=args.seed)
+        write_atomic(args.write_data, lambda tmp: table.to_csv(tmp, index=False), suffix=".csv")
+        print(f"wrote {args.write_data}: {len(table)} synthetic isoFLOP runs (columns {', '.join(table.columns)})")
+        return 0
     check_output_folder(args.out, DEMO_FILES, args.force)
     run_demo(out_dir=args.out, seed=args.seed)
     return 0

@@ -53,11 +53,33 @@ class IsoflopResult:
     n_boot: int
     level: float
     draws_a: np.ndarray = field(repr=False)
+    draws_logk: np.ndarray = field(default=None, repr=False)
     n_used: int = 0
     bias: dict | None = None
     approach3: dict | None = None
     flops_per_token: float = 6.0
     method: str = ""
+    design: object = field(default=None, repr=False, compare=False)
+
+    def profile_curves(self, num: int = 100) -> list:
+        """Per budget ``(C, N, loss, status)``: the fitted profile over the budget's sampled sizes
+        (for plots; the polynomial profiles are refitted on the data, the same solve as the estimate)."""
+        des, out = self.design, []
+        for g, C in enumerate(des.C):
+            k = des.n_runs[g]
+            if k < 3:
+                out.append((C, np.array([]), np.array([]), self.budgets.status[g]))
+                continue
+            if PROFILES[self.profile] is None:
+                gx, gy = P.akima_curve(des.logN[g, :k], des.y[g, :k])
+                ln, ly = gx, gy[0]
+            else:
+                c = np.asarray(P.poly_coefficients(jnp.asarray(des.x[g]), jnp.asarray(des.y[g]), jnp.asarray(des.w[g]),
+                                                   PROFILES[self.profile]))
+                xs = np.linspace(-1.0, 1.0, num)
+                ln, ly = des.mid[g] + des.half[g] * xs, np.polyval(c[::-1], xs)
+            out.append((C, np.exp(ln), np.exp(ly), self.budgets.status[g]))
+        return out
 
     def n_opt(self, C):
         """N*(C) = k C^a at budgets ``C`` (the point estimate)."""
@@ -277,12 +299,12 @@ def isoflop(data, budget: str = "C", size: str = "N", loss: str = "loss", *, tok
     a_hat, logk = (float(v) for v in P.power_fit(jnp.asarray(logc), jnp.asarray(lx0), jnp.asarray(wts)))
     if int(use.sum()) < 2:
         a_hat, logk = np.nan, np.nan
-    draws_a = np.full(n, np.nan)
+    draws_a, draws_lk = np.full(n, np.nan), np.full(n, np.nan)
     tgt = {}
     if n:
         wb = np.where(stb == P.OK, wts[None, :] if weighted else 1.0, 0.0) * use[None, :]
         ab, lkb = (np.asarray(v) for v in P.power_fit(jnp.asarray(logc), jnp.asarray(np.nan_to_num(lxb)), jnp.asarray(wb)))
-        draws_a = ab
+        draws_a, draws_lk = ab, lkb
     ia = _interval(draws_a, level)
     # FLOPs per token: as given, or read off the table when it has a tokens column
     fpt = flops_per_token if tokens is None else float(np.median(_row_C(des) / (des.N * des.D)))
@@ -308,8 +330,9 @@ def isoflop(data, budget: str = "C", size: str = "N", loss: str = "loss", *, tok
         tab.loc[~use & (tab.status != "ok"), c] = np.nan
     res = IsoflopResult(
         budgets=tab, a=(a_hat, *ia), k=k, b=(1.0 - a_hat, 1.0 - ia[1], 1.0 - ia[0]), k_D=k_D, target_C=target,
-        target=tgt, profile=profile, weighted=weighted, n_boot=n, level=level, draws_a=draws_a, n_used=int(use.sum()),
-        flops_per_token=fpt,
+        target=tgt, profile=profile, weighted=weighted, n_boot=n, level=level, draws_a=draws_a, draws_logk=draws_lk,
+        n_used=int(use.sum()),
+        flops_per_token=fpt, design=des,
         method=(f"Approach 2: {profile} profile of log loss on log N per budget; "
                 f"{'weighted (1/var log N*)' if weighted else 'ordinary'} least squares of log N* on log C"),
     )

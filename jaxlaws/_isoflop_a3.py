@@ -20,7 +20,7 @@ from ._errors import ConvergenceWarning
 from .kernels import profile as P
 
 
-def _optimum(p, C, fpt):
+def optimum(p, C, fpt):
     """Chinchilla's N*, D*, L* at budget C under C = fpt N D (closed form, vectorised over draws)."""
     al, be, A, B, E = (np.asarray(p[k], float) for k in ("alpha", "beta", "A", "B", "E"))
     G = (al * A / (be * B)) ** (1.0 / (al + be))
@@ -62,11 +62,11 @@ def with_approach3(res, des, *, bias: int, approach3: bool, seed: int, profile: 
             d = boot.converged_draws()
             a3d = d["beta"] / (d["alpha"] + d["beta"])
         A3 = {"a": (a3, *(iv(a3d) if a3d is not None else (np.nan, np.nan))), "status": f3.status,
-              "objective_minimised": f3.objective_description}
+              "objective_minimised": f3.objective_description, "params": dict(p)}
         if res.target_C is not None:
-            n0, d0, l0 = (float(v) for v in _optimum(p, res.target_C, fpt))
+            n0, d0, l0 = (float(v) for v in optimum(p, res.target_C, fpt))
             if a3d is not None:
-                nd, dd, ld = _optimum(d, res.target_C, fpt)
+                nd, dd, ld = optimum(d, res.target_C, fpt)
                 A3.update(N_opt=(n0, *iv(nd)), D_opt=(d0, *iv(dd)), L_opt=(l0, *iv(ld)))
             else:
                 A3.update(N_opt=(n0, np.nan, np.nan), D_opt=(d0, np.nan, np.nan), L_opt=(l0, np.nan, np.nan))
@@ -95,7 +95,7 @@ def with_approach3(res, des, *, bias: int, approach3: bool, seed: int, profile: 
              "sims_without_estimate": int(np.sum(~np.isfinite(a_sim))),
              "budgets_excluded_per_sim": float(np.mean((~used).sum(1)))}
         if res.target_C is not None:
-            n_true = float(_optimum(p, res.target_C, fpt)[0])
+            n_true = float(optimum(p, res.target_C, fpt)[0])
             ln_sim = lk_sim + a_sim * np.log(res.target_C)
             m, sd = _mean_sd(ln_sim)
             b["bias_log_N_opt_target"], b["sd_log_N_opt_target"] = m - float(np.log(n_true)), sd

@@ -185,3 +185,84 @@ def budget_column(df):
     m = c / 10**e
     k = np.argmin(np.abs(np.log(m[:, None]) - np.log(nice[None, :])), axis=1)
     return nice[k] * 10**e
+
+
+ISOFLOP_FILES = ("isoflop_profiles.png", "isoflop_optima.png")
+
+
+def _budget_colours(plt, n):
+    # viridis without its pale-yellow end (low contrast on white); ordered, colour-blind safe
+    cmap = plt.get_cmap("viridis")
+    return [cmap(0.85 * i / max(n - 1, 1)) for i in range(n)]
+
+
+def isoflop_profiles(path, res):
+    """Each budget's runs, its fitted profile and its minimum (Chinchilla's Fig. 3, Llama 3's Fig. 2);
+    budgets excluded from the power law are drawn hollow and dashed, with their status."""
+    plt = _plt()
+    des = res.design
+    fig, ax = plt.subplots(figsize=(7.5, 5))
+    colours = _budget_colours(plt, len(des.C))
+    for g, (C, Nc, Lc, status) in enumerate(res.profile_curves()):
+        k = des.n_runs[g]
+        runs_N, runs_L = np.exp(des.logN[g, :k]), np.exp(des.y[g, :k])
+        used = bool(res.budgets.used[g])
+        col = colours[g]
+        label = f"C = {C:.2g} FLOPs" + ("" if used else f" ({status}, not used)")
+        ax.scatter(runs_N, runs_L, s=16, color=col if used else "none", edgecolors=col, zorder=3)
+        if Nc.size:
+            ax.plot(Nc, Lc, color=col, ls="-" if used else "--", lw=1.3, label=label)
+        if used:
+            ax.scatter([res.budgets.N_opt[g]], [res.budgets.L_opt[g]], marker="*", s=90, color=col,
+                       edgecolors="black", linewidths=0.6, zorder=4)
+    ax.set_xscale("log")
+    ax.set_xlabel("parameters N")
+    ax.set_ylabel("loss (nats/token)")
+    ax.set_title(f"isoFLOP profiles ({res.profile}); stars: minima used for N*(C)")
+    ax.legend(fontsize=7, ncol=2)
+    return _save(plt, fig, path)
+
+
+def isoflop_optima(path, res):
+    """N*(C) and D*(C) on log-log axes: per-budget minima with their bootstrap intervals, the fitted
+    power laws with bands, the data's budget range marked, and the Approach-3 line if computed."""
+    plt = _plt()
+    from ._isoflop_a3 import optimum
+
+    tab = res.budgets
+    used = tab.used.to_numpy(bool)
+    C = tab.C.to_numpy()
+    hi_C = max(C.max(), res.target_C or 0)
+    grid = np.geomspace(C.min(), hi_C, 200)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    q = (1 - res.level) / 2
+    for ax, what in zip(axes, ("N", "D")):
+        pts = tab[f"{what}_opt"].to_numpy()
+        if what == "N" and res.n_boot:
+            err = np.vstack([pts - tab.N_opt_low.to_numpy(), tab.N_opt_high.to_numpy() - pts])
+            ax.errorbar(C[used], pts[used], yerr=np.abs(err[:, used]), fmt="o", color="C0", ms=4, capsize=2,
+                        label="budget minima (bootstrap interval)")
+        else:
+            ax.scatter(C[used], pts[used], color="C0", s=16, label="budget minima")
+        line = res.n_opt(grid) if what == "N" else res.d_opt(grid)
+        ax.plot(grid, line, color="C0", label=f"Approach 2: {what}* ∝ C^{res.a[0] if what == 'N' else res.b[0]:.3f}")
+        if res.n_boot and res.draws_logk is not None:
+            ok = np.isfinite(res.draws_a) & np.isfinite(res.draws_logk)
+            logn = res.draws_logk[ok, None] + res.draws_a[ok, None] * np.log(grid)[None, :]
+            if what == "D":
+                logn = np.log(grid)[None, :] - np.log(res.flops_per_token) - logn
+            ax.fill_between(grid, np.exp(np.quantile(logn, q, axis=0)), np.exp(np.quantile(logn, 1 - q, axis=0)),
+                            color="C0", alpha=0.2, label=f"{res.level:.0%} band")
+        if res.approach3 is not None and "params" in res.approach3:
+            n3, d3, _ = optimum(res.approach3["params"], grid, res.flops_per_token)
+            ax.plot(grid, n3 if what == "N" else d3, color="C1", ls="--", label="Approach 3 (Chinchilla law fit)")
+        ax.axvspan(C.min(), C.max(), color="grey", alpha=0.08, label="budgets with data")
+        if res.target_C:
+            ax.axvline(res.target_C, color="grey", ls=":", lw=1)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("compute C (FLOPs)")
+        ax.set_ylabel("optimal parameters N*" if what == "N" else "optimal tokens D*")
+        ax.legend(fontsize=7)
+    fig.suptitle(f"compute-optimal allocation from isoFLOP minima ({res.n_used} budgets used)", fontsize=10)
+    return _save(plt, fig, path)

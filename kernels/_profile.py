@@ -23,6 +23,15 @@ STATUS_NAMES = ("ok", "too_few_runs", "no_minimum", "at_edge")
 MIN_RUNS = 4  # a parabola through 3 runs interpolates them: its minimum has no error estimate
 
 
+def poly_coefficients(x, y, w, degree: int):
+    """Weighted least-squares polynomial coefficients ``c`` (lowest order first) of ``y`` on ``x``."""
+    V = x[:, None] ** jnp.arange(degree + 1)
+    A = V.T @ (w[:, None] * V)
+    # a tiny ridge keeps the solve finite for budgets with too few runs (they are flagged)
+    A = A + 1e-12 * jnp.trace(A) * jnp.eye(degree + 1) + 1e-300
+    return jnp.linalg.solve(A, V.T @ (w * y))
+
+
 def poly_minimum(x, y, w, degree: int):
     """Weighted polynomial fit of ``y`` on ``x`` (degree 2 or 3) and its interior minimum.
 
@@ -32,11 +41,7 @@ def poly_minimum(x, y, w, degree: int):
     """
     live = w > 0
     n = jnp.sum(live)
-    V = x[:, None] ** jnp.arange(degree + 1)
-    A = V.T @ (w[:, None] * V)
-    # a tiny ridge keeps the solve finite for budgets with too few runs (they are flagged)
-    A = A + 1e-12 * jnp.trace(A) * jnp.eye(degree + 1) + 1e-300
-    c = jnp.linalg.solve(A, V.T @ (w * y))
+    c = poly_coefficients(x, y, w, degree)
     if degree == 2:
         curv = 2.0 * c[2]
         ok = c[2] > 0
@@ -94,10 +99,21 @@ def akima_minimum(x, Y, per_interval: int = 25):
     """
     x = np.asarray(x, float)
     Y = np.atleast_2d(np.asarray(Y, float))
-    n = x.size
     B = Y.shape[0]
-    if n < MIN_RUNS:
+    if x.size < MIN_RUNS:
         return np.full(B, np.nan), np.full(B, np.nan), np.full(B, TOO_FEW)
+    grid_x, grid_y = akima_curve(x, Y, per_interval)
+    j = np.argmin(grid_y, axis=1)
+    status = np.where((j == 0) | (j == grid_x.size - 1), AT_EDGE, OK)
+    return grid_x[j], grid_y[np.arange(B), j], status
+
+
+def akima_curve(x, Y, per_interval: int = 25):
+    """The Akima interpolant of ``Y`` (draws, n) at sorted distinct ``x`` (n >= 3) on a grid of
+    ``per_interval`` points per interval: ``(grid_x, grid_y)`` with ``grid_y`` (draws, points)."""
+    x = np.asarray(x, float)
+    Y = np.atleast_2d(np.asarray(Y, float))
+    B = Y.shape[0]
     h = np.diff(x)
     m = np.diff(Y, axis=1) / h  # (B, n-1)
     # extend by two slopes on each side (Akima 1970)
@@ -119,6 +135,4 @@ def akima_minimum(x, Y, per_interval: int = 25):
     seg = y0 * h00 + h[None, :, None] * t0 * h10 + y1 * h01 + h[None, :, None] * t1 * h11  # (B, n-1, k)
     grid_y = np.concatenate([seg.reshape(B, -1), Y[:, -1:]], axis=1)
     grid_x = np.concatenate([(x[:-1, None] + h[:, None] * u).reshape(-1), x[-1:]])
-    j = np.argmin(grid_y, axis=1)
-    status = np.where((j == 0) | (j == grid_x.size - 1), AT_EDGE, OK)
-    return grid_x[j], grid_y[np.arange(B), j], status
+    return grid_x, grid_y

@@ -99,7 +99,7 @@ def test_porian_exponents_from_the_raw_points():
         par = jl.isoflop(sub, budget="flops", size="n", loss="loss", tokens="t", n=0)
         far.append(par.a[0] - f["bs_median_weighted.n_exponent"])
     # the parabola profile on the same points: how far each lands (reported in the README)
-    assert np.all(np.isfinite(far)) and np.max(np.abs(far)) < 0.1
+    assert np.all(np.isfinite(far)) and np.max(np.abs(far)) < 0.12  # largest: +0.096 (RW, correcting warmup)
 
 
 def test_option_errors():
@@ -131,3 +131,13 @@ def test_cli_isoflop(capsys, tmp_path):
     code = main(["isoflop", str(path), "--budget", "nosuch", "--map", "N=params"])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "nosuch" in err
+
+
+def test_readme_isoflop_example_on_the_demo_data(capsys, tmp_path):
+    runs = tmp_path / "runs.csv"
+    assert main(["demo", "--write-data", str(runs)]) == 0
+    assert main(["demo", "--write-data", str(runs)]) == 2  # not overwritten without --force
+    capsys.readouterr()
+    assert main(["isoflop", str(runs), "--target", "1e24", "--n", "200"]) == 0
+    out = capsys.readouterr().out
+    assert "9 budgets, 9 used" in out and "N_opt(C = 1e+24)" in out

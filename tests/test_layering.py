@@ -11,7 +11,8 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 PKG = REPO / "jaxlaws"
 KERNELS = REPO / "kernels"
 # The edges: pandas I/O, the command line, plots, the demo. Nothing in the core may import them.
-EDGES = {"jaxlaws._cli", "jaxlaws._cli_common", "jaxlaws._cli_fit", "jaxlaws._cli_allocate", "jaxlaws._io",
+EDGES = {"jaxlaws._cli", "jaxlaws._cli_common", "jaxlaws._cli_fit", "jaxlaws._cli_allocate", "jaxlaws._cli_isoflop",
+         "jaxlaws._io",
          "jaxlaws._plots", "jaxlaws._demo", "jaxlaws.__main__"}
 
 

@@ -1,0 +1,103 @@
+"""``jaxlaws isoflop``: Approach 2 from a table of isoFLOP runs, with its report and figures."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from ._cli_common import check_output, check_output_folder, parse_map, write_result
+from ._errors import OptionError
+
+
+def _fmt(t):
+    return f"{t[0]:.4g} [{t[1]:.4g}, {t[2]:.4g}]"
+
+
+def cmd_isoflop(args):
+    import pandas as pd
+
+    from ._io import read_table
+    from ._isoflop import isoflop
+
+    df = read_table(args.data)
+    columns = parse_map(args.map)
+    unknown = [k for k in columns if k not in ("N", "D")]
+    if unknown:
+        raise OptionError(f"--map {unknown[0]}: isoflop maps N (model size) and D (tokens), e.g. --map N=params")
+    size = columns.get("N", args.size)
+    tokens = columns.get("D", args.tokens)
+    if args.json:
+        check_output(args.json, args.force)
+    if args.plot:
+        from ._plots import ISOFLOP_FILES
+
+        check_output_folder(args.plot, ISOFLOP_FILES, args.force)
+    res = isoflop(df, budget=args.budget, size=size, loss=args.y, tokens=tokens, profile=args.profile, n=args.n,
+                  seed=args.seed, noise=args.noise, weighted=args.weighted, target=args.target, level=args.level,
+                  bias=args.bias, approach3=args.approach3, point=args.point)
+    tab = res.budgets
+    print(f"isoFLOP analysis: {len(tab)} budgets, {res.n_used} used   {res.method}")
+    show = tab[["C", "runs", "N_opt", "D_opt", "L_opt", "status", "flag"]]
+    with pd.option_context("display.width", 200):
+        print(show.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    bad = tab[~tab.used]
+    if len(bad):
+        print(f"{len(bad)} budget(s) not used: " + ", ".join(f"{c:.3g} ({s})" for c, s in zip(bad.C, bad.status)))
+    lv = f"{res.level:.0%}"
+    print(f"\na = {_fmt(res.a)}   N*(C) = {res.k:.4g} C^{res.a[0]:.4f}   ({lv} interval, {res.n_boot} resamples "
+          f"through both stages)")
+    print(f"b = {_fmt(res.b)}   D*(C) = {res.k_D:.4g} C^{res.b[0]:.4f}")
+    if res.target_C is not None:
+        for q in ("N_opt", "D_opt"):
+            print(f"{q}(C = {res.target_C:.3g}) = {_fmt(res.target[q])}")
+    if res.bias is not None:
+        b = res.bias
+        print(f"\ndesign bias ({b['n_sim']} data sets from the Approach-3 law at this design, noise sd "
+              f"{b['noise_sd_log']:.3g} in log loss): a is biased by {b['bias_a']:+.4f} +- {b['sd_a']:.4f}; "
+              f"bias-corrected a = {b['a_corrected']:.4f}")
+        if "bias_log_N_opt_target" in b:
+            print(f"    log N*(target) biased by {b['bias_log_N_opt_target']:+.3f} +- {b['sd_log_N_opt_target']:.3f}")
+    if res.approach3 is not None:
+        print(f"\nApproach 3 (Chinchilla law on the same runs, {res.approach3['objective_minimised']}):")
+        with pd.option_context("display.width", 200):
+            print(res.comparison().to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    if args.plot:
+        from ._plots import isoflop_optima, isoflop_profiles
+
+        os.makedirs(args.plot, exist_ok=True)
+        for fn, name in ((isoflop_profiles, "isoflop_profiles.png"), (isoflop_optima, "isoflop_optima.png")):
+            print(f"wrote {fn(os.path.join(args.plot, name), res)}")
+    if args.json:
+        write_result(args.json, res.to_dict(), args.force)
+    if res.n_used < 2:
+        print("jaxlaws: error: fewer than 2 budgets have a usable minimum: no power law", file=sys.stderr)
+        return 3
+    return 0
+
+
+def add_isoflop_parser(sub, fmt, epilog):
+    p = sub.add_parser("isoflop", help="Approach 2: per-budget minima, N*(C) and D*(C) with intervals and design bias",
+                       epilog=epilog, formatter_class=fmt)
+    p.add_argument("data", help="CSV or Parquet file, one row per run (budget, size, loss)")
+    p.add_argument("--budget", default="C", help="column of the compute budget in FLOPs (default C)")
+    p.add_argument("--size", default="N", help="column of the model size (default N; or --map N=COLUMN)")
+    p.add_argument("--tokens", help="column of training tokens (default: C / (6 N))")
+    p.add_argument("--map", action="append", metavar="N=COLUMN", help="map N (size) or D (tokens) to a column")
+    p.add_argument("--y", default="loss", help="loss column (default loss)")
+    p.add_argument("--profile", choices=("parabola", "cubic", "interp"), default="parabola")
+    p.add_argument("--n", type=int, default=1000, help="bootstrap resamples through both stages (default 1000)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--noise", type=float, help="relative seed noise of the loss added in each resample, e.g. 0.005")
+    p.add_argument("--weighted", action="store_true", help="weight budgets by 1/var(log N*) (Porian et al.)")
+    p.add_argument("--point", choices=("data", "median"), default="data",
+                   help="each budget's N* from the data or the median of its bootstrap minima")
+    p.add_argument("--target", type=float, help="report N*, D* at this budget (FLOPs)")
+    p.add_argument("--level", type=float, default=0.95)
+    p.add_argument("--bias", type=int, default=0, metavar="K",
+                   help="simulate K data sets from the Approach-3 fit at this design: the bias of a it induces")
+    p.add_argument("--approach3", action="store_true", help="also fit the Chinchilla law and compare")
+    p.add_argument("--json", metavar="OUT.json")
+    p.add_argument("--plot", metavar="FOLDER", help="write isoflop_profiles.png and isoflop_optima.png here")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_isoflop)
+    return p
