@@ -39,6 +39,7 @@ from ._fit import fit_arrays as fit_arrays
 from ._groups import GroupFit as GroupFit
 from ._isoflop import IsoflopResult as IsoflopResult
 from ._isoflop import isoflop as isoflop
+from ._envelope import envelope as envelope
 from ._law import FORM_STATUSES as FORM_STATUSES
 from ._law import CoefficientSet as CoefficientSet
 from ._law import Law as Law

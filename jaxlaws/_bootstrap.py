@@ -248,6 +248,7 @@ def bootstrap(
     full_fit=None,
     grid_strategy=None,
     on_chunk=None,
+    by=None,
 ) -> BootstrapResult:
     """Refit ``law`` on many resamples of ``data`` in chunked, batched, compiled calls.
 
@@ -266,7 +267,18 @@ def bootstrap(
     - ``grid_strategy``: the :class:`Strategy` each resample uses with ``strategy="grid"``.
     - ``on_chunk(done, total)``: called after each finished chunk (progress hooks).
     - ``devices``: how many devices to shard the resample axis over (default: all).
+    - ``by``: a column (or columns): bootstrap each group's own fit (ordinary resamples within
+      each group, all groups' refits in one batched call); returns a ``GroupBootstrap``.
     """
+    if by is not None:
+        from ._groups import bootstrap_by
+
+        if method not in (None, "ordinary") or groups is not None or weights_matrix is not None:
+            raise OptionError("by= resamples the rows within each group (ordinary); method, groups and "
+                              "weights_matrix do not apply")
+        return bootstrap_by(law, data, by, y, n=n, seed=seed, chunk_size=chunk_size, loss=loss, residual=residual,
+                            starts=starts, weights=weights, columns=columns, fixed=fixed, recipe=recipe,
+                            bounds=bounds, units=units, where=where, best_per=best_per, drop_highest=drop_highest)
     t0 = time.perf_counter()
     if method is None:
         method = "ordinary" if groups is None else "group"

@@ -33,6 +33,7 @@ EXAMPLES = {
         "examples:\n  jaxlaws bootstrap runs.csv --law chinchilla --n 4000 --seed 0 --checkpoint boot.npz --json boot.json\n"
         "  jaxlaws bootstrap runs.csv --law chinchilla --group N --n 1000      # resample whole model sizes\n"
         "  jaxlaws bootstrap runs.csv --law chinchilla --predict bigger.csv  # prediction bands at new (N, D)\n"
+        "  jaxlaws bootstrap tasks.csv --law power_law --y error --by task --n 1000  # per-task intervals\n"
         "  # Besiroglu et al.'s protocol (seed 42, 4000 resamples, one start at Hoffmann's estimate):\n"
         "  jaxlaws bootstrap chinchilla_epoch.csv --law chinchilla --drop-highest 5 --method epoch --seed 42 \\\n"
         "      --n 4000 --strategy single --start hoffmann2022_unrounded"
@@ -98,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="resampling plan (default: group with --group, else ordinary)")
     p.add_argument("--group", metavar="COLUMN",
                    help="resample whole groups of rows (cluster bootstrap; implies --method group)")
+    p.add_argument("--by", metavar="COLUMN[,COLUMN]",
+                   help="bootstrap each group's own fit (per budget, per task), all groups in one batched call")
     p.add_argument("--strategy", choices=("fast", "grid", "single"), default="fast",
                    help="fast: warm starts at the full fit's optima; grid: every resample screens the full grid; single: --start only")
     p.add_argument("--start", metavar="COEFFICIENT_SET", help="start for --strategy single, e.g. hoffmann2022_unrounded")

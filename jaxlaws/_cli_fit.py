@@ -181,6 +181,18 @@ def cmd_bootstrap(args):
     if not (0 < args.level < 1):
         raise OptionError(f"--level {args.level:g} must be between 0 and 1 (e.g. 0.95)")
     new = _read_new_rows(args.predict, law, kw["columns"]) if args.predict else None
+    if args.by:
+        if args.method not in (None, "ordinary") or args.group or args.predict or args.checkpoint:
+            raise OptionError("--by resamples within each group: --method, --group, --predict and --checkpoint do not apply")
+        gb = bootstrap(law, df, n=args.n, seed=args.seed, by=[c.strip() for c in args.by.split(",")],
+                       chunk_size=args.chunk_size, **kw)
+        tab = gb.table(level=args.level)
+        print(f"law: {law.name}   groups: {gb.fit.n_groups}   resamples per group: {args.n} (ordinary, seed {args.seed})")
+        _print_table(tab)
+        if args.json:
+            write_result(args.json, {"law": law.name, "fit": gb.fit.to_dict(), "level": args.level,
+                                     "intervals": tab.to_dict(orient="records")}, args.force)
+        return 0
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         boot = bootstrap(

@@ -32,17 +32,30 @@ def cmd_isoflop(args):
         from ._plots import ISOFLOP_FILES
 
         check_output_folder(args.plot, ISOFLOP_FILES, args.force)
-    res = isoflop(df, budget=args.budget, size=size, loss=args.y, tokens=tokens, profile=args.profile, n=args.n,
-                  seed=args.seed, noise=args.noise, weighted=args.weighted, target=args.target, level=args.level,
-                  bias=args.bias, approach3=args.approach3, point=args.point)
-    tab = res.budgets
-    print(f"isoFLOP analysis: {len(tab)} budgets, {res.n_used} used   {res.method}")
-    show = tab[["C", "runs", "N_opt", "D_opt", "L_opt", "status", "flag"]]
-    with pd.option_context("display.width", 200):
-        print(show.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
-    bad = tab[~tab.used]
-    if len(bad):
-        print(f"{len(bad)} budget(s) not used: " + ", ".join(f"{c:.3g} ({s})" for c, s in zip(bad.C, bad.status)))
+    if args.approach == 1:
+        from ._envelope import envelope
+
+        if args.bias or args.approach3 or args.noise or args.weighted:
+            raise OptionError("--bias, --approach3, --noise and --weighted apply to Approach 2 (--approach 2)")
+        res = envelope(df, size=size, compute=args.budget, loss=args.y, n=args.n, seed=args.seed, target=args.target,
+                       level=args.level)
+        tab = res.budgets
+        print(f"envelope: {len(tab)} compute values, {res.n_used} used   {res.method}")
+        with pd.option_context("display.width", 200):
+            print(tab.iloc[:: max(1, len(tab) // 10)][["C", "N_opt", "D_opt", "L_opt", "status"]]
+                  .to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    else:
+        res = isoflop(df, budget=args.budget, size=size, loss=args.y, tokens=tokens, profile=args.profile, n=args.n,
+                      seed=args.seed, noise=args.noise, weighted=args.weighted, target=args.target, level=args.level,
+                      bias=args.bias, approach3=args.approach3, point=args.point)
+        tab = res.budgets
+        print(f"isoFLOP analysis: {len(tab)} budgets, {res.n_used} used   {res.method}")
+        show = tab[["C", "runs", "N_opt", "D_opt", "L_opt", "status", "flag"]]
+        with pd.option_context("display.width", 200):
+            print(show.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+        bad = tab[~tab.used]
+        if len(bad):
+            print(f"{len(bad)} budget(s) not used: " + ", ".join(f"{c:.3g} ({s})" for c, s in zip(bad.C, bad.status)))
     lv = f"{res.level:.0%}"
     print(f"\na = {_fmt(res.a)}   N*(C) = {res.k:.4g} C^{res.a[0]:.4f}   ({lv} interval, {res.n_boot} resamples "
           f"through both stages)")
@@ -65,7 +78,8 @@ def cmd_isoflop(args):
         from ._plots import isoflop_optima, isoflop_profiles
 
         os.makedirs(args.plot, exist_ok=True)
-        for fn, name in ((isoflop_profiles, "isoflop_profiles.png"), (isoflop_optima, "isoflop_optima.png")):
+        figs = ((isoflop_profiles, "isoflop_profiles.png"), (isoflop_optima, "isoflop_optima.png"))
+        for fn, name in figs[1:] if args.approach == 1 else figs:
             print(f"wrote {fn(os.path.join(args.plot, name), res)}")
     if args.json:
         write_result(args.json, res.to_dict(), args.force)
@@ -84,6 +98,9 @@ def add_isoflop_parser(sub, fmt, epilog):
     p.add_argument("--tokens", help="column of training tokens (default: C / (6 N))")
     p.add_argument("--map", action="append", metavar="N=COLUMN", help="map N (size) or D (tokens) to a column")
     p.add_argument("--y", default="loss", help="loss column (default loss)")
+    p.add_argument("--approach", type=int, choices=(1, 2), default=2,
+                   help="2: per-budget profiles (default); 1: the lower envelope of training curves, rows = checkpoints "
+                        "with --budget the compute so far")
     p.add_argument("--profile", choices=("parabola", "cubic", "interp"), default="parabola")
     p.add_argument("--n", type=int, default=1000, help="bootstrap resamples through both stages (default 1000)")
     p.add_argument("--seed", type=int, default=0)

@@ -238,7 +238,7 @@ def isoflop_optima(path, res):
     q = (1 - res.level) / 2
     for ax, what in zip(axes, ("N", "D")):
         pts = tab[f"{what}_opt"].to_numpy()
-        if what == "N" and res.n_boot:
+        if what == "N" and res.n_boot and "N_opt_low" in tab:
             err = np.vstack([pts - tab.N_opt_low.to_numpy(), tab.N_opt_high.to_numpy() - pts])
             ax.errorbar(C[used], pts[used], yerr=np.abs(err[:, used]), fmt="o", color="C0", ms=4, capsize=2,
                         label="budget minima (bootstrap interval)")

@@ -92,3 +92,30 @@ def test_cli_by(capsys, tmp_path):
     code = main(["fit", str(path), "--law", "power_law", "--y", "y", "--by", "nosuch"])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "not a column" in err
+
+
+def test_per_group_bootstrap_matches_each_groups_own_bootstrap():
+    df, truth = _tasks(3, 6, n_rows=15)
+    gb = jl.bootstrap("power_law", df, "y", by="task", n=300, seed=0)
+    tab = gb.table().set_index(["task", "parameter"])
+    assert (tab.n_used == 300).all()
+    for t in ("task0", "task2"):
+        sub = df[df.task == t].reset_index(drop=True)
+        g = sorted(truth).index(t)
+        ref = jl.bootstrap("power_law", sub, "y", n=300, weights_matrix=jl.resample_weights(15, "ordinary", 300, 0 + g))
+        for k in ("a", "c"):
+            iv = ref.interval(k, level=0.95)
+            assert tab.loc[(t, k), "se"] == pytest.approx(iv.se, rel=1e-6)
+            assert tab.loc[(t, k), "lower"] == pytest.approx(iv.lower, rel=1e-6)
+
+
+def test_cli_bootstrap_by(capsys, tmp_path):
+    df, _ = _tasks(3, 7)
+    path = tmp_path / "tasks.csv"
+    df.to_csv(path, index=False)
+    out = tmp_path / "gb.json"
+    code = main(["bootstrap", str(path), "--law", "power_law", "--y", "y", "--by", "task", "--n", "100", "--json", str(out)])
+    text = capsys.readouterr().out
+    assert code == 0 and "groups: 3" in text
+    res = json.loads(out.read_text())
+    assert len(res["intervals"]) == 6 and all(r["n_used"] == 100 for r in res["intervals"])

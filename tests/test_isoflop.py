@@ -141,3 +141,28 @@ def test_readme_isoflop_example_on_the_demo_data(capsys, tmp_path):
     assert main(["isoflop", str(runs), "--target", "1e24", "--n", "200"]) == 0
     out = capsys.readouterr().out
     assert "9 budgets, 9 used" in out and "N_opt(C = 1e+24)" in out
+
+
+def _curves(sizes=np.geomspace(5e7, 2e10, 16)):
+    rows = []
+    for n in sizes:
+        for d in np.geomspace(1e9, 1e12, 60):
+            rows.append({"N": n, "C": 6 * n * d,
+                         "loss": HOFF["E"] + HOFF["A"] / n ** HOFF["alpha"] + HOFF["B"] / d ** HOFF["beta"]})
+    return pd.DataFrame(rows)
+
+
+def test_approach_one_envelope_of_training_curves(capsys, tmp_path):
+    r = jl.envelope(_curves(), n=100, target=1e24)
+    assert r.a[0] == pytest.approx(A_TRUE, abs=0.01)
+    assert r.a[1] < A_TRUE < r.a[2]
+    tab = r.budgets
+    # envelope points on the smallest or largest model are excluded, never used
+    assert (tab.status[~tab.used] == "at_edge").all() and tab.used.sum() > 100
+    assert set(tab.N_opt[tab.used]) <= set(np.geomspace(5e7, 2e10, 16)[1:-1])
+    path = tmp_path / "curves.csv"
+    _curves().to_csv(path, index=False)
+    code = main(["isoflop", str(path), "--approach", "1", "--n", "50", "--target", "1e24"])
+    assert code == 0 and "Approach 1" in capsys.readouterr().out
+    with pytest.raises(jl.OptionError, match="at least 3 model sizes"):
+        jl.envelope(_curves(sizes=[1e8, 1e9]))
