@@ -8,7 +8,6 @@ import pytest
 
 import jaxlaws as jl
 from jaxlaws._cli import main
-from jaxlaws.laws import get_law
 
 from conftest import shared_file
 from test_compile_once import count_lowerings

@@ -70,7 +70,7 @@ def test_bad_budgets_are_flagged_and_excluded():
 
 def test_bootstrap_through_both_stages_and_approach_three():
     df = _ladder(noise=0.005, seed=1)
-    r = jl.isoflop(df, n=1000, seed=0, target=1e24, approach3=True)
+    r = jl.isoflop(df, n=400, seed=0, target=1e24, approach3=True)
     lo, hi = r.a[1], r.a[2]
     assert lo < r.a[0] < hi and lo < A_TRUE < hi
     assert r.target["N_opt"][1] < _n_opt(1e24) < r.target["N_opt"][2]
@@ -79,7 +79,7 @@ def test_bootstrap_through_both_stages_and_approach_three():
     a3 = r.approach3["a"]
     assert a3[1] < A_TRUE < a3[2]
     # reproducible from the seed
-    assert jl.isoflop(df, n=1000, seed=0).a == r.a
+    assert jl.isoflop(df, n=400, seed=0).a == r.a
 
 
 def test_porian_exponents_from_the_raw_points():

@@ -1,5 +1,7 @@
 """Losses are one function each (kernels/_losses.py); their derivatives come from that function."""
 
+import json
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -9,6 +11,7 @@ import scipy.special
 
 import jaxlaws as jl
 from jaxlaws import kernels as K
+from jaxlaws._cli import main
 
 from conftest import shared_file
 
@@ -43,7 +46,7 @@ def test_analytic_power_sum_hessian_uses_the_loss_itself():
             np.testing.assert_allclose(H, jax.hessian(obj.value)(theta, args), rtol=1e-8, atol=1e-10)
 
 
-def test_asymmetric_absolute_error_fit_reaches_scipy_optimum():
+def test_asymmetric_absolute_error_fit_reaches_scipy_optimum(tmp_path):
     # One published Chinchilla refit minimises absolute log error with over-predictions weighted
     # x10. Newton gets a smoothed version (kink smoothed over eps) and the smoothing vanishes by
     # continuation inside fit (each stage warm-started at the last); the non-smooth objective is then
@@ -58,10 +61,14 @@ def test_asymmetric_absolute_error_fit_reaches_scipy_optimum():
         r = scipy.special.logsumexp(np.stack([np.full_like(lN, e), a - al * lN, b - be * lD]), axis=0) - ly
         return np.sum(np.where(r > 0, 10.0, 1.0) * np.abs(r))
 
-    # one call: fit drives eps from 1e-3 to the default 1e-6 by continuation (Loss.schedule)
-    f = jl.fit("chinchilla", df, loss=jl.asymmetric(10.0, 1.0))
-    assert f.converged and f.loss.values[2] == 1e-6
-    ours = pinball([np.log(f.params["E"]), np.log(f.params["A"]), np.log(f.params["B"]), f.params["alpha"], f.params["beta"]])
+    # one command (the API's fit): eps driven from 1e-3 to the default 1e-6 by continuation
+    out = tmp_path / "pinball.json"
+    assert main(["fit", str(shared_file("chinchilla_epoch.csv")), "--law", "chinchilla", "--loss", "asymmetric:10,1",
+                 "--json", str(out)]) == 0
+    res = json.loads(out.read_text())
+    assert res["status"] == "converged" and "asymmetric[10, 1, 1e-06]" in res["objective_minimised"]
+    p = res["params"]
+    ours = pinball([np.log(p["E"]), np.log(p["A"]), np.log(p["B"]), p["alpha"], p["beta"]])
     # scipy: Powell from the best 4 points of Hoffmann et al.'s grid, then Nelder-Mead polish
     grid = np.array(np.meshgrid([-1, -.5, 0, .5, 1], [0, 5, 10, 15, 20, 25], [0, 5, 10, 15, 20, 25],
                                 [0, .5, 1, 1.5, 2], [0, .5, 1, 1.5, 2])).reshape(5, -1).T
@@ -73,7 +80,7 @@ def test_asymmetric_absolute_error_fit_reaches_scipy_optimum():
                                 options={"xatol": 1e-12, "fatol": 1e-15, "maxiter": 40000, "maxfev": 80000})
     assert ours <= r.fun * (1 + 1e-6), (ours, r.fun)
     # the smoothed objective is the non-smooth one minus at most eps/2 per point (times its weight)
-    assert ours - 10 * 1e-6 * len(df) / 2 <= f.objective <= ours + 1e-12
+    assert ours - 10 * 1e-6 * len(df) / 2 <= res["objective"] <= ours + 1e-12
 
 
 def test_custom_loss_and_mean_normalisation():
