@@ -61,8 +61,10 @@ def cmd_isoflop(args):
           f"through both stages)")
     print(f"b = {_fmt(res.b)}   D*(C) = {res.k_D:.4g} C^{res.b[0]:.4f}")
     if res.target_C is not None:
-        for q in ("N_opt", "D_opt"):
-            print(f"{q}(C = {res.target_C:.3g}) = {_fmt(res.target[q])}")
+        for q in ("N_opt", "D_opt", "L_opt"):
+            if q in res.target:
+                print(f"{q}(C = {res.target_C:.3g}) = {_fmt(res.target[q])}"
+                      + ("   (the budgets' minimum losses fitted as E + A C^-alpha)" if q == "L_opt" else ""))
     if res.bias is not None:
         b = res.bias
         print(f"\ndesign bias ({b['n_sim']} data sets from the Approach-3 law at this design, noise sd "

@@ -88,8 +88,9 @@ class IsoflopResult:
     def d_opt(self, C):
         return self.k_D * np.asarray(C, float) ** self.b[0]
 
-    def comparison(self):
-        """Approach 2 beside Approach 3 on the same runs, and their distance in units of the bands."""
+    def comparison(self, approach1: "IsoflopResult | None" = None):
+        """Approach 2 beside Approach 3 on the same runs (and Approach 1, given its result), with
+        the gap between 2 and 3 in units of their mean half-band (log scale for N*, D*)."""
         import pandas as pd
 
         if self.approach3 is None:
@@ -100,13 +101,17 @@ class IsoflopResult:
             three = self.approach3.get(q)
             if two is None or three is None:
                 continue
-            log = q != "a" and q != "L_opt"
-            f = np.log if log else (lambda v: v)
+            f = np.log if q in ("N_opt", "D_opt") else (lambda v: v)
             gap = f(two[0]) - f(three[0])
             half = 0.5 * ((f(two[2]) - f(two[1])) + (f(three[2]) - f(three[1])))
-            rows.append({"quantity": q, "approach2": two[0], "approach2_low": two[1], "approach2_high": two[2],
-                         "approach3": three[0], "approach3_low": three[1], "approach3_high": three[2],
-                         "gap_in_half_bands": gap / half if half > 0 else np.nan})
+            row = {"quantity": q}
+            if approach1 is not None:
+                one = approach1.a if q == "a" else approach1.target.get(q, (np.nan,) * 3)
+                row.update(approach1=one[0], approach1_low=one[1], approach1_high=one[2])
+            row.update({"approach2": two[0], "approach2_low": two[1], "approach2_high": two[2],
+                        "approach3": three[0], "approach3_low": three[1], "approach3_high": three[2],
+                        "gap_2_vs_3_in_half_bands": gap / half if half > 0 else np.nan})
+            rows.append(row)
         return pd.DataFrame(rows)
 
     def to_dict(self) -> dict:
@@ -271,6 +276,7 @@ def isoflop(data, budget: str = "C", size: str = "N", loss: str = "loss", *, tok
         lxb, lyb, stb = _minima(des, Y, W, profile)
         lx_all = lxb  # every draw's minimum, edge minima included (for point="median")
         lxb = np.where(stb == P.OK, lxb, np.nan)
+        lyb = np.where(stb == P.OK, lyb, np.nan)
         with warnings.catch_warnings():  # a budget with no usable draw has no spread (nan)
             warnings.simplefilter("ignore", RuntimeWarning)
             sd = np.nanstd(lxb, axis=0)
@@ -311,6 +317,7 @@ def isoflop(data, budget: str = "C", size: str = "N", loss: str = "loss", *, tok
     k = float(np.exp(logk))
     k_D = 1.0 / (fpt * k)
     if target is not None:
+        tgt["L_opt"] = _loss_at(des.C[use], ly0[use], lyb[:, use] if n else None, target, level)
         n_t = k * target**a_hat
         band = (np.exp(lkb) * target**ab) if n else np.array([np.nan])
         lo, hi = quantile_interval(band, level)
@@ -341,6 +348,42 @@ def isoflop(data, budget: str = "C", size: str = "N", loss: str = "loss", *, tok
 
         res = with_approach3(res, des, bias=bias, approach3=approach3, seed=seed, profile=profile, minima=_minima)
     return res
+
+
+def _loss_at(C, logL, logL_draws, target, level, max_draws: int = 200):
+    """L*(target) from the budgets' minimum losses: L*(C) = E + A C^-alpha (the loss envelope
+    Porian et al. fit), with an interval from up to ``max_draws`` bootstrap draws, each draw's
+    fit one group of a single batched per-group fit."""
+    import pandas as pd
+
+    from ._groups import fit_by
+
+    if len(C) < 4:
+        return (np.nan, np.nan, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        point = fit_by("power_law_constant", pd.DataFrame({"g": 0, "x": C, "loss": np.exp(logL)}), "g")
+    est = float(point.predict(pd.DataFrame({"g": [0], "x": [target]}))[0]) if point.converged[0] else np.nan
+    if logL_draws is None:
+        return (est, np.nan, np.nan)
+    D = logL_draws[:max_draws]
+    b, g = np.nonzero(np.isfinite(D))
+    if b.size == 0:
+        return (est, np.nan, np.nan)
+    if not point.converged[0]:
+        return (est, np.nan, np.nan)
+    from ._prepare import Strategy
+
+    # each draw's fit starts at the point estimate's optimum (one start, a short cap): the
+    # draws are perturbations of the same envelope
+    warm = Strategy(screen_k=1, keep_k=1, halving_iters=0, max_iter=200, name="warm")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gf = fit_by("power_law_constant", pd.DataFrame({"draw": b, "x": C[g], "loss": np.exp(D[b, g])}), "draw",
+                    starts=point.group_params(0), strategy=warm)
+    keys = [k[0] for k in gf.keys]
+    pred = gf.predict(pd.DataFrame({"draw": keys, "x": np.full(len(keys), target)}))
+    return (est, *quantile_interval(pred[gf.converged], level))
 
 
 def _row_C(des: _Design) -> np.ndarray:

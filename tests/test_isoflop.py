@@ -75,7 +75,9 @@ def test_bootstrap_through_both_stages_and_approach_three():
     assert lo < r.a[0] < hi and lo < A_TRUE < hi
     assert r.target["N_opt"][1] < _n_opt(1e24) < r.target["N_opt"][2]
     tab = r.comparison()
-    assert set(tab.quantity) >= {"a", "N_opt", "D_opt"}
+    assert set(tab.quantity) == {"a", "N_opt", "D_opt", "L_opt"}
+    lo_l, est_l, hi_l = r.target["L_opt"][1], r.target["L_opt"][0], r.target["L_opt"][2]
+    assert lo_l < est_l < hi_l and abs(est_l - float(r.approach3["L_opt"][0])) < 0.1
     a3 = r.approach3["a"]
     assert a3[1] < A_TRUE < a3[2]
     # reproducible from the seed
