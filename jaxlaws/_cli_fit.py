@@ -22,6 +22,15 @@ def _read_new_rows(path, law, columns):
     return new
 
 
+def _predictions(res, new, path, columns, how="") -> list:
+    """Print the new table with a ``prediction`` column (all its columns kept); its JSON records."""
+    tab = new.copy()
+    tab["prediction"] = res.predict(new, columns=columns or None)
+    print(f"\npredictions at {path}{how}:")
+    _print_table(tab)
+    return tab.to_dict(orient="records")
+
+
 def _print_table(df):
     print(df.to_string(index=False, float_format=lambda x: f"{x:.6g}"))
 
@@ -80,11 +89,7 @@ def cmd_fit_groups(args, law, df, kw, strategy, new):
         print(f"group {label}: {row.status}" + (f" ({row.reasons})" if row.reasons else ""), file=sys.stderr)
     out = res.to_dict()
     if new is not None:
-        pred = new.copy()
-        pred["prediction"] = res.predict(new, columns=kw["columns"] or None)
-        print(f"\npredictions at {args.predict} (each row by its group's fit):")
-        _print_table(pred)
-        out["predictions"] = pred.to_dict(orient="records")
+        out["predictions"] = _predictions(res, new, args.predict, kw["columns"], " (each row by its group's fit)")
     if args.json:
         write_result(args.json, out, args.force)
     return 0
@@ -130,11 +135,7 @@ def cmd_fit(args):
             print(f"warning: {w.message}", file=sys.stderr)
     out = res.to_dict()
     if new is not None:
-        tab = new.copy()
-        tab["prediction"] = res.predict(new, columns=kw["columns"] or None)
-        print(f"\npredictions at {args.predict}:")
-        _print_table(tab)
-        out["predictions"] = tab.to_dict(orient="records")
+        out["predictions"] = _predictions(res, new, args.predict, kw["columns"])
     if args.json:
         write_result(args.json, out, args.force)
     if res.degenerate and not args.allow_degenerate:

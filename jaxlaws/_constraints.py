@@ -108,53 +108,43 @@ class Bounded(Constraint):
 
 
 @dataclass(frozen=True)
-class Above(Constraint):
-    """``p > lower`` through ``p = lower + exp(theta)`` (a recipe's one-sided bound, e.g. A >= 1)."""
+class OneSided(Constraint):
+    """``p > bound`` (``sign = 1``, ``p = bound + exp(theta)``) or ``p < bound`` (``sign = -1``,
+    ``p = bound - exp(theta)``): a recipe's one-sided bound such as A >= 1."""
 
-    lower: float = 0.0
-    name = "above"
+    bound: float = 0.0
+    sign: float = 1.0
+
+    @property
+    def name(self):
+        return "above" if self.sign > 0 else "below"
+
+    @property
+    def lower(self):
+        return self.bound if self.sign > 0 else -math.inf
+
+    @property
+    def upper(self):
+        return self.bound if self.sign < 0 else math.inf
 
     def forward(self, theta):
-        return self.lower + jnp.exp(theta)
+        return self.bound + self.sign * jnp.exp(theta)
 
     def inverse(self, value):
         v = np.asarray(value, dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(v - self.lower)
+            return np.log(self.sign * (v - self.bound))
 
     def contains(self, value):
         v = np.asarray(value, dtype=float)
-        return np.isfinite(v) & (v > self.lower)
+        return np.isfinite(v) & (self.sign * (v - self.bound) > 0)
 
     def __repr__(self):
-        return f"bounded({self.lower}, inf)"
-
-
-@dataclass(frozen=True)
-class Below(Constraint):
-    """``p < upper`` through ``p = upper - exp(theta)``."""
-
-    upper: float = 0.0
-    name = "below"
-
-    def forward(self, theta):
-        return self.upper - jnp.exp(theta)
-
-    def inverse(self, value):
-        v = np.asarray(value, dtype=float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(self.upper - v)
-
-    def contains(self, value):
-        v = np.asarray(value, dtype=float)
-        return np.isfinite(v) & (v < self.upper)
-
-    def __repr__(self):
-        return f"bounded(-inf, {self.upper})"
+        return f"bounded({self.bound}, inf)" if self.sign > 0 else f"bounded(-inf, {self.bound})"
 
 
 def interval(lower: float, upper: float) -> Constraint:
-    """``lower < p < upper`` where either end may be infinite (``bounded``, ``Above``, ``Below`` or ``free``)."""
+    """``lower < p < upper`` where either end may be infinite (``Bounded``, ``OneSided`` or ``Free``)."""
     try:
         lo, hi = float(lower), float(upper)
     except (TypeError, ValueError):
@@ -164,9 +154,9 @@ def interval(lower: float, upper: float) -> Constraint:
     if math.isfinite(lo) and math.isfinite(hi):
         return Bounded(lo, hi)
     if math.isfinite(lo):
-        return Above(lo)
+        return OneSided(lo, 1.0)
     if math.isfinite(hi):
-        return Below(hi)
+        return OneSided(hi, -1.0)
     return Free()
 
 
@@ -176,8 +166,8 @@ def bound_of(c: Constraint, value: float) -> float | None:
     In unconstrained coordinates a bound is at infinity: a fit whose optimum lies beyond a
     bound ends with the parameter numerically on it, and reports it (status ``at_bound``).
     """
-    ends = [getattr(c, "lower", None), getattr(c, "upper", None)] if isinstance(c, (Bounded, Above, Below)) else []
-    ends = [e for e in ends if e is not None]
+    ends = [c.lower, c.upper] if isinstance(c, (Bounded, OneSided)) else []
+    ends = [e for e in ends if math.isfinite(e)]
     if not ends:
         return None
     scale = max(1.0, *(abs(e) for e in ends))

@@ -55,10 +55,15 @@ def isoflop_curves(path, df, fit):
             continue
         N = np.logspace(np.log10(sub.N.min()), np.log10(sub.N.max()), 100)
         ax.plot(N, np.asarray(law(fit.params, N, c / (6 * N))), color=color, label=f"C = {c:.0e}")
+    return _finish_loss_vs_n(plt, fig, ax, path, "final loss (nats/token)", f"isoFLOP curves: data and fitted {law.name}")
+
+
+def _finish_loss_vs_n(plt, fig, ax, path, ylabel, title):
+    """Log-N axis, labels, a two-column legend, and the atomic save (the isoFLOP figures)."""
     ax.set_xscale("log")
     ax.set_xlabel("parameters N")
-    ax.set_ylabel("final loss (nats/token)")
-    ax.set_title(f"isoFLOP curves: data and fitted {law.name}")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.legend(fontsize=7, ncol=2)
     return _save(plt, fig, path)
 
@@ -215,12 +220,7 @@ def isoflop_profiles(path, res):
         if used:
             ax.scatter([res.budgets.N_opt[g]], [res.budgets.L_opt[g]], marker="*", s=90, color=col,
                        edgecolors="black", linewidths=0.6, zorder=4)
-    ax.set_xscale("log")
-    ax.set_xlabel("parameters N")
-    ax.set_ylabel("loss (nats/token)")
-    ax.set_title(f"isoFLOP profiles ({res.profile}); stars: minima used for N*(C)")
-    ax.legend(fontsize=7, ncol=2)
-    return _save(plt, fig, path)
+    return _finish_loss_vs_n(plt, fig, ax, path, "loss (nats/token)", f"isoFLOP profiles ({res.profile}); stars: minima used for N*(C)")
 
 
 def isoflop_optima(path, res):
