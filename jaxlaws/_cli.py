@@ -67,7 +67,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     parser = _Parser(prog="jaxlaws", description="Fit, bootstrap and use empirical scaling laws.")
+    parser.add_argument("--version", action="version", version=f"jaxlaws {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     fmt = argparse.RawDescriptionHelpFormatter
 

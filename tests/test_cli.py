@@ -231,3 +231,15 @@ def test_cli_keeps_compiled_programs_in_the_users_cache(tmp_path, demo_csv):
     assert first.splitlines()[:8] == second.splitlines()[:8]
     run(off, JAXLAWS_CACHE="0")
     assert not (off / "jaxlaws").exists()
+
+
+def test_version_matches_the_package_metadata(capsys):
+    import importlib.metadata
+
+    import jaxlaws
+
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0
+    assert capsys.readouterr().out.strip() == f"jaxlaws {jaxlaws.__version__}"
+    assert jaxlaws.__version__ == importlib.metadata.version("jaxlaws")
