@@ -350,40 +350,58 @@ def isoflop(data, budget: str = "C", size: str = "N", loss: str = "loss", *, tok
     return res
 
 
-def _loss_at(C, logL, logL_draws, target, level, max_draws: int = 200):
-    """L*(target) from the budgets' minimum losses: L*(C) = E + A C^-alpha (the loss envelope
-    Porian et al. fit), with an interval from up to ``max_draws`` bootstrap draws, each draw's
-    fit one group of a single batched per-group fit."""
-    import pandas as pd
+def _envelope_fit(C, L):
+    """Least-squares fits of ``L = E + A C^-alpha`` to rows of ``L`` (draws, budgets), by
+    variable projection: for given alpha, (E, A) is a linear least-squares problem solved in
+    closed form for every draw at once; alpha is found on a log grid and refined by four
+    zooms of the grid around each draw's best point. Fits with E <= 0 or A <= 0 are nan.
+    numpy, no compilation."""
+    L = np.atleast_2d(np.asarray(L, float))
+    lc = np.log(C / C.min())  # C^-alpha relative to the smallest budget: no overflow
+    ok = np.isfinite(L)
+    w, Lz = ok.astype(float), np.where(ok, L, 0.0)
 
-    from ._groups import fit_by
+    def solve(alpha):  # alpha (D, K) -> E, A, sse (D, K)
+        X = np.exp(-alpha[..., None] * lc)  # (D, K, G)
+        s0 = w.sum(1)[:, None]
+        s1, s2 = (w[:, None] * X).sum(-1), (w[:, None] * X**2).sum(-1)
+        t0, t1 = Lz.sum(1)[:, None], (Lz[:, None] * X).sum(-1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            A = (s0 * t1 - s1 * t0) / (s0 * s2 - s1**2)
+            E = (t0 - A * s1) / s0
+            sse = (w[:, None] * (L[:, None] - E[..., None] - A[..., None] * X) ** 2).sum(-1)
+        return E, A, np.where(np.isfinite(sse), sse, np.inf)
 
+    D = L.shape[0]
+    la = np.broadcast_to(np.linspace(np.log(0.005), np.log(2.0), 120), (D, 120))
+    for _ in range(5):
+        _, _, sse = solve(np.exp(la))
+        j = np.argmin(sse, axis=1)
+        h = la[:, 1] - la[:, 0]
+        best = la[np.arange(D), j]
+        la = best[:, None] + np.linspace(-1.0, 1.0, 41)[None, :] * h[:, None]
+    alpha = np.exp(best)
+    E, A, _ = solve(alpha[:, None])
+    E, A = E[:, 0], A[:, 0]
+    good = (E > 0) & (A > 0) & np.isfinite(E) & np.isfinite(A)
+    return np.where(good, E, np.nan), np.where(good, A, np.nan), np.where(good, alpha, np.nan)
+
+
+def _loss_at(C, logL, logL_draws, target, level):
+    """L*(target) from the budgets' minimum losses: ``L*(C) = E + A C^-alpha`` (the loss envelope
+    Porian et al. fit) by least squares, with an interval from the bootstrap draws."""
     if len(C) < 4:
         return (np.nan, np.nan, np.nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        point = fit_by("power_law_constant", pd.DataFrame({"g": 0, "x": C, "loss": np.exp(logL)}), "g")
-    est = float(point.predict(pd.DataFrame({"g": [0], "x": [target]}))[0]) if point.converged[0] else np.nan
+    rel = target / C.min()
+
+    def at(L):
+        E, A, alpha = _envelope_fit(C, L)
+        return E + A * rel**-alpha
+
+    est = float(at(np.exp(logL))[0])
     if logL_draws is None:
         return (est, np.nan, np.nan)
-    D = logL_draws[:max_draws]
-    b, g = np.nonzero(np.isfinite(D))
-    if b.size == 0:
-        return (est, np.nan, np.nan)
-    if not point.converged[0]:
-        return (est, np.nan, np.nan)
-    from ._prepare import Strategy
-
-    # each draw's fit starts at the point estimate's optimum (one start, a short cap): the
-    # draws are perturbations of the same envelope
-    warm = Strategy(screen_k=1, keep_k=1, halving_iters=0, max_iter=200, name="warm")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        gf = fit_by("power_law_constant", pd.DataFrame({"draw": b, "x": C[g], "loss": np.exp(D[b, g])}), "draw",
-                    starts=point.group_params(0), strategy=warm)
-    keys = [k[0] for k in gf.keys]
-    pred = gf.predict(pd.DataFrame({"draw": keys, "x": np.full(len(keys), target)}))
-    return (est, *quantile_interval(pred[gf.converged], level))
+    return (est, *quantile_interval(at(np.exp(logL_draws)), level))
 
 
 def _row_C(des: _Design) -> np.ndarray:

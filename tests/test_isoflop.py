@@ -168,3 +168,22 @@ def test_approach_one_envelope_of_training_curves(capsys, tmp_path):
     assert code == 0 and "Approach 1" in capsys.readouterr().out
     with pytest.raises(jl.OptionError, match="at least 3 model sizes"):
         jl.envelope(_curves(sizes=[1e8, 1e9]))
+
+
+def test_loss_envelope_fit_matches_scipy():
+    import scipy.optimize
+
+    from jaxlaws._isoflop import _envelope_fit
+
+    C = np.geomspace(1e18, 1e21, 10)
+    rng = np.random.default_rng(4)
+    Ls = 1.7 + 30 * (C / 1e18) ** -0.15 + 0.01 * rng.standard_normal((3, 10))
+    E, A, alpha = _envelope_fit(C, Ls)
+    for i, y in enumerate(Ls):
+        def sse(t, y=y):
+            return np.sum((t[0] + t[1] * (C / 1e18) ** -t[2] - y) ** 2)
+
+        ref = scipy.optimize.minimize(sse, [1.5, 20, 0.2], method="Nelder-Mead",
+                                      options={"xatol": 1e-12, "fatol": 1e-20, "maxiter": 20000})
+        assert sse([E[i], A[i], alpha[i]]) <= ref.fun * (1 + 1e-6) + 1e-15
+        assert alpha[i] == pytest.approx(ref.x[2], rel=1e-3)
