@@ -251,6 +251,10 @@ def isoflop(data, budget: str = "C", size: str = "N", loss: str = "loss", *, tok
         raise OptionError("the interp profile's bootstrap adds seed noise: give noise= (relative SD of the loss)")
     if target is not None and not (np.isfinite(target) and target > 0):
         raise OptionError(f"target={target!r} must be a positive budget in FLOPs")
+    if point not in ("data", "median"):
+        raise OptionError(f"point={point!r} must be 'data' or 'median'")
+    if point == "median" and not n:
+        raise OptionError("point='median' needs bootstrap resamples (n > 0)")
     des = _design(data, budget, size, loss, tokens, flops_per_token)
     if len(des.C) < 2:
         raise OptionError(f"isoflop needs at least 2 budgets in column {budget!r}; found {len(des.C)}")
@@ -272,7 +276,9 @@ def isoflop(data, budget: str = "C", size: str = "N", loss: str = "loss", *, tok
             else:
                 W[:, g, :k] = rng.multinomial(k, np.full(k, 1.0 / k), size=n)
         if noise:
-            Y = Y + np.log1p(noise * rng.standard_normal(Y.shape).clip(-5, 5))
+            # multiplicative seed noise, log-normal so a loss never turns negative:
+            # log L' = log L + noise z (relative SD ~ noise for small noise)
+            Y = Y + noise * rng.standard_normal(Y.shape)
         lxb, lyb, stb = _minima(des, Y, W, profile)
         lx_all = lxb  # every draw's minimum, edge minima included (for point="median")
         lxb = np.where(stb == P.OK, lxb, np.nan)
@@ -283,11 +289,7 @@ def isoflop(data, budget: str = "C", size: str = "N", loss: str = "loss", *, tok
         spacing = np.array([np.median(np.diff(des.logN[g, : des.n_runs[g]])) if des.n_runs[g] > 1 else np.nan
                             for g in range(G)])
         sd = np.fmax(sd, spacing / 3.0)
-    if point not in ("data", "median"):
-        raise OptionError(f"point={point!r} must be 'data' or 'median'")
     if point == "median":
-        if not n:
-            raise OptionError("point='median' needs bootstrap resamples (n > 0)")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             med = np.nanmedian(lx_all, axis=0)
@@ -350,43 +352,6 @@ def isoflop(data, budget: str = "C", size: str = "N", loss: str = "loss", *, tok
     return res
 
 
-def _envelope_fit(C, L):
-    """Least-squares fits of ``L = E + A C^-alpha`` to rows of ``L`` (draws, budgets), by
-    variable projection: for given alpha, (E, A) is a linear least-squares problem solved in
-    closed form for every draw at once; alpha is found on a log grid and refined by four
-    zooms of the grid around each draw's best point. Fits with E <= 0 or A <= 0 are nan.
-    numpy, no compilation."""
-    L = np.atleast_2d(np.asarray(L, float))
-    lc = np.log(C / C.min())  # C^-alpha relative to the smallest budget: no overflow
-    ok = np.isfinite(L)
-    w, Lz = ok.astype(float), np.where(ok, L, 0.0)
-
-    def solve(alpha):  # alpha (D, K) -> E, A, sse (D, K)
-        X = np.exp(-alpha[..., None] * lc)  # (D, K, G)
-        s0 = w.sum(1)[:, None]
-        s1, s2 = (w[:, None] * X).sum(-1), (w[:, None] * X**2).sum(-1)
-        t0, t1 = Lz.sum(1)[:, None], (Lz[:, None] * X).sum(-1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            A = (s0 * t1 - s1 * t0) / (s0 * s2 - s1**2)
-            E = (t0 - A * s1) / s0
-            sse = (w[:, None] * (L[:, None] - E[..., None] - A[..., None] * X) ** 2).sum(-1)
-        return E, A, np.where(np.isfinite(sse), sse, np.inf)
-
-    D = L.shape[0]
-    la = np.broadcast_to(np.linspace(np.log(0.005), np.log(2.0), 120), (D, 120))
-    for _ in range(5):
-        _, _, sse = solve(np.exp(la))
-        j = np.argmin(sse, axis=1)
-        h = la[:, 1] - la[:, 0]
-        best = la[np.arange(D), j]
-        la = best[:, None] + np.linspace(-1.0, 1.0, 41)[None, :] * h[:, None]
-    alpha = np.exp(best)
-    E, A, _ = solve(alpha[:, None])
-    E, A = E[:, 0], A[:, 0]
-    good = (E > 0) & (A > 0) & np.isfinite(E) & np.isfinite(A)
-    return np.where(good, E, np.nan), np.where(good, A, np.nan), np.where(good, alpha, np.nan)
-
-
 def _loss_at(C, logL, logL_draws, target, level):
     """L*(target) from the budgets' minimum losses: ``L*(C) = E + A C^-alpha`` (the loss envelope
     Porian et al. fit) by least squares, with an interval from the bootstrap draws."""
@@ -395,7 +360,7 @@ def _loss_at(C, logL, logL_draws, target, level):
     rel = target / C.min()
 
     def at(L):
-        E, A, alpha = _envelope_fit(C, L)
+        E, A, alpha = P.envelope_fit(C, L)
         return E + A * rel**-alpha
 
     est = float(at(np.exp(logL))[0])

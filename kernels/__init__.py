@@ -13,7 +13,8 @@ The pieces:
 - solvers implementing ``AbstractSolver`` (``init/step/terminate/postprocess``):
   ``DampedNewton``, ``BFGS``, ``Bracketed1D``, ``AugmentedLagrangian``; one driver
   ``iterate``; ``multistart`` wraps any minimiser;
-- ``profile``: isoFLOP profile minima (polynomial, Akima) and the power law through them.
+- ``profile``: isoFLOP profile minima (polynomial, Akima), the power law through them, and
+  the loss envelope E + A C^-alpha by variable projection.
 """
 
 from . import _results as results  # noqa: F401  (the result vocabulary, as a namespace)

@@ -136,3 +136,40 @@ def akima_curve(x, Y, per_interval: int = 25):
     grid_y = np.concatenate([seg.reshape(B, -1), Y[:, -1:]], axis=1)
     grid_x = np.concatenate([(x[:-1, None] + h[:, None] * u).reshape(-1), x[-1:]])
     return grid_x, grid_y
+
+
+def envelope_fit(C, L):
+    """Least-squares fits of ``L = E + A C^-alpha`` to rows of ``L`` (draws, budgets), by
+    variable projection: for given alpha, (E, A) is a linear least-squares problem solved in
+    closed form for every draw at once; alpha is found on a log grid and refined by four
+    zooms of the grid around each draw's best point. Fits with E <= 0 or A <= 0 are nan.
+    numpy, no compilation."""
+    L = np.atleast_2d(np.asarray(L, float))
+    lc = np.log(C / C.min())  # C^-alpha relative to the smallest budget: no overflow
+    ok = np.isfinite(L)
+    w, Lz = ok.astype(float), np.where(ok, L, 0.0)
+
+    def solve(alpha):  # alpha (D, K) -> E, A, sse (D, K)
+        X = np.exp(-alpha[..., None] * lc)  # (D, K, G)
+        s0 = w.sum(1)[:, None]
+        s1, s2 = (w[:, None] * X).sum(-1), (w[:, None] * X**2).sum(-1)
+        t0, t1 = Lz.sum(1)[:, None], (Lz[:, None] * X).sum(-1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            A = (s0 * t1 - s1 * t0) / (s0 * s2 - s1**2)
+            E = (t0 - A * s1) / s0
+            sse = (w[:, None] * (L[:, None] - E[..., None] - A[..., None] * X) ** 2).sum(-1)
+        return E, A, np.where(np.isfinite(sse), sse, np.inf)
+
+    D = L.shape[0]
+    la = np.broadcast_to(np.linspace(np.log(0.005), np.log(2.0), 120), (D, 120))
+    for _ in range(5):
+        _, _, sse = solve(np.exp(la))
+        j = np.argmin(sse, axis=1)
+        h = la[:, 1] - la[:, 0]
+        best = la[np.arange(D), j]
+        la = best[:, None] + np.linspace(-1.0, 1.0, 41)[None, :] * h[:, None]
+    alpha = np.exp(best)
+    E, A, _ = solve(alpha[:, None])
+    E, A = E[:, 0], A[:, 0]
+    good = (E > 0) & (A > 0) & np.isfinite(E) & np.isfinite(A)
+    return np.where(good, E, np.nan), np.where(good, A, np.nan), np.where(good, alpha, np.nan)

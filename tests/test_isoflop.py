@@ -173,12 +173,12 @@ def test_approach_one_envelope_of_training_curves(capsys, tmp_path):
 def test_loss_envelope_fit_matches_scipy():
     import scipy.optimize
 
-    from jaxlaws._isoflop import _envelope_fit
+    from jaxlaws.kernels import profile
 
     C = np.geomspace(1e18, 1e21, 10)
     rng = np.random.default_rng(4)
     Ls = 1.7 + 30 * (C / 1e18) ** -0.15 + 0.01 * rng.standard_normal((3, 10))
-    E, A, alpha = _envelope_fit(C, Ls)
+    E, A, alpha = profile.envelope_fit(C, Ls)
     for i, y in enumerate(Ls):
         def sse(t, y=y):
             return np.sum((t[0] + t[1] * (C / 1e18) ** -t[2] - y) ** 2)
