@@ -149,9 +149,10 @@ def fit_kwargs(args, law, df):
     unknown = [k for k in columns if k not in law.inputs]
     if unknown:
         raise OptionError(f"--map names {unknown} that are not inputs of {law.name} {list(law.inputs)}")
-    if args.recipe is not None and args.recipe not in law.recipes:
-        have = ", ".join(law.recipes) or "none"
-        raise OptionError(f"--recipe {args.recipe!r}: {law.name} has no such recipe (its recipes: {have})")
+    if args.recipe is not None:
+        from ._recipe import resolve_recipe
+
+        resolve_recipe(law, args.recipe)  # an unknown name fails here, before any computing
     if args.drop_highest < 0:
         raise OptionError("--drop-highest must be >= 0")
     fixed = assignments(args.fix, "--fix", "d=0.1", what="PARAM")

@@ -22,6 +22,7 @@ from ._loss import Loss
 from ._prepare import Prepared, prepare
 from ._refit import refit, to_draws
 from ._select import as_frame
+from ._stats import finite_interval
 from ._units import convert, factors
 from ._util import bucket_size, x64
 
@@ -179,7 +180,6 @@ class GroupBootstrap:
         import pandas as pd
 
         level = self.level if level is None else level
-        q = (1 - level) / 2
         rows = []
         for g, key in enumerate(self.fit.keys):
             ok = self.status[g] == "converged"
@@ -189,7 +189,8 @@ class GroupBootstrap:
                 row.update(parameter=k, estimate=float(self.fit.params[g, j]), fit_status=str(self.fit.status[g]),
                            n_used=int(ok.sum()), n_resamples=int(self.draws.shape[1]))
                 if v.size >= 2:
-                    row.update(se=float(v.std(ddof=1)), lower=float(np.quantile(v, q)), upper=float(np.quantile(v, 1 - q)))
+                    lo, hi = finite_interval(v, level)
+                    row.update(se=float(v.std(ddof=1)), lower=lo, upper=hi)
                 else:
                     row.update(se=np.nan, lower=np.nan, upper=np.nan)
                 rows.append(row)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._constraints import Positive
+from ._constraints import Positive, bound_of
 
 MAX_LOG_MAGNITUDE = 100.0  # |log p| beyond this: e^100 ~ 3e43, no scaling-law coefficient is there
 FLAT_CONDITION = 1e12  # Hessian condition number at which a direction counts as undetermined
@@ -73,6 +73,17 @@ def parameter_reasons(law, params: dict, fixed=()) -> list[str]:
             out.append(f"parameter {k} is {v}")
         elif isinstance(law.params[k], Positive) and (v <= 0 or abs(np.log(v)) > MAX_LOG_MAGNITUDE):
             out.append(f"parameter {k} = {v:.3g} ran to {'0' if v < 1 else 'infinity'}: the data do not bound it")
+    return out
+
+
+def bound_reasons(law, params: dict, fixed=()) -> list[str]:
+    """Parameters sitting on a finite bound of their constraint (a recipe's box or a law's
+    ``bounded``): the optimum lies beyond the box, so the fit is ``at_bound``, not converged."""
+    out = []
+    for k, v in params.items():
+        b = None if k in fixed else bound_of(law.params[k], float(v))
+        if b is not None:
+            out.append(f"parameter {k} = {float(v):.6g} is on its bound {b:g}: the optimum lies beyond the box")
     return out
 
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from ._data import load_arrays
 from ._errors import OptionError
+from ._stats import finite_interval
 from ._util import x64
 from .kernels import profile as P
 
@@ -200,15 +201,6 @@ def _flags(des: _Design, lx, status) -> list[str]:
     return out
 
 
-def quantile_interval(v, level):
-    v = np.asarray(v, float)
-    v = v[np.isfinite(v)]
-    if v.size == 0:
-        return (np.nan, np.nan)
-    q = (1 - level) / 2
-    return (float(np.quantile(v, q)), float(np.quantile(v, 1 - q)))
-
-
 @x64
 def isoflop(data, budget: str = "C", size: str = "N", loss: str = "loss", *, tokens: str | None = None,
             profile: str = "parabola", n: int = 1000, seed: int = 0, noise: float | None = None, weighted: bool = False,
@@ -313,7 +305,7 @@ def isoflop(data, budget: str = "C", size: str = "N", loss: str = "loss", *, tok
         wb = np.where(stb == P.OK, wts[None, :] if weighted else 1.0, 0.0) * use[None, :]
         ab, lkb = (np.asarray(v) for v in P.power_fit(jnp.asarray(logc), jnp.asarray(np.nan_to_num(lxb)), jnp.asarray(wb)))
         draws_a, draws_lk = ab, lkb
-    ia = quantile_interval(draws_a, level)
+    ia = finite_interval(draws_a, level)
     # FLOPs per token: as given, or read off the table when it has a tokens column
     fpt = flops_per_token if tokens is None else float(np.median(_row_C(des) / (des.N * des.D)))
     k = float(np.exp(logk))
@@ -322,7 +314,7 @@ def isoflop(data, budget: str = "C", size: str = "N", loss: str = "loss", *, tok
         tgt["L_opt"] = _loss_at(des.C[use], ly0[use], lyb[:, use] if n else None, target, level)
         n_t = k * target**a_hat
         band = (np.exp(lkb) * target**ab) if n else np.array([np.nan])
-        lo, hi = quantile_interval(band, level)
+        lo, hi = finite_interval(band, level)
         tgt["N_opt"] = (n_t, lo, hi)
         tgt["D_opt"] = (target / (fpt * n_t), target / (fpt * hi), target / (fpt * lo))
     import pandas as pd
@@ -331,8 +323,8 @@ def isoflop(data, budget: str = "C", size: str = "N", loss: str = "loss", *, tok
     tab = pd.DataFrame({
         "C": des.C, "runs": des.n_runs, "N_opt": np.exp(lx0), "D_opt": des.C / (fpt * np.exp(lx0)), "L_opt": np.exp(ly0),
         "status": [P.STATUS_NAMES[s] for s in st0], "flag": flags, "sd_log_N_opt": sd,
-        "N_opt_low": np.exp([quantile_interval(lxb[:, g], level)[0] for g in range(G)]) if n else np.nan,
-        "N_opt_high": np.exp([quantile_interval(lxb[:, g], level)[1] for g in range(G)]) if n else np.nan,
+        "N_opt_low": np.exp([finite_interval(lxb[:, g], level)[0] for g in range(G)]) if n else np.nan,
+        "N_opt_high": np.exp([finite_interval(lxb[:, g], level)[1] for g in range(G)]) if n else np.nan,
         "used": use,
     })
     for c in ("N_opt", "D_opt", "L_opt"):
@@ -366,7 +358,7 @@ def _loss_at(C, logL, logL_draws, target, level):
     est = float(at(np.exp(logL))[0])
     if logL_draws is None:
         return (est, np.nan, np.nan)
-    return (est, *quantile_interval(at(np.exp(logL_draws)), level))
+    return (est, *finite_interval(at(np.exp(logL_draws)), level))
 
 
 def _row_C(des: _Design) -> np.ndarray:

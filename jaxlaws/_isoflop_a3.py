@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._errors import ConvergenceWarning
+from ._stats import finite_interval
 from .kernels import profile as P
 
 
@@ -52,8 +53,7 @@ def with_approach3(res, des, *, bias: int, approach3: bool, seed: int, profile: 
     a3 = p["beta"] / (p["alpha"] + p["beta"])
     out = {}
     if approach3:
-        q = (1 - res.level) / 2
-        iv = lambda v: (float(np.nanquantile(v, q)), float(np.nanquantile(v, 1 - q)))  # noqa: E731
+        iv = lambda v: finite_interval(v, res.level)  # noqa: E731
         a3d = None
         if res.n_boot:
             with warnings.catch_warnings():

@@ -170,6 +170,12 @@ class Prepared:
         th = self.problem.full(jnp.asarray(theta_fit_free), self.base_fit)
         return np.asarray(self.problem.from_fit(th, self.aux))
 
+    def residuals(self, theta_free) -> np.ndarray:
+        """Residuals in the fit's residual space at free fit coordinates ``theta_free``, one per
+        row of the user's table; ``nan`` at rows the fit does not use (weight 0)."""
+        pred = np.asarray(self.problem.predict_fit(self.problem.full(jnp.asarray(theta_free), self.base_fit), self.Xfit))
+        return np.where(self.w > 0, pred - np.asarray(self.yt), np.nan)[: self.n_rows]
+
     def to_fit(self, theta_user):
         """Unconstrained (..., p) to free fit coordinates (..., k)."""
         return self.problem.free(self.problem.to_fit(jnp.asarray(theta_user, self.yt.dtype), self.aux))

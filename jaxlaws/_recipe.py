@@ -108,7 +108,7 @@ def resolve_recipe(law, recipe) -> Recipe | None:
         if recipe in law.recipes:
             return law.recipes[recipe]
         have = ", ".join(law.recipes) or "none"
-        raise OptionError(f"{law.name} has no recipe {recipe!r} (its recipes: {have})")
+        raise OptionError(f"{law.name} has no such recipe {recipe!r} (its recipes: {have})")
     raise OptionError(f"recipe={recipe!r}: give a recipe name or a jaxlaws.Recipe")
 
 

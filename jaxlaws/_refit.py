@@ -23,8 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._errors import CheckpointError
-from ._constraints import bound_of
-from ._identify import design_reasons, parameter_reasons
+from ._identify import bound_reasons, design_reasons, parameter_reasons
 from ._prepare import Prepared, compiled_solve
 from ._util import mesh_sharding, shard_rows, write_atomic
 from .kernels import results as R
@@ -150,8 +149,9 @@ def to_draws(prep: Prepared, out: dict, W=None, active=None) -> dict:
     bad = np.array([bool(r) for r in reasons]) & (status == "converged")
     status[bad] = "degenerate"
     if law.bounds:  # a resample whose optimum lies beyond a recipe's box
-        cols = [law.param_names.index(k) for k in law.bounds if k not in prep.fixed]
-        hit = np.array([any(bound_of(law.params[law.param_names[j]], row[j]) is not None for j in cols) for row in draws])
+        boxed = set(law.bounds)
+        hit = np.array([bool(bound_reasons(law, {k: v for k, v in zip(law.param_names, row) if k in boxed}, prep.fixed))
+                        for row in draws])
         status[hit & (status == "converged")] = "at_bound"
     return {"draws": draws, "objective": out["f"], "status": status, "n_iter": out["n_iter"],
             "reasons": [r if b else [] for r, b in zip(reasons, bad)]}

@@ -15,8 +15,7 @@ import numpy as np
 from ._data import load_arrays
 from ._diagnostics import diagnostics
 from ._errors import ConvergenceWarning, FitError
-from ._constraints import bound_of
-from ._identify import curvature_reasons, design_reasons, parameter_reasons
+from ._identify import bound_reasons, curvature_reasons, design_reasons, parameter_reasons
 from ._prepare import Prepared, Strategy
 from ._law import Law
 from ._loss import Loss
@@ -107,11 +106,7 @@ class FitResult:
     def residuals(self) -> np.ndarray:
         """Residuals of the fitted rows in the fit's residual space (``log pred - log y`` by default);
         ``nan`` at rows the fit did not use (weight 0)."""
-        prep = self.prepared
-        th = prep.to_fit(self.theta)
-        pred = np.asarray(prep.problem.predict_fit(prep.problem.full(th, prep.base_fit), prep.Xfit))
-        r = pred - np.asarray(prep.yt)
-        return np.where(prep.w > 0, r, np.nan)[: prep.n_rows]
+        return self.prepared.residuals(self.prepared.to_fit(self.theta))
 
     def basins(self, k: int = 4, rtol: float = 1e-6) -> np.ndarray:
         """Up to ``k`` distinct local optima this fit found (unconstrained, best first).
@@ -213,8 +208,7 @@ def finish(prep: Prepared, r, y: str, columns, timings) -> FitResult:
     # fixed parameters are reported as given, not after the exp(log(v)) round trip
     params.update({k: float(v) for k, v in prep.fixed.items()})
     status = R.name_of(int(r.status))
-    on_bound = [f"parameter {k} = {v:.6g} is on its bound {bound_of(law.params[k], v):g}: the optimum lies "
-                f"beyond the box" for k, v in params.items() if k not in prep.fixed and bound_of(law.params[k], v) is not None]
+    on_bound = bound_reasons(law, params, prep.fixed)
     reasons, cond = _identify(prep, params, r.theta, "at_bound" if on_bound else status)
     if reasons and status == "converged":
         status = "degenerate"

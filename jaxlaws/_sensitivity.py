@@ -237,8 +237,9 @@ def information_criteria(f: FitResult) -> dict:
     Log residuals for a log-space fit, raw residuals for a raw one (so a raw fit of a law
     that can predict non-positive values still gets finite criteria).
     """
-    r = f.residuals()
-    return gaussian_criteria(r[np.isfinite(r)], f.law.n_params - len(f.fixed), f.residual)
+    prep = f.prepared
+    used = (prep.w > 0)[: prep.n_rows]  # a non-finite residual at a used row stays in (nan criteria)
+    return gaussian_criteria(f.residuals()[used], f.law.n_params - len(f.fixed), f.residual)
 
 
 @x64
@@ -263,12 +264,11 @@ def score(law, data, params, y: str = "loss", **options) -> dict:
     prep = prepare(law, data, y, starts=[values], **options)
     th = prep.starts_fit[0]
     f = float(prep.problem.objective().value(th, prep.args()))
-    pred = np.asarray(prep.problem.predict_fit(prep.problem.full(th, prep.base_fit), prep.Xfit))
-    r = (pred - np.asarray(prep.yt))[: prep.n_rows]
+    r = prep.residuals(th)
     used = (prep.w > 0)[: prep.n_rows]
     out = {"law": law.name, "params": values, "objective": f, "objective_minimised": prep.loss.describe(prep.problem.residual),
            "recipe": None if prep.recipe is None else prep.recipe.name, "units": dict(prep.units),
            "rows_excluded": dict(prep.excluded)}
     out.update(gaussian_criteria(r[used], law.n_params, prep.problem.residual))
-    out["residuals"] = np.where(used, r, np.nan)
+    out["residuals"] = r
     return out

@@ -15,6 +15,17 @@ def percentile_interval(draws: np.ndarray, level: float) -> tuple[np.ndarray, np
     return np.quantile(draws, a, axis=0), np.quantile(draws, 1.0 - a, axis=0)
 
 
+def finite_interval(values, level: float) -> tuple[float, float]:
+    """``percentile_interval`` of the finite entries of a 1-D array (nan, nan when there are none):
+    draws that failed (nan) are left out, never counted as values."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return (float("nan"), float("nan"))
+    lo, hi = percentile_interval(v, level)
+    return (float(lo), float(hi))
+
+
 def bca_interval(draws: np.ndarray, estimate: np.ndarray, jackknife: np.ndarray, level: float):
     """Bias-corrected and accelerated interval (Efron 1987) over the first axis.
 
