@@ -210,10 +210,10 @@ def bootstrap_by(law, data, by, y: str = "loss", *, n: int = 1000, seed: int = 0
         raise OptionError(f"n={n!r} must be a positive integer")
     gf = fit_by(law, data, by, y, **options)
     prep = gf.prepared
-    _, keys, idx = group_labels(data, by)
+    keys = gf.keys
     rows = []
     for g in range(len(keys)):
-        members = np.flatnonzero((idx == g) & (prep.w[: prep.n_rows] > 0))
+        members = np.flatnonzero((gf.weights[g] > 0) & (prep.w > 0))  # the group's used rows
         Wg = np.zeros((n, len(prep.w)))
         if members.size:
             Wg[:, members] = resample_weights(members.size, "ordinary", n, seed + g)

@@ -138,6 +138,7 @@ class _Design:
     D: np.ndarray
     L: np.ndarray
     rows_of: list  # per budget, the row indices in the table
+    fpt: float  # FLOPs per token: as given, or read off the table's tokens column
 
 
 def _design(data, budget, size, loss, tokens, flops_per_token) -> _Design:
@@ -162,7 +163,8 @@ def _design(data, budget, size, loss, tokens, flops_per_token) -> _Design:
         k = len(r)
         x[g, :k], y[g, :k], w[g, :k], lg[g, :k] = (ln - mid[g]) / half[g], np.log(L[r]), 1.0, ln
         x[g, k:] = x[g, k - 1]  # padding repeats a run at weight 0
-    return _Design(budgets, x, y, w, mid, half, lg, np.array([len(r) for r in rows_of]), N, D, L, rows_of)
+    fpt = flops_per_token if tokens is None else float(np.median(C / (N * D)))
+    return _Design(budgets, x, y, w, mid, half, lg, np.array([len(r) for r in rows_of]), N, D, L, rows_of, fpt)
 
 
 @functools.lru_cache(maxsize=8)
@@ -306,8 +308,7 @@ def isoflop(data, budget: str = "C", size: str = "N", loss: str = "loss", *, tok
         ab, lkb = (np.asarray(v) for v in P.power_fit(jnp.asarray(logc), jnp.asarray(np.nan_to_num(lxb)), jnp.asarray(wb)))
         draws_a, draws_lk = ab, lkb
     ia = finite_interval(draws_a, level)
-    # FLOPs per token: as given, or read off the table when it has a tokens column
-    fpt = flops_per_token if tokens is None else float(np.median(_row_C(des) / (des.N * des.D)))
+    fpt = des.fpt
     k = float(np.exp(logk))
     k_D = 1.0 / (fpt * k)
     if target is not None:
@@ -320,15 +321,16 @@ def isoflop(data, budget: str = "C", size: str = "N", loss: str = "loss", *, tok
     import pandas as pd
 
     flags = _flags(des, lx0, st0)
+    band_N = np.array([finite_interval(lxb[:, g], level) for g in range(G)]) if n else None
     tab = pd.DataFrame({
         "C": des.C, "runs": des.n_runs, "N_opt": np.exp(lx0), "D_opt": des.C / (fpt * np.exp(lx0)), "L_opt": np.exp(ly0),
         "status": [P.STATUS_NAMES[s] for s in st0], "flag": flags, "sd_log_N_opt": sd,
-        "N_opt_low": np.exp([finite_interval(lxb[:, g], level)[0] for g in range(G)]) if n else np.nan,
-        "N_opt_high": np.exp([finite_interval(lxb[:, g], level)[1] for g in range(G)]) if n else np.nan,
+        "N_opt_low": np.exp(band_N[:, 0]) if n else np.nan,
+        "N_opt_high": np.exp(band_N[:, 1]) if n else np.nan,
         "used": use,
     })
     for c in ("N_opt", "D_opt", "L_opt"):
-        tab.loc[~use & (tab.status != "ok"), c] = np.nan
+        tab.loc[~use, c] = np.nan  # an unusable budget has no minimum to report
     res = IsoflopResult(
         budgets=tab, a=(a_hat, *ia), k=k, b=(1.0 - a_hat, 1.0 - ia[1], 1.0 - ia[0]), k_D=k_D, target_C=target,
         target=tgt, profile=profile, weighted=weighted, n_boot=n, level=level, draws_a=draws_a, draws_logk=draws_lk,
@@ -360,9 +362,3 @@ def _loss_at(C, logL, logL_draws, target, level):
         return (est, np.nan, np.nan)
     return (est, *finite_interval(at(np.exp(logL_draws)), level))
 
-
-def _row_C(des: _Design) -> np.ndarray:
-    C = np.empty(len(des.N))
-    for g, r in enumerate(des.rows_of):
-        C[r] = des.C[g]
-    return C

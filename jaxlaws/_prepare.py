@@ -245,14 +245,14 @@ def prepare(law, data, y: str = "loss", *, loss=None, residual: str | None = Non
         raise OptionError(f"y must be a column name, got {y!r}")
     rec = resolve_recipe(law, recipe)
     o = merged(rec, loss=loss, residual=residual, starts=starts, weights=weights, strategy=strategy, bounds=bounds,
-               fixed=fixed, where=where, best_per=best_per, drop_highest=drop_highest, units_fit=None)
+               fixed=fixed, where=where, best_per=best_per, drop_highest=drop_highest)
     law = bounded_law(law, o["bounds"])
     loss = as_loss(o["loss"])
     residual = check_residual(o["residual"] or "log")
     strategy = as_strategy(o["strategy"])
     starts, fixed = o["starts"], o["fixed"]
     data_units = dict(units or {})
-    fit_units = dict(o["units_fit"] or {})
+    fit_units = dict(rec.units) if rec is not None else {}  # the units the recipe fits in
     scale = factors(law.inputs, data_units, fit_units)
     needed = [(columns or {}).get(k, k) for k in law.inputs] + [y]
     sel = select(data, y, needed, where=o["where"], best_per=o["best_per"], drop_highest=o["drop_highest"],

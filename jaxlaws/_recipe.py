@@ -123,9 +123,9 @@ def merged(recipe: Recipe | None, **given) -> dict:
     for k in ("loss", "residual", "starts", "weights", "strategy"):
         if out.get(k) is None:
             out[k] = getattr(recipe, k)
-    for k in ("bounds", "fixed", "units_fit"):
-        src = recipe.units if k == "units_fit" else getattr(recipe, k)
+    for k in ("bounds", "fixed"):
         if not out.get(k):
+            src = getattr(recipe, k)
             out[k] = dict(src) if src else None
     where = given.get("where") or ()
     out["where"] = tuple(recipe.where) + ((where,) if isinstance(where, str) else tuple(where))

@@ -168,8 +168,8 @@ def clipped_starts(law, starts, params) -> NaturalPoints:
     Values outside a new bound move just inside it (0.1% of the box, or of the bound's
     magnitude for a one-sided bound); duplicates that creates are dropped.
     """
-    nat = np.stack([np.asarray(law.params[k].forward(as_starts(starts).resolve(law)[:, i]))
-                    for i, k in enumerate(law.param_names)], axis=1)
+    theta = as_starts(starts).resolve(law)
+    nat = np.stack([np.asarray(law.params[k].forward(theta[:, i])) for i, k in enumerate(law.param_names)], axis=1)
     for i, k in enumerate(law.param_names):
         lo = getattr(params[k], "lower", 0.0 if params[k].name == "positive" else -np.inf)
         hi = getattr(params[k], "upper", np.inf)
