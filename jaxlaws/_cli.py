@@ -14,6 +14,7 @@ from ._cli_allocate import cmd_allocate
 from ._cli_common import add_fit_options
 from ._cli_fit import cmd_ablate, cmd_bootstrap, cmd_demo, cmd_fit, cmd_laws, cmd_plot
 from ._cli_isoflop import add_isoflop_parser
+from ._cli_design import add_design_parser
 from ._errors import JaxlawsError
 
 EXAMPLES = {
@@ -41,6 +42,7 @@ EXAMPLES = {
     "allocate": (
         "examples:\n  jaxlaws allocate --law chinchilla --params fit.json --compute 1e22,1e24 --draws boot.json\n"
         "  jaxlaws allocate --law chinchilla --coefficients besiroglu2024 --compute 5.88e23\n"
+        "  jaxlaws allocate --law chinchilla --params fit.json --draws boot.json --compute 1e24 --objective quantile:0.9\n"
         "  jaxlaws allocate --law data_constrained --coefficients muennighoff2023 --compute 9.26e21 --input U=25e9\n"
         "  jaxlaws allocate --law joint_moe --coefficients ludziejewski2025 --compute 1e21 --memory 2e9\n"
         "  jaxlaws allocate --law chinchilla --coefficients besiroglu2024 --target-loss 2.0 --inference-tokens 1e13"
@@ -126,6 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target-loss", type=float, help="inference-aware: the loss to reach")
     p.add_argument("--inference-tokens", help="inference-aware: lifetime tokens served, comma-separated")
     p.add_argument("--draws", metavar="BOOT.json", help="bootstrap draws (jaxlaws bootstrap --json) for intervals")
+    p.add_argument("--objective", metavar="expected|quantile:Q",
+                   help="with --draws: choose N minimising the expected loss (or its Q-quantile) over the draws instead of "
+                        "the point estimate's loss; prints the plug-in allocation's regret and the value of perfect information")
     p.add_argument("--input", action="append", metavar="NAME=VALUE", help="fixed value of another input, e.g. U=25e9")
     p.add_argument("--flops-per-token", type=float, default=6.0)
     p.add_argument("--level", type=float, default=0.8)
@@ -156,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ablate)
 
     add_isoflop_parser(sub, fmt, EXAMPLES["isoflop"])
+    add_design_parser(sub, fmt)
 
     p = sub.add_parser("plot", help="isoFLOP curves, residuals, bootstrap pairs and allocation bands as PNGs",
                        epilog=EXAMPLES["plot"], formatter_class=fmt)

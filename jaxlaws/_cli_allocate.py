@@ -42,6 +42,14 @@ def cmd_allocate(args):
         if not (args.target_loss > floor):
             raise OptionError(f"--target-loss {args.target_loss:g} is at or below {law.name}'s floor {floor:.6g} "
                               f"(its loss as N and D grow without bound): no model reaches it (infeasible)")
+    if args.objective is not None:
+        from ._decide import parse_objective
+
+        parse_objective(args.objective)
+        if not args.draws:
+            raise OptionError("--objective needs --draws BOOT.json: the expected loss is over parameter draws")
+        if args.target_loss is not None or args.memory is not None:
+            raise OptionError("--objective applies to compute-optimal allocation (--compute), not --memory/--target-loss")
     if args.target_loss is not None or args.memory is not None:
         return allocate_constrained(args, law, params)
     if args.compute is None:
@@ -51,6 +59,8 @@ def cmd_allocate(args):
     except ValueError:
         raise OptionError(f"--compute {args.compute!r}: give comma-separated numbers, e.g. 1e22,1e24") from None
     inputs = assignments(args.input, "--input", "U=25e9")
+    if args.objective is not None:
+        return allocate_under_uncertainty(args, law, params, C, inputs)
     point = compute_optimal(law, params, C, flops_per_token=args.flops_per_token, inputs=inputs)
     out = {"law": law.name, "params": params, "inputs": inputs, "allocations": []}
     q = None
@@ -167,4 +177,27 @@ def allocate_constrained(args, law, params):
         print(f"bands: {args.level:.0%} over {int((rb.status == 'converged').sum(axis=0).min())} parameter draws")
     if args.json:
         write_result(args.json, {"law": law.name, "params": params, "allocations": rows}, args.force)
+    return 0
+
+
+def allocate_under_uncertainty(args, law, params, C, inputs):
+    """``--objective``: the allocation minimising the expected loss (or a quantile) over the draws."""
+    from ._decide import decide
+
+    draws = read_draws(args)
+    missing = [k for k in law.param_names if k not in draws]
+    if missing:
+        raise OptionError(f"--draws {args.draws!r} lacks draws of {missing} for {law.name}")
+    d = decide(law, draws, C, objective=args.objective, point=params, flops_per_token=args.flops_per_token,
+               inputs=inputs or None)
+    crit = "expected loss" if d.objective in ("expected", "mean") else f"loss {d.objective}"
+    print(f"law: {law.name}   budget: C = {args.flops_per_token:g} N D   decision: minimise the {crit} over "
+          f"{d.n_draws} parameter draws")
+    tab = d.to_frame()
+    with __import__("pandas").option_context("display.width", 200):
+        print(tab.to_string(index=False, float_format=lambda x: f"{x:.5g}"))
+    print("value: the criterion at N; value_plugin: the same criterion at the point estimate's N_opt (N_plugin);\n"
+          "regret_plugin = value_plugin - value; evpi: expected loss saved by knowing the law exactly")
+    if args.json:
+        write_result(args.json, {"law": law.name, "params": params, **d.to_dict()}, args.force)
     return 0

@@ -266,3 +266,35 @@ def isoflop_optima(path, res):
         ax.legend(fontsize=7)
     fig.suptitle(f"compute-optimal allocation from isoFLOP minima ({res.n_used} budgets used)", fontsize=10)
     return _save(plt, fig, path)
+
+
+def design_runs(fit, design, path):
+    """The runs a design chose (sized by their gain) over the fitted runs, in (N, D) with lines of
+    equal compute C = 6 N D: where the new compute goes relative to the existing ladder."""
+    plt = _plt()
+    prep = fit.prepared
+    used = np.asarray(prep.w)[: prep.n_rows] > 0
+    N0, D0 = (np.asarray(prep.X[k])[: prep.n_rows][used] for k in ("N", "D"))
+    r = design.runs
+    fig, ax = plt.subplots(figsize=(7, 5))
+    ax.scatter(N0, D0, s=12, color="#7f7f7f", label=f"fitted runs ({len(N0)})", zorder=2)
+    size = 30 + 270 * np.asarray(r["gain"]) / max(float(np.max(r["gain"])) if len(r["gain"]) else 1.0, 1e-300)
+    ax.scatter(r["N"], r["D"], s=size, facecolor="none", edgecolor="#d55e00", linewidth=1.6,
+               label=f"chosen runs ({len(r['N'])}; area ~ gain)", zorder=3)
+    for i, (n, d) in enumerate(zip(r["N"], r["D"])):
+        ax.annotate(str(i + 1), (n, d), textcoords="offset points", xytext=(5, 4), fontsize=7, color="#d55e00")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    lo_n, hi_n = ax.get_xlim()
+    Ns = np.logspace(np.log10(lo_n), np.log10(hi_n), 50)
+    lo_d, hi_d = ax.get_ylim()
+    for e in range(int(np.floor(np.log10(6 * lo_n * lo_d))), int(np.ceil(np.log10(6 * hi_n * hi_d))) + 1, 2):
+        ax.plot(Ns, 10.0**e / (6 * Ns), color="#0072b2", lw=0.6, alpha=0.35)
+        ax.annotate(f"C=1e{e}", (Ns[-1], 10.0**e / (6 * Ns[-1])), fontsize=6, color="#0072b2", alpha=0.7)
+    ax.set_xlim(lo_n, hi_n)
+    ax.set_ylim(lo_d, hi_d)
+    ax.set_xlabel("model size N (parameters)")
+    ax.set_ylabel("training tokens D")
+    ax.set_title(f"design for {design.target}: SE x{design.shrinkage:.2f} for {design.spent:.2g} FLOPs")
+    ax.legend(loc="upper left", fontsize=8)
+    return _save(plt, fig, path)

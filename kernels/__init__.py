@@ -14,11 +14,14 @@ The pieces:
   ``DampedNewton``, ``BFGS``, ``Bracketed1D``, ``AugmentedLagrangian``; one driver
   ``iterate``; ``multistart`` wraps any minimiser;
 - ``profile``: isoFLOP profile minima (polynomial, Akima), the power law through them, and
-  the loss envelope E + A C^-alpha by variable projection.
+  the loss envelope E + A C^-alpha by variable projection;
+- ``design``: which candidate runs most reduce a target's variance per unit cost (greedy,
+  rank-one covariance updates).
 """
 
 from . import _results as results  # noqa: F401  (the result vocabulary, as a namespace)
 from . import _profile as profile  # noqa: F401  (isoFLOP profiles and their power law)
+from . import _design as design  # noqa: F401  (greedy variance-reduction experiment design)
 from ._auglag import AugmentedLagrangian as AugmentedLagrangian
 from ._bfgs import BFGS as BFGS
 from ._linalg import cholesky_solve as cholesky_solve
