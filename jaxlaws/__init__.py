@@ -33,6 +33,16 @@ from ._errors import LawError as LawError
 from ._errors import OptionError as OptionError
 from ._ablate import ablate as ablate
 from ._diagnostics import diagnostics as diagnostics
+from ._candidates import candidate_runs as candidate_runs
+from ._candidates import isoflop_extension as isoflop_extension
+from ._candidates import random_runs as random_runs
+from ._decide import Decision as Decision
+from ._decide import decide as decide
+from ._decide import value_of_information as value_of_information
+from ._design import Design as Design
+from ._design import design as design
+from ._design_sim import compare_designs as compare_designs
+from ._information import effective_noise as effective_noise
 from ._prepare import Strategy as Strategy
 from ._fit import fit as fit
 from ._fit import fit_arrays as fit_arrays

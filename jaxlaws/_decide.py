@@ -193,7 +193,7 @@ def value_of_information(design, draws, C, *, objective: str = "expected", flops
     """
     import pandas as pd
 
-    from ._design import Coordinates
+    from ._information import Coordinates
 
     law = design.law
     P, pt = _draws_and_point(law, draws, design.params)

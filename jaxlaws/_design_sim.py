@@ -21,7 +21,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._design import Coordinates, design_programs, expected_variance, fit_noise, information, prediction, table_inputs
+from ._design import design_programs, table_inputs
+from ._information import Coordinates, expected_variance, fit_noise, information, prediction
 from ._errors import OptionError
 from ._fit import fit_arrays
 from ._target import parse_target
