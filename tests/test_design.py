@@ -183,9 +183,9 @@ def _draws(seed=0, n=400, sd=0.03):
 
 
 def _brute_force(draws, C, q=None):
-    # the optimum lies within a factor e of the plug-in N_opt here (1.6e10 at 1e24): a grid of
-    # step 5e-5 in log N over that range
-    u = np.linspace(np.log(1.6e10) - 1, np.log(1.6e10) + 1, 40001)
+    # the optimum lies within a factor e of the plug-in N_opt here: a grid of step 5e-5 in log N
+    n0 = jl.compute_optimal("chinchilla", TRUTH, C).N[0]
+    u = np.linspace(np.log(n0) - 1, np.log(n0) + 1, 40001)
     N = np.exp(u)[:, None]
     Dt = C / (6 * N)
     L = draws["E"] + draws["A"] / N ** draws["alpha"] + draws["B"] / Dt ** draws["beta"]
