@@ -257,6 +257,7 @@ def _compiled(problem, n_outer, batch_keys, draw_keys):
     return jax.jit(over_batch)
 
 
+@functools.lru_cache(maxsize=32)
 def moe_problem(law=None, *, ffn_fraction: float = 2.0 / 3.0, top_k: int = 1, experts=(1.0, 256.0),
                 n_bounds=(1e6, 1e14), d_bounds=(1e8, 1e16), flops_per_token: float = 6.0) -> AllocationProblem:
     """Best active size N, tokens D and expert count E under compute and memory budgets.
@@ -265,6 +266,9 @@ def moe_problem(law=None, *, ffn_fraction: float = 2.0 / 3.0, top_k: int = 1, ex
     with N the *active* parameters) and ``M`` (total parameters that fit in memory).
     Total parameters are modelled as ``N (1 - f + f E / k)``: a fraction ``f`` of the active
     parameters are expert (FFN) weights, replicated E times, of which ``k`` are active per token.
+
+    Cached: the same arguments return the same problem, so its compiled solver is reused (a
+    fresh problem holds fresh closures, which would compile again).
     """
     from .laws import joint_moe
 
@@ -289,6 +293,7 @@ def total_params(N, E, ffn_fraction: float = 2.0 / 3.0, top_k: int = 1):
     return N * (1.0 - ffn_fraction + ffn_fraction * E / top_k)
 
 
+@functools.lru_cache(maxsize=32)
 def inference_problem(law, *, n_bounds=(1e6, 1e14), d_bounds=(1e8, 1e17), train_flops_per_token: float = 6.0,
                       infer_flops_per_token: float = 2.0) -> AllocationProblem:
     """Cheapest model to reach a target loss counting lifetime inference (Sardana et al. 2024).
@@ -296,6 +301,7 @@ def inference_problem(law, *, n_bounds=(1e6, 1e14), d_bounds=(1e8, 1e17), train_
     Minimise ``train_flops_per_token N D + infer_flops_per_token N T`` subject to
     ``L(N, D) = target``; ``params`` carries the law's coefficients plus ``target`` (loss) and
     ``T`` (tokens served over the model's lifetime). Large T favours smaller, over-trained models.
+    Cached like ``moe_problem`` (same arguments, same problem and compiled solver).
     """
     from ._prepare import resolve_law
 
