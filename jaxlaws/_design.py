@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import warnings
 from dataclasses import dataclass, field
+from typing import Mapping
 
 import jax
 import jax.numpy as jnp
@@ -189,13 +190,14 @@ def _spearman(a, b) -> float:
 def design(fit, candidates, target, budget: float, *, cost=None, n_max: int = 20, replace: bool = False, rule: str = "best",
            prior: str = "fisher",
            noise: float | None = None, inputs=None, flops_per_token: float = 6.0, columns=None, units=None,
-           draws=None, max_check_draws: int = 1000, seed: int = 0) -> Design:
+           draws=None, max_check_draws: int = 1000, seed: int = 0, law=None) -> Design:
     """Choose up to ``n_max`` runs from ``candidates`` that most shrink ``target``'s uncertainty
     within ``budget`` (in the units of ``cost``: FLOPs ``k N D`` by default).
 
     **Arguments:**
-    - ``fit``: a converged ``FitResult``, or a ``BootstrapResult`` (its fit, and its draws for
-      the cross-check).
+    - ``fit``: a converged ``FitResult``, a ``BootstrapResult`` (its fit, and its draws for the
+      cross-check), or, before any run is trained, draws of the parameters ``{name: array}``
+      (a prior: published intervals, another study's bootstrap) with ``law=`` and ``noise=``.
     - ``candidates``: a DataFrame or dict with the law's inputs (``candidate_runs`` builds grids
       and isoFLOP ladders); in the fitted table's units unless ``units`` says otherwise.
     - ``target``: ``"N_opt(C=1e24)"``, ``"D_opt(C=...)"``, ``"loss(N=..., D=...)"``, a parameter,
@@ -214,30 +216,40 @@ def design(fit, candidates, target, budget: float, *, cost=None, n_max: int = 20
     if isinstance(fit, BootstrapResult):
         draws = fit.converged_draws() if draws is None else draws
         fit = fit.fit
-    if fit.status != "converged":
-        raise FitError(f"design needs a fit the data determine; this one is {fit.status!r}"
-                       + (f" ({'; '.join(fit.reasons)})" if fit.reasons else ""))
     if not (budget > 0):
         raise OptionError(f"budget={budget!r} must be a positive number")
     if int(n_max) < 1:
         raise OptionError(f"n_max={n_max!r} must be at least 1")
-    law = fit.law
-    tgt = parse_target(law, target, flops_per_token=flops_per_token, inputs=inputs)
-    Xc = table_inputs(law, candidates, columns, units, fit, inputs)
-    c = run_cost(Xc, Xc, cost, flops_per_token) if not isinstance(cost, str) else run_cost(candidates, Xc, cost, flops_per_token)
     if noise is not None and not (noise > 0):
         raise OptionError(f"noise={noise!r} must be a positive SD")
-    co = Coordinates(law, fit.params, fit.fixed)
+    if rule not in RULES:
+        raise OptionError(f"rule={rule!r} must be one of {RULES}")
+    if isinstance(fit, Mapping):
+        law, params, fixed, residual, fitres = _prior_state(fit, law, noise)
+    else:
+        if fit.status != "converged":
+            raise FitError(f"design needs a fit the data determine; this one is {fit.status!r}"
+                           + (f" ({'; '.join(fit.reasons)})" if fit.reasons else ""))
+        law, params, fixed, residual, fitres = fit.law, dict(fit.params), dict(fit.fixed), fit.residual, fit
+    tgt = parse_target(law, target, flops_per_token=flops_per_token, inputs=inputs)
+    Xc = table_inputs(law, candidates, columns, units, fitres, inputs)
+    c = run_cost(Xc, Xc, cost, flops_per_token) if not isinstance(cost, str) else run_cost(candidates, Xc, cost, flops_per_token)
+    co = Coordinates(law, params, fixed)
     const_keys = tuple(co.const)
-    jac, grad, value, greedy = design_programs(law, fit.residual, co.names, co.log, const_keys, tgt)
+    jac, grad, value, greedy = design_programs(law, residual, co.names, co.log, const_keys, tgt)
     phi, const = jnp.asarray(co.phi), tuple(jnp.asarray(v) for v in co.const.values())
-    prep = fit.prepared
-    w = np.asarray(prep.w)[: prep.n_rows]
-    used = w > 0
-    X0 = {k: jnp.asarray(np.asarray(prep.X[k])[: prep.n_rows][used]) for k in law.inputs}
-    J0 = np.asarray(jac(phi, const, X0))
-    wn = w[used] / np.median(w[used])
-    A, B, a, b = information(fit, J0, wn, prior, noise)
+    if fitres is None:
+        # no runs yet: the prior's draws give the covariance, new runs are i.i.d. at ``noise``
+        A = np.linalg.inv(np.atleast_2d(np.cov(co.of_draws(fit), rowvar=False)))
+        A, B, a, b = 0.5 * (A + A.T), 0.5 * (A + A.T), 1.0 / noise**2, 1.0 / noise**2
+        prior = "fisher"
+    else:
+        prep = fit.prepared
+        w = np.asarray(prep.w)[: prep.n_rows]
+        used = w > 0
+        X0 = {k: jnp.asarray(np.asarray(prep.X[k])[: prep.n_rows][used]) for k in law.inputs}
+        J0 = np.asarray(jac(phi, const, X0))
+        A, B, a, b = information(fit, J0, w[used] / np.median(w[used]), prior, noise)
     Ainv = np.linalg.inv(A)
     Ainv = 0.5 * (Ainv + Ainv.T)
     cov0 = sandwich(Ainv, B)
@@ -245,8 +257,6 @@ def design(fit, candidates, target, budget: float, *, cost=None, n_max: int = 20
     if not np.all(np.isfinite(g)):
         raise FitError(f"target {tgt.name} has no finite gradient at the fit (e.g. an optimum outside the search range)")
     Jc = np.asarray(jac(phi, const, {k: jnp.asarray(v) for k, v in Xc.items()}))
-    if rule not in RULES:
-        raise OptionError(f"rule={rule!r} must be one of {RULES}")
     args = tuple(jnp.asarray(x) for x in (Jc, Ainv, B, g, a, b, c, float(budget)))
     found = [tuple(np.asarray(x) for x in greedy(*args, n_max=int(n_max), replace=bool(replace), per_cost=pc))
              for pc in ((True, False) if rule == "best" else (rule == "per_cost",))]
@@ -257,7 +267,7 @@ def design(fit, candidates, target, budget: float, *, cost=None, n_max: int = 20
     if idx.size:
         Ainv1, B1 = (np.asarray(x) for x in KD.add_runs(jnp.asarray(Jc[idx]), jnp.asarray(Ainv), jnp.asarray(B), a, b))
         cov1 = sandwich(Ainv1, B1)
-        var1 = expected_variance(fit, prior, Jc[idx], Ainv, B, g, a, b, seed)
+        var1 = expected_variance(fitres, prior, Jc[idx], Ainv, B, g, a, b, seed)
     else:
         cov1, var1 = cov0, float(g @ cov0 @ g)
     sigma = float(np.sqrt(b) / a)
@@ -274,8 +284,26 @@ def design(fit, candidates, target, budget: float, *, cost=None, n_max: int = 20
         target=tgt.name, log=tgt.log, estimate=float(np.exp(est_t)) if tgt.log else est_t, runs=runs,
         se_before=se0, se_after=float(np.sqrt(max(var1, 0.0))), se_after_linear=float(np.sqrt(max(g @ cov1 @ g, 0.0))), budget=float(budget), spent=float(c[idx].sum()),
         noise=sigma, n_candidates=len(c), coordinates=co.names, cov_before=cov0, cov_after=cov1, check=check, indices=idx,
-        law=law, params=dict(fit.params), fixed=dict(fit.fixed),
+        law=law, params=params, fixed=fixed,
     )
+
+
+def _prior_state(draws, law, noise):
+    """(law, params, fixed, residual, None) for a design with no runs yet: a law and draws of its
+    parameters (e.g. from published intervals or another study's bootstrap)."""
+    if law is None or noise is None:
+        raise OptionError("a design from parameter draws (no runs yet) needs law= and noise= (a new run's SD in log space)")
+    from ._prepare import resolve_law
+
+    law = resolve_law(law)
+    missing = [k for k in law.param_names if k not in draws]
+    if missing:
+        raise OptionError(f"the prior's draws lack {missing} of {law.name}")
+    D = {k: np.asarray(draws[k], float).reshape(-1) for k in law.param_names}
+    n = {len(v) for v in D.values()}
+    if len(n) != 1 or n.pop() < len(law.param_names) + 2:
+        raise OptionError(f"the prior needs equally many draws of every parameter, at least {len(law.param_names) + 2}")
+    return law, {k: float(np.median(v)) for k, v in D.items()}, {}, "log", None
 
 
 def _draws_check(co, value, draws, const, Jc, model, max_draws):

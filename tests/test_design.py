@@ -277,3 +277,21 @@ def test_allocate_objective_needs_draws(tmp_path, capsys):
     code = main(["allocate", "--law", "chinchilla", "--params", str(params), "--compute", "1e24", "--objective", "expected"])
     err = capsys.readouterr().err
     assert code == 2 and "--draws" in err
+
+
+def test_design_before_any_run_from_a_prior_over_the_parameters():
+    """No runs yet: the prior's draws set the covariance; its SE of log N_opt is the draws' own
+    spread of log N_opt (to first order) and the chosen runs shrink it."""
+    rng = np.random.default_rng(2)
+    n = 2000
+    prior = {"E": TRUTH["E"] * np.exp(0.02 * rng.standard_normal(n)), "A": TRUTH["A"] * np.exp(0.05 * rng.standard_normal(n)),
+             "B": TRUTH["B"] * np.exp(0.05 * rng.standard_normal(n)), "alpha": TRUTH["alpha"] + 0.005 * rng.standard_normal(n),
+             "beta": TRUTH["beta"] + 0.005 * rng.standard_normal(n)}
+    spread = np.std(np.log(jl.compute_optimal("chinchilla", prior, 1e24).N[:, 0]))
+    N = np.geomspace(1e8, 1e10, 30)
+    cand = {"N": np.repeat(N, 30), "D": np.tile(np.geomspace(2e9, 2e11, 30), 30)}
+    d = jl.design(prior, cand, TARGET, 1e21, law="chinchilla", noise=0.01)
+    assert d.se_before == pytest.approx(spread, rel=0.05)
+    assert d.se_after < 0.8 * d.se_before and d.spent <= 1e21
+    with pytest.raises(jl.OptionError, match="noise="):
+        jl.design(prior, cand, TARGET, 1e21, law="chinchilla")
