@@ -123,20 +123,38 @@ def solve_allocation(problem: AllocationProblem, params, *, n_outer: int = 12, s
         j = _pick(fs, viols, problem.tol)
         return zs[j], fs[j], viols[j]
 
-    z, f, viol = best_of(lo0, hi0)
     names = [v[0] for v in problem.variables]
+    if not problem.integer:
+        z, f, viol = best_of(lo0, hi0)
+    else:
+        # Stage 0 solves the continuous relaxation; stage s pins the s-th integer variable to
+        # the floor or the ceiling of its current value (both solved, the better kept). Every
+        # stage is the same vmapped pair of solves inside one fori_loop, so the solver is
+        # traced and compiled once, not once per stage (stage 0 solves its box twice: cheaper
+        # than a second compilation of the augmented Lagrangian).
+        int_idx = jnp.asarray([names.index(n) for n in problem.integer])
+        lows = jnp.asarray([v[1] for v in problem.variables])
+        highs = jnp.asarray([v[2] for v in problem.variables])
+
+        def body(s, carry):
+            los, his = carry[0], carry[1]
+            zs, fs, vs = jax.vmap(best_of)(los, his)
+            j = _pick(fs, vs, problem.tol)
+            lo, hi, z = los[j], his[j], zs[j]
+            x = jnp.exp(_u_of(z, lo, hi))
+            i = int_idx[jnp.minimum(s, len(problem.integer) - 1)]  # after the last stage: unused
+            vals = jnp.clip(jnp.stack([jnp.floor(x[i]), jnp.ceil(x[i])]), lows[i], highs[i])
+            nlo = jnp.stack([lo.at[i].set(jnp.log(v)) for v in vals])
+            nhi = jnp.stack([hi.at[i].set(jnp.log(v)) for v in vals])
+            return nlo, nhi, z.astype(dt), fs[j].astype(dt), vs[j].astype(dt), lo, hi
+
+        # one dtype for the carry: what the bounds and the parameters promote to (computing it
+        # with eval_shape would trace the whole solver a second time, the cost this loop avoids)
+        dt = jnp.result_type(lo0, *jax.tree_util.tree_leaves(params))
+        init = (jnp.stack([lo0, lo0]), jnp.stack([hi0, hi0]), jnp.zeros((len(names),), dt), jnp.zeros((), dt),
+                jnp.zeros((), dt), lo0, hi0)
+        _, _, z, f, viol, lo0, hi0 = jax.lax.fori_loop(0, len(problem.integer) + 1, body, init)
     x = _x_from_log(problem, _u_of(z, lo0, hi0))
-    for name in problem.integer:
-        i = names.index(name)
-        # floor and ceiling re-solved as one vmapped call (one trace of the solver, not two)
-        vals = jnp.clip(jnp.stack([jnp.floor(x[name]), jnp.ceil(x[name])]), problem.variables[i][1], problem.variables[i][2])
-        los = jnp.stack([lo0.at[i].set(jnp.log(v)) for v in vals])
-        his = jnp.stack([hi0.at[i].set(jnp.log(v)) for v in vals])
-        zs, fs, vs = jax.vmap(best_of)(los, his)
-        j = _pick(fs, vs, problem.tol)
-        lo0, hi0 = los[j], his[j]
-        z, f, viol = zs[j], fs[j], vs[j]
-        x = _x_from_log(problem, _u_of(z, lo0, hi0))
     u = jax.lax.stop_gradient(_u_of(z, lo0, hi0))
     pinned = hi0 - lo0 <= 1e-12
     at_edge = ((jnp.abs(u - lo0) < 1e-7) | (jnp.abs(u - hi0) < 1e-7)) & ~pinned
