@@ -143,7 +143,7 @@ def wall(cmd, env=None, k=3):
 wall(cli, env_on, k=1)  # fill the cache
 cold_on = wall(cli, env_on)
 cold_np = wall([sys.executable, str(REPO / "bench" / "design_np_cold.py"), path])
-print(f"cold process, design (fit + 4320 grid candidates + greedy): jaxlaws CLI {cold_on[1]:.2f} s (cache filled); "
+print(f"cold process, design (fit + grid candidates + greedy): jaxlaws CLI {cold_on[1]:.2f} s (cache filled); "
       f"numpy/scipy script {cold_np[1]:.2f} s (median of 3)")
 print(f"peak RSS {peak_rss_mb():.0f} MB")
 write_results("design", {

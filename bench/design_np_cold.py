@@ -4,7 +4,7 @@
 differences of scipy's bounded scalar minimiser, and the greedy updates of kernels.design
 vectorised over candidates per step (both rules, the lower final variance kept).
 Run as a script (``python bench/design_np_cold.py runs.csv``): fit Huber on log residuals with
-L-BFGS-B from 100 of Epoch's grid starts, build the same 4320-candidate grid as ``jaxlaws
+L-BFGS-B from 100 of Epoch's grid starts, build the same candidate grid as ``jaxlaws
 design --candidates grid`` and choose 20 runs for N_opt(1e24) with 1e21 FLOPs.
 """
 
@@ -78,11 +78,12 @@ def main(path):
     p = {"E": np.exp(t[0]), "A": np.exp(t[1]), "B": np.exp(t[2]), "alpha": t[3], "beta": t[4]}
     r = np.log(p["E"] + p["A"] / df.N.values ** p["alpha"] + p["B"] / df.D.values ** p["beta"]) - np.log(df.loss.values)
     noise = 1.4826 * np.median(np.abs(r - np.median(r)))
-    N = np.logspace(np.log10(df.N.min()), np.log10(min(10 * df.N.max(), 1e21 / (6 * df.D.min()))), 100)
-    D = np.logspace(np.log10(df.D.min()), np.log10(min(10 * df.D.max(), 1e21 / (6 * df.N.min()))), 100)
+    n0, d0 = df.N.min() / 10, df.D.min() / 10
+    N = np.logspace(np.log10(n0), np.log10(min(10 * df.N.max(), 1e21 / (6 * d0))), 100)
+    D = np.logspace(np.log10(d0), np.log10(min(10 * df.D.max(), 1e21 / (6 * n0))), 100)
     NN, DD = (a.ravel() for a in np.meshgrid(N, D, indexing="ij"))
     ratio = df.D.values / df.N.values
-    keep = (6 * NN * DD <= 1e21) & (DD / NN >= ratio.min()) & (DD / NN <= ratio.max())
+    keep = (6 * NN * DD <= 1e21) & (DD / NN >= ratio.min() / 3) & (DD / NN <= 3 * ratio.max())
     cand = pd.DataFrame({"N": NN[keep], "D": DD[keep]})
     picks = np_design(p, df, cand, noise)
     print(cand.iloc[picks].to_string())

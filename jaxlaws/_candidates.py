@@ -44,9 +44,10 @@ def candidate_runs(fit, budget: float, *, kind: str = "grid", n: int = 100, flop
                    inputs=None, n_budgets: int = 7, decades: float = 3.0):
     """Candidate runs (a DataFrame with N, D, the held inputs and their cost C = k N D).
 
-    ``grid``: ``n`` x ``n`` log-spaced N and D from the fitted runs' smallest sizes up to what one
-    run within ``budget`` can reach (at most 10x the largest fitted N and D), keeping runs that
-    cost at most ``budget`` and whose tokens per parameter D/N lie within the fitted runs' range. ``isoflop``: ``n_budgets`` compute levels log-spaced over ``decades``
+    ``grid``: ``n`` x ``n`` log-spaced N and D from a tenth of the fitted runs' smallest sizes up
+    to what one run within ``budget`` can reach (at most 10x the largest fitted N and D), keeping
+    runs that cost at most ``budget`` and whose tokens per parameter D/N lie within 3x of the
+    fitted runs' range. ``isoflop``: ``n_budgets`` compute levels log-spaced over ``decades``
     below ``budget``, each a ladder of ``n`` sizes over one decade either side of the law's own
     N_opt(C) (the compute-optimal point, from ``compute_optimal``).
     """
@@ -59,14 +60,17 @@ def candidate_runs(fit, budget: float, *, kind: str = "grid", n: int = 100, flop
     k = float(flops_per_token)
     if kind == "grid":
         (n0, n1), (d0, d1) = _range(fit, "N"), _range(fit, "D")
-        N = np.logspace(np.log10(n0), np.log10(min(10 * n1, budget / (k * d0))), int(n))
-        D = np.logspace(np.log10(d0), np.log10(min(10 * d1, budget / (k * n0))), int(n))
+        # a decade below the smallest fitted runs (small runs are cheap and pin the size terms,
+        # as the low end of an isoFLOP profile does) up to 10x the largest
+        n0, d0 = n0 / 10, d0 / 10
+        N = np.logspace(np.log10(n0), np.log10(max(min(10 * n1, budget / (k * d0)), n0)), int(n))
+        D = np.logspace(np.log10(d0), np.log10(max(min(10 * d1, budget / (k * n0)), d0)), int(n))
         NN, DD = np.meshgrid(N, D, indexing="ij")
         NN, DD = NN.ravel(), DD.ravel()
-        # stay within the tokens-per-parameter range the fitted runs cover: the law was never
-        # checked at, say, 0.05 tokens per parameter, so a design should not bet on it there
+        # tokens per parameter within 3x of the range the fitted runs cover: the law was never
+        # checked at, say, 0.01 tokens per parameter, so a design should not bet on it there
         r = _range_ratio(fit)
-        keep = (k * NN * DD <= budget * (1 + 1e-12)) & (DD / NN >= r[0]) & (DD / NN <= r[1])
+        keep = (k * NN * DD <= budget * (1 + 1e-12)) & (DD / NN >= r[0] / 3) & (DD / NN <= 3 * r[1])
         return _frame(NN[keep], DD[keep], k, inputs).reset_index(drop=True)
     from ._allocate import compute_optimal
 
