@@ -43,6 +43,8 @@ from ._design import Design as Design
 from ._design import design as design
 from ._design_sim import compare_designs as compare_designs
 from ._information import effective_noise as effective_noise
+from ._extrapolate import RollingExtrapolation as RollingExtrapolation
+from ._extrapolate import rolling_extrapolation as rolling_extrapolation
 from ._prepare import Strategy as Strategy
 from ._fit import fit as fit
 from ._fit import fit_arrays as fit_arrays

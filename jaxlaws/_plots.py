@@ -298,3 +298,26 @@ def design_runs(fit, design, path):
     ax.set_title(f"design for {design.target}: SE x{design.shrinkage:.2f} for {design.spent:.2g} FLOPs")
     ax.legend(loc="upper left", fontsize=8)
     return _save(plt, fig, path)
+
+
+def extrapolation_errors(res, path):
+    """Log error of every held-out run against its distance beyond the cutoff (decades), one
+    panel per law form, coloured by cutoff: how fast each form's predictions degrade."""
+    plt = _plt()
+    e = res.errors[res.errors.status == "converged"]
+    laws = list(dict.fromkeys(res.summary.law))
+    fig, axes = plt.subplots(1, len(laws), figsize=(5.2 * len(laws), 4.2), sharey=True, squeeze=False)
+    cuts = sorted(res.summary.cutoff.unique())
+    colours = _budget_colours(plt, len(cuts))
+    for ax, law in zip(axes[0], laws):
+        sub = e[e.law == law]
+        for c, col in zip(cuts, colours):
+            s = sub[sub.cutoff == c]
+            ax.scatter(s.distance, 100 * s.rel_error, s=14, color=col, label=f"cutoff {c:.0e}")
+        ax.axhline(0, color="k", lw=0.6)
+        rm = res.summary[res.summary.law == law]
+        ax.set_title(f"{law}: RMS log error " + ", ".join(f"{v:.3f}" for v in rm.rmse_log), fontsize=9)
+        ax.set_xlabel(f"distance beyond the cutoff (decades of {res.by})")
+    axes[0][0].set_ylabel("prediction error (%)")
+    axes[0][-1].legend(fontsize=7)
+    return _save(plt, fig, path)

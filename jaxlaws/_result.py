@@ -242,7 +242,8 @@ def finish(prep: Prepared, r, y: str, columns, timings) -> FitResult:
 
 
 @functools.lru_cache(maxsize=64)
-def _hessian_fn(problem):
+def hessian_fn(problem):
+    """The objective's Hessian in free fit coordinates, compiled once per problem."""
     obj = problem.objective()
     return jax.jit(lambda th, args: obj.vgh(th, args)[2])
 
@@ -255,7 +256,7 @@ def _identify(prep: Prepared, params: dict, theta_fit, status: str):
     reasons += parameter_reasons(law, params, prep.fixed)
     cond = float("nan")
     if status == "converged" and not reasons:
-        H = np.asarray(_hessian_fn(prep.problem)(jnp.asarray(theta_fit), prep.args()))
+        H = np.asarray(hessian_fn(prep.problem)(jnp.asarray(theta_fit), prep.args()))
         more, cond = curvature_reasons(H)
         reasons += more
     return reasons, cond
