@@ -157,13 +157,17 @@ class BootstrapResult:
     def se(self) -> dict:
         return {k: float(np.std(v, ddof=1)) for k, v in self.converged_draws().items()}
 
-    def predict(self, data, level: float = 0.95, columns=None):
+    def predict(self, data, level: float = 0.95, columns=None, kind: str = "mean", noise=None, seed: int = 0,
+                n_samples: int = 20000):
         """Predictions with percentile bands at the rows of ``data`` (e.g. an extrapolation grid).
 
         One row per input row: ``estimate`` (the full fit's prediction), ``se`` and the
-        ``level`` interval over the converged resamples' predictions. Every draw is
-        evaluated in one vectorised call (the law in log space, then exponentiated).
-        Inputs are validated as for a fit (columns named, rows reported).
+        ``level`` interval. ``kind="mean"``: over the converged resamples' predictions (where
+        the law is). ``kind="new-run"``: where a new training run will land, each resample's
+        prediction plus a draw of the run-to-run noise (``noise``: a ``NoiseModel``, default
+        ``noise_model(fit)``: the fit's own residuals, resampled), ``n_samples`` in all, in the
+        fit's residual space. Every draw is evaluated in one vectorised call (the law in log
+        space). Inputs are validated as for a fit (columns named, rows reported).
         """
         import pandas as pd
 
@@ -178,8 +182,15 @@ class BootstrapResult:
         D = jnp.asarray(self.draws[self.ok])
         if D.shape[0] < 2:
             raise OptionError("fewer than two converged resamples: no band")
+        if kind not in ("mean", "new-run"):
+            raise OptionError(f"kind={kind!r} must be 'mean' or 'new-run'")
         logp = jax.vmap(lambda th: law.log_predict(dict(zip(self.params, th)), *xs))(D)
         pred = np.exp(np.asarray(logp))  # (draws, rows)
+        if kind == "new-run":
+            from ._noise import noise_model
+
+            nm = noise_model(self.fit) if noise is None else noise
+            pred = _with_noise(pred, nm, self.fit.residual, X, int(n_samples), seed)
         lo, hi = percentile_interval(pred, level)
         # every column of the table the user gave (labels included), then the bands
         out = data.reset_index(drop=True).copy() if isinstance(data, pd.DataFrame) else pd.DataFrame(
@@ -213,6 +224,21 @@ class BootstrapResult:
         W = resample_weights(len(self.active), "loo")
         res = to_draws(self.prepared, refit(self.prepared, W, active=self.active, chunk_size=self.chunk_size))
         return res["draws"][res["status"] == "converged"]
+
+
+def _with_noise(pred, nm, residual, X, n_samples, seed):
+    """Samples of a new run's outcome: draw t uses the (t mod B)-th parameter draw's prediction
+    plus one noise draw, added in the fit's residual space (log by default)."""
+    B = pred.shape[0]
+    T = max(B, n_samples)
+    C = 6.0 * X["N"] * X["D"] if {"N", "D"} <= set(X) else None
+    e = nm.draw(np.random.default_rng(seed), (T, pred.shape[1]), C)
+    p = pred[np.arange(T) % B]
+    if residual == "raw":
+        return p + e
+    if residual == "log1p":
+        return np.expm1(np.log1p(p) + e)
+    return p * np.exp(e)
 
 
 @x64

@@ -16,6 +16,7 @@ from ._cli_fit import cmd_ablate, cmd_bootstrap, cmd_demo, cmd_fit, cmd_laws, cm
 from ._cli_isoflop import add_isoflop_parser
 from ._cli_design import add_design_parser
 from ._cli_extrapolate import add_extrapolate_parser
+from ._cli_predict import add_predict_parser
 from ._errors import JaxlawsError
 
 EXAMPLES = {
@@ -164,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_isoflop_parser(sub, fmt, EXAMPLES["isoflop"])
     add_design_parser(sub, fmt)
     add_extrapolate_parser(sub, fmt)
+    add_predict_parser(sub, fmt)
 
     p = sub.add_parser("plot", help="isoFLOP curves, residuals, bootstrap pairs and allocation bands as PNGs",
                        epilog=EXAMPLES["plot"], formatter_class=fmt)

@@ -295,3 +295,26 @@ def list_opt(name, text, conv):
         except ValueError:
             raise OptionError(f"{name} {text!r}: {t!r} is not valid") from None
     return out
+
+
+def read_new_rows(path, law, columns):
+    """Read and validate a table of new rows (for --predict) before any long computation."""
+    from ._data import load_arrays
+    from ._io import read_table
+
+    new = read_table(path)
+    load_arrays(new, law.input_domains, None, columns=columns, check=law.check_inputs)
+    return new
+
+
+def predictions_table(res, new, path, columns, how="") -> list:
+    """Print the new table with a ``prediction`` column (all its columns kept); its JSON records."""
+    tab = new.copy()
+    tab["prediction"] = res.predict(new, columns=columns or None)
+    print(f"\npredictions at {path}{how}:")
+    print_table(tab)
+    return tab.to_dict(orient="records")
+
+
+def print_table(df):
+    print(df.to_string(index=False, float_format=lambda x: f"{x:.6g}"))

@@ -9,30 +9,7 @@ import warnings
 
 from ._errors import ConvergenceWarning, JaxlawsError, OptionError
 from ._cli_common import (check_output, check_output_folder, fit_kwargs, keep_table, law_and_data, list_opt,
-                          write_result)
-
-
-def _read_new_rows(path, law, columns):
-    """Read and validate a table of new rows (for --predict) before any long computation."""
-    from ._data import load_arrays
-    from ._io import read_table
-
-    new = read_table(path)
-    load_arrays(new, law.input_domains, None, columns=columns, check=law.check_inputs)
-    return new
-
-
-def _predictions(res, new, path, columns, how="") -> list:
-    """Print the new table with a ``prediction`` column (all its columns kept); its JSON records."""
-    tab = new.copy()
-    tab["prediction"] = res.predict(new, columns=columns or None)
-    print(f"\npredictions at {path}{how}:")
-    _print_table(tab)
-    return tab.to_dict(orient="records")
-
-
-def _print_table(df):
-    print(df.to_string(index=False, float_format=lambda x: f"{x:.6g}"))
+                          predictions_table, print_table, read_new_rows, write_result)
 
 
 def cmd_score(args, law, df, kw):
@@ -81,7 +58,7 @@ def cmd_fit_groups(args, law, df, kw, strategy, new):
     tab = res.table()
     print(f"law: {law.name}   groups: {res.n_groups} by {', '.join(by)}   loss: {res.loss}   residual: {res.residual}")
     with pd.option_context("display.width", 200, "display.max_columns", 40):
-        _print_table(tab.drop(columns="reasons"))
+        print_table(tab.drop(columns="reasons"))
     print(f"minimised per group: {res.objective_description}")
     bad = tab[tab.status != "converged"]
     for _, row in bad.iterrows():
@@ -89,7 +66,7 @@ def cmd_fit_groups(args, law, df, kw, strategy, new):
         print(f"group {label}: {row.status}" + (f" ({row.reasons})" if row.reasons else ""), file=sys.stderr)
     out = res.to_dict()
     if new is not None:
-        out["predictions"] = _predictions(res, new, args.predict, kw["columns"], " (each row by its group's fit)")
+        out["predictions"] = predictions_table(res, new, args.predict, kw["columns"], " (each row by its group's fit)")
     if args.json:
         write_result(args.json, out, args.force)
     return 0
@@ -107,7 +84,7 @@ def cmd_fit(args):
         return cmd_score(args, law, df, kw)
     if args.params or args.coefficients:
         raise OptionError("--params and --coefficients are for --score (evaluate given coefficients)")
-    new = _read_new_rows(args.predict, law, kw["columns"]) if args.predict else None
+    new = read_new_rows(args.predict, law, kw["columns"]) if args.predict else None
     strategy = (Strategy.full() if args.strategy == "full" else Strategy())
     strategy = dataclasses.replace(strategy, solver=args.solver)
     if args.by:
@@ -130,12 +107,15 @@ def cmd_fit(args):
     print(f"minimised: {res.objective_description}   solver: {res.strategy.solver}")
     cond = "not computed" if res.condition_number != res.condition_number else f"{res.condition_number:.3g}"
     print(f"Hessian condition number (free fit coordinates): {cond}")
+    nm = res.noise()
+    if nm is not None:
+        print(f"run-to-run {nm.describe()} in {res.residual} space")
     for w in caught:
         if not res.degenerate:
             print(f"warning: {w.message}", file=sys.stderr)
     out = res.to_dict()
     if new is not None:
-        out["predictions"] = _predictions(res, new, args.predict, kw["columns"])
+        out["predictions"] = predictions_table(res, new, args.predict, kw["columns"])
     if args.json:
         write_result(args.json, out, args.force)
     if res.degenerate and not args.allow_degenerate:
@@ -181,7 +161,7 @@ def cmd_bootstrap(args):
         check_output(args.json, args.force)
     if not (0 < args.level < 1):
         raise OptionError(f"--level {args.level:g} must be between 0 and 1 (e.g. 0.95)")
-    new = _read_new_rows(args.predict, law, kw["columns"]) if args.predict else None
+    new = read_new_rows(args.predict, law, kw["columns"]) if args.predict else None
     if args.by:
         if args.method not in (None, "ordinary") or args.group or args.predict or args.checkpoint:
             raise OptionError("--by resamples within each group: --method, --group, --predict and --checkpoint do not apply")
@@ -189,7 +169,7 @@ def cmd_bootstrap(args):
                        chunk_size=args.chunk_size, **kw)
         tab = gb.table(level=args.level)
         print(f"law: {law.name}   groups: {gb.fit.n_groups}   resamples per group: {args.n} (ordinary, seed {args.seed})")
-        _print_table(tab)
+        print_table(tab)
         if args.json:
             write_result(args.json, {"law": law.name, "fit": gb.fit.to_dict(), "level": args.level,
                                      "intervals": tab.to_dict(orient="records")}, args.force)

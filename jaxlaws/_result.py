@@ -156,7 +156,18 @@ class FitResult:
         df = pd.DataFrame(rows).set_index("parameter")
         df.attrs["weak_directions"] = diag["weak_directions"]
         df.attrs["objective"] = self.objective_description
+        df.attrs["noise"] = self.noise()
         return df
+
+    def noise(self):
+        """The run-to-run noise the residuals show (``_noise.noise_model``; None for an exact fit)."""
+        from ._errors import OptionError
+        from ._noise import noise_model
+
+        try:
+            return noise_model(self)
+        except OptionError:
+            return None
 
     def to_dict(self) -> dict:
         return {
@@ -185,6 +196,7 @@ class FitResult:
             "strategy": self.strategy.name,
             "solver": self.strategy.solver,
             "timings": dict(self.timings),
+            "noise": None if self.noise() is None else self.noise().to_dict(),
         }
 
     def __repr__(self):

@@ -1,0 +1,123 @@
+"""Run-to-run noise: how far a new training run will land from the law, in residual space.
+
+A mean band (over bootstrap draws) says where the *law* is; a new run scatters around it by
+the noise of training itself (seeds, data order, evaluation). ``noise_model(fit)`` estimates it:
+
+- from the fit's residuals (default): a robust scale (1.4826 x MAD: the Huber fit's outliers
+  do not inflate it), and the residuals themselves, standardised, as the *shape* of the noise:
+  new-run draws resample them, so heavy tails are kept rather than assumed Gaussian;
+- from replicates (``replicates="seed"``): runs with identical inputs are repeats of one
+  configuration; the pooled within-configuration SD of the log target is the noise, free of
+  any misfit of the law (Gaussian shape);
+- optionally varying with compute (``by_compute=True``): small runs are often noisier. The
+  log of |residual| is regressed on log C (least squares; the Gaussian offset E log|z| cancels
+  in the slope), giving ``sd(C) = sd_ref (C / C_ref)^slope``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._data import get_column
+from ._errors import OptionError
+
+MAD = 1.482602218505602  # 1 / Phi^-1(3/4): the MAD of a standard normal, inverted
+
+
+@dataclass(frozen=True)
+class NoiseModel:
+    """``sd`` at ``c_ref`` (the geometric mean compute of the runs) in residual space, its
+    ``slope`` in log C (0: constant), the ``method`` and ``n`` (residuals or replicate
+    degrees of freedom used); ``shape``: standardised residuals new-run draws resample (empty:
+    Gaussian)."""
+
+    sd: float
+    method: str
+    n: int
+    slope: float = 0.0
+    c_ref: float = float("nan")
+    shape: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+
+    def sd_at(self, C=None) -> np.ndarray:
+        """The noise SD at compute ``C`` (the constant ``sd`` when it does not vary)."""
+        if self.slope == 0.0 or C is None:
+            return np.full(np.shape(C) if C is not None else (), self.sd)
+        return self.sd * (np.asarray(C, float) / self.c_ref) ** self.slope
+
+    def draw(self, rng, size, C=None) -> np.ndarray:
+        """Noise draws of shape ``size`` (last axis: the rows with compute ``C``)."""
+        z = rng.choice(self.shape, size=size) if self.shape.size else rng.standard_normal(size)
+        return z * self.sd_at(C)
+
+    def to_dict(self) -> dict:
+        return {"sd": self.sd, "method": self.method, "n": self.n, "slope": self.slope,
+                "c_ref": None if not np.isfinite(self.c_ref) else self.c_ref}
+
+    def describe(self) -> str:
+        s = f"noise sd {self.sd:.4g} ({self.method}, n = {self.n})"
+        if self.slope:
+            s += f", x (C / {self.c_ref:.3g})^{self.slope:+.3f}"
+        return s
+
+
+def _compute(fit, X):
+    if {"N", "D"} <= set(fit.law.inputs):
+        return 6.0 * X["N"] * X["D"]
+    return None
+
+
+def noise_model(fit, *, replicates=None, data=None, by_compute: bool = False) -> NoiseModel:
+    """The run-to-run noise of ``fit``'s target in its residual space (see the module docstring).
+
+    ``replicates``: a column of ``data`` (the fitted table) naming repeats of one configuration
+    (e.g. a seed column): rows with equal inputs are pooled. ``by_compute``: let the SD vary as
+    a power of compute 6ND (laws with inputs N and D).
+    """
+    prep = fit.prepared
+    n = prep.n_rows
+    used = np.asarray(prep.w)[:n] > 0
+    X = {k: np.asarray(prep.X[k])[:n][used] for k in fit.law.inputs}
+    r = fit.residuals()[used]
+    C = _compute(fit, X)
+    if by_compute and C is None:
+        raise OptionError(f"by_compute needs a law with inputs N and D; {fit.law.name} has {list(fit.law.inputs)}")
+    if replicates is not None:
+        if data is None:
+            raise OptionError("replicates= needs data= (the fitted table, with the replicate column)")
+        get_column(data, replicates)  # a missing column is named
+        yt = np.asarray(prep.yt)[:n][used]
+        keys = np.stack([X[k] for k in fit.law.inputs], axis=1)
+        _, grp = np.unique(keys, axis=0, return_inverse=True)
+        grp = grp.reshape(-1)
+        counts = np.bincount(grp)
+        dof = int(np.sum(counts - 1))
+        if dof < 2:
+            raise OptionError(f"replicates={replicates!r}: no configuration was run more than once (rows with equal "
+                              f"inputs {list(fit.law.inputs)}); the noise cannot be estimated from replicates")
+        means = np.bincount(grp, yt) / counts
+        ss = float(np.sum((yt - means[grp]) ** 2))
+        return NoiseModel(sd=float(np.sqrt(ss / dof)), method="replicates (pooled within-configuration SD)", n=dof)
+    r = r[np.isfinite(r)]
+    if r.size < 3:
+        raise OptionError("fewer than 3 finite residuals: no noise estimate")
+    slope, c_ref = 0.0, float("nan")
+    if by_compute:
+        Cu = C[np.isfinite(fit.residuals()[used])]
+        lc = np.log(Cu)
+        c_ref = float(np.exp(np.mean(lc)))
+        la = np.log(np.abs(r - np.median(r)) + 1e-300)
+        ok = np.abs(r - np.median(r)) > 0
+        A = np.stack([np.ones(ok.sum()), lc[ok] - np.log(c_ref)], axis=1)
+        slope = float(np.linalg.lstsq(A, la[ok], rcond=None)[0][1])
+        scale = (Cu / c_ref) ** slope
+    else:
+        scale = np.ones_like(r)
+    z = (r - np.median(r)) / scale
+    sd = float(MAD * np.median(np.abs(z)))
+    if not (sd > 0):
+        raise OptionError("the residuals have no spread (an exact fit): no noise estimate; give replicates")
+    # residuals are prediction - target: a new run lands at prediction - residual, hence the sign
+    return NoiseModel(sd=sd, method="residuals (1.4826 MAD, resampled shape)", n=int(r.size), slope=slope, c_ref=c_ref,
+                      shape=-z / sd)
