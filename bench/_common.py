@@ -103,6 +103,16 @@ def timed(fn, repeats=3, warmup=True):
     return first, (statistics.median(times) if times else first), out
 
 
+def wall(cmd, env=None, k=3):
+    """(min, median) wall seconds of ``k`` runs of ``cmd`` as new processes (cold starts)."""
+    ts = []
+    for _ in range(k):
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True, env=env)
+        ts.append(time.perf_counter() - t0)
+    return min(ts), statistics.median(ts)
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 

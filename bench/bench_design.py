@@ -17,8 +17,6 @@ Usage: python bench/bench_design.py
 
 import os
 import platform
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +24,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from _common import REPO, chinchilla_points, peak_rss_mb, timed, write_results
+from _common import REPO, chinchilla_points, peak_rss_mb, timed, wall, write_results
 from design_np_cold import np_design
 
 import jax
@@ -129,15 +127,6 @@ df.to_csv(path, index=False)
 cli = [sys.executable, "-m", "jaxlaws._cli", "design", path, "--law", "chinchilla", "--target", TARGET,
        "--budget", str(BUDGET)]
 env_on = {**os.environ, "XDG_CACHE_HOME": tmp}
-
-
-def wall(cmd, env=None, k=3):
-    ts = []
-    for _ in range(k):
-        t0 = time.perf_counter()
-        subprocess.run(cmd, check=True, capture_output=True, env=env)
-        ts.append(time.perf_counter() - t0)
-    return min(ts), statistics.median(ts)
 
 
 wall(cli, env_on, k=1)  # fill the cache

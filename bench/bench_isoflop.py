@@ -14,8 +14,6 @@ Usage: python bench/bench_isoflop.py
 
 import os
 import platform
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,7 +21,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from _common import peak_rss_mb, timed, write_results
+from _common import peak_rss_mb, timed, wall, write_results
 from bench_isoflop_np import numpy_isoflop
 
 import jax
@@ -105,15 +103,6 @@ df.to_csv(path, index=False)
 cli = [sys.executable, "-m", "jaxlaws._cli", "isoflop", path, "--n", "1000"]
 np_script = (f"import sys; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); import pandas as pd; "
              f"import bench_isoflop_np as b; b.run({path!r})")
-
-
-def wall(cmd, env=None, k=3):
-    ts = []
-    for _ in range(k):
-        t0 = time.perf_counter()
-        subprocess.run(cmd, check=True, capture_output=True, env=env)
-        ts.append(time.perf_counter() - t0)
-    return min(ts), statistics.median(ts)
 
 
 env_off = {**os.environ, "JAXLAWS_CACHE": "0"}
