@@ -154,26 +154,27 @@ def _run_script(out, checkpoint, sleep=0.0, env=None):
 def test_kill_resume_and_device_count_give_identical_results(tmp_path):
     """One reference run (1 device); a run SIGKILLed mid-way and resumed from its checkpoint,
     and a run on 4 forced host devices, must both reproduce it bit for bit."""
+    # all three runs start together: the one to be killed sleeps between chunks, so its
+    # waiting overlaps the other two's work instead of following it
     ref = tmp_path / "ref.npz"
     p = _run_script(ref, "-")
     four = tmp_path / "four.npz"
     p4 = _run_script(four, "-", env={"XLA_FLAGS": "--xla_force_host_platform_device_count=4"})
+    ck = tmp_path / "ck.npz"
+    out = tmp_path / "resumed.npz"
+    pk = _run_script(out, ck, sleep=1.0)
+    t0 = time.time()
+    while not ck.exists() and time.time() - t0 < 240:
+        time.sleep(0.1)
+    time.sleep(1.2)  # at least one more chunk after the first
+    pk.send_signal(signal.SIGKILL)
+    pk.wait()
+    assert ck.exists() and not out.exists()
     assert p.wait(timeout=300) == 0, p.stderr.read()
     assert p4.wait(timeout=300) == 0, p4.stderr.read()
     a, b = np.load(ref), np.load(four)
     np.testing.assert_array_equal(a["draws"], b["draws"])
     np.testing.assert_array_equal(a["status"], b["status"])
-
-    ck = tmp_path / "ck.npz"
-    out = tmp_path / "resumed.npz"
-    p = _run_script(out, ck, sleep=1.0)
-    t0 = time.time()
-    while not ck.exists() and time.time() - t0 < 240:
-        time.sleep(0.1)
-    time.sleep(1.2)  # at least one more chunk after the first
-    p.send_signal(signal.SIGKILL)
-    p.wait()
-    assert ck.exists() and not out.exists()
     with np.load(ck) as z:
         done = len(z["f"])
     assert 0 < done < 240
