@@ -43,6 +43,7 @@ from ._design import Design as Design
 from ._design import design as design
 from ._design_sim import compare_designs as compare_designs
 from ._information import effective_noise as effective_noise
+from ._coverage import coverage as coverage
 from ._extrapolate import RollingExtrapolation as RollingExtrapolation
 from ._extrapolate import rolling_extrapolation as rolling_extrapolation
 from ._prepare import Strategy as Strategy

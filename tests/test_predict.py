@@ -88,3 +88,21 @@ def test_cli_predict_keeps_columns_and_reports_the_noise(tmp_path, capsys):
     code = main(["predict", str(runs), "--law", "chinchilla", "--at", str(new), "--replicates", "nope"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "--replicates" in err[0]
+
+
+def test_coverage_simulation_runs_the_whole_recipe_per_data_set():
+    """A small coverage study on the demo design (the README's table uses 200 x 200): every
+    free parameter, a and N_opt(1e24) and two new-run bands at two levels; intervals at the
+    higher level are wider and cover at least as often."""
+    from jaxlaws._demo_data import demo_data
+
+    f = jl.fit("chinchilla", demo_data())
+    new = pd.DataFrame({"N": [1e9, 7e10], "D": [2e10, 1.4e12]})
+    tab = jl.coverage(f, n_sim=30, n_boot=40, targets=("a", "N_opt(C=1e24)"), new_runs=new, chunk=30)
+    assert len(tab) == 2 * (5 + 2 + 2) and (tab.n_sim == 30).all()
+    lo, hi = tab[tab.level == 0.8].set_index("quantity"), tab[tab.level == 0.95].set_index("quantity")
+    assert (hi.mean_width > lo.mean_width).all() and (hi.coverage >= lo.coverage).all()
+    # 30 data sets: a binomial SE of ~0.07 at 80%; anything below 0.5 would be a broken interval
+    assert (lo.coverage > 0.5).all() and (hi.coverage > 0.75).all()
+    with pytest.raises(jl.OptionError, match="n_sim"):
+        jl.coverage(f, n_sim=5)
