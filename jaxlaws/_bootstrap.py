@@ -229,11 +229,13 @@ class BootstrapResult:
 def _with_noise(pred, nm, residual, X, n_samples, seed):
     """Samples of a new run's outcome: draw t uses the (t mod B)-th parameter draw's prediction
     plus one noise draw, added in the fit's residual space (log by default)."""
+    from ._noise import run_compute
+
     B = pred.shape[0]
     T = max(B, n_samples)
-    C = 6.0 * X["N"] * X["D"] if {"N", "D"} <= set(X) else None
-    e = nm.draw(np.random.default_rng(seed), (T, pred.shape[1]), C)
+    e = nm.draw(np.random.default_rng(seed), (T, pred.shape[1]), run_compute(X))
     p = pred[np.arange(T) % B]
+    # in numpy float64 (this runs outside any x64 scope; jnp could round to float32)
     if residual == "raw":
         return p + e
     if residual == "log1p":

@@ -27,16 +27,8 @@ def _frame(N, D, k, inputs):
     return df
 
 
-def _range(fit, name):
-    w = np.asarray(fit.prepared.w)[: fit.prepared.n_rows] > 0
-    x = np.asarray(fit.prepared.X[name])[: fit.prepared.n_rows][w]
-    return float(x.min()), float(x.max())
-
-
-def _range_ratio(fit):
-    w = np.asarray(fit.prepared.w)[: fit.prepared.n_rows] > 0
-    r = (np.asarray(fit.prepared.X["D"]) / np.asarray(fit.prepared.X["N"]))[: fit.prepared.n_rows][w]
-    return float(r.min()), float(r.max())
+def _range(x):
+    return float(np.min(x)), float(np.max(x))
 
 
 @x64
@@ -59,7 +51,8 @@ def candidate_runs(fit, budget: float, *, kind: str = "grid", n: int = 100, flop
         raise OptionError(f"budget={budget!r} must be positive and n={n!r} at least 2")
     k = float(flops_per_token)
     if kind == "grid":
-        (n0, n1), (d0, d1) = _range(fit, "N"), _range(fit, "D")
+        X = fit.prepared.used()[0]
+        (n0, n1), (d0, d1) = _range(X["N"]), _range(X["D"])
         # a decade below the smallest fitted runs (small runs are cheap and pin the size terms,
         # as the low end of an isoFLOP profile does) up to 10x the largest
         n0, d0 = n0 / 10, d0 / 10
@@ -69,7 +62,7 @@ def candidate_runs(fit, budget: float, *, kind: str = "grid", n: int = 100, flop
         NN, DD = NN.ravel(), DD.ravel()
         # tokens per parameter within 3x of the range the fitted runs cover: the law was never
         # checked at, say, 0.01 tokens per parameter, so a design should not bet on it there
-        r = _range_ratio(fit)
+        r = _range(X["D"] / X["N"])
         keep = (k * NN * DD <= budget * (1 + 1e-12)) & (DD / NN >= r[0] / 3) & (DD / NN <= 3 * r[1])
         return _frame(NN[keep], DD[keep], k, inputs).reset_index(drop=True)
     from ._allocate import compute_optimal

@@ -17,13 +17,16 @@ binomial standard error and the mean interval width. New-run coverage is exact g
 from __future__ import annotations
 
 import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from ._errors import OptionError
-from ._fit import fit_arrays
-from ._information import fit_noise, prediction
+from ._design_sim import simulated_targets, truth_refit
+from ._information import prediction
+from ._noise import MAD, fit_noise
+from ._problem import residual_target
 from ._target import parse_target
 from ._util import x64
 from .kernels import results as R
@@ -32,23 +35,20 @@ from .kernels import results as R
 @functools.lru_cache(maxsize=8)
 def _program(law, loss, residual, fixed_keys, start, targets):
     f = prediction(law, residual)
-    starts = {k: np.asarray([v]) for k, v in start}
+    refit = truth_refit(law, loss, residual, fixed_keys, start)
 
     def one(X, y, w, fixed_vals):
-        p, r = fit_arrays(law, X, y, w, starts=starts, loss=loss, residual=residual,
-                          fixed=dict(zip(fixed_keys, fixed_vals)), return_result=True)
+        p, status = refit(X, y, w, fixed_vals)
         vals = jnp.stack([p[k] for k in law.param_names] + [t.fn(p) for t in targets])
-        return vals, r.status, p
+        return vals, status, p
 
     def sim(X, w0, e, W, truth, fixed_vals, Xnew):
-        t = f(truth, X)
-        yt = t + e
-        y = jnp.exp(yt) if residual == "log" else (jnp.expm1(yt) if residual == "log1p" else yt)
+        y = simulated_targets(law, residual, truth, X, e)
         v0, s0, p0 = one(X, y, w0, fixed_vals)
         # the simulated fit's own noise scale, as a user would estimate it (1.4826 MAD)
-        r = jnp.where(w0 > 0, f(p0, X) - yt, jnp.nan)
+        r = jnp.where(w0 > 0, f(p0, X) - residual_target(residual, y), jnp.nan)
         med = jnp.nanmedian(r)
-        sd = 1.482602218505602 * jnp.nanmedian(jnp.abs(r - med))
+        sd = MAD * jnp.nanmedian(jnp.abs(r - med))
         vb, sb, pb = jax.vmap(lambda w: one(X, y, w * w0, fixed_vals))(W)
         newp = jax.vmap(lambda p: f(p, Xnew))(pb)  # (B, m) in residual space
         return vb, sb, s0, sd, newp
@@ -81,12 +81,9 @@ def coverage(fit, *, n_sim: int = 200, n_boot: int = 200, levels=(0.8, 0.95), ta
         raise OptionError(f"levels {levels} must lie in (0, 1)")
     law = fit.law
     tg = tuple(parse_target(law, t, flops_per_token=flops_per_token, inputs=inputs) for t in targets)
-    prep = fit.prepared
-    n0 = prep.n_rows
-    used = np.asarray(prep.w)[:n0] > 0
-    X = {k: jnp.asarray(np.asarray(prep.X[k])[:n0][used]) for k in law.inputs}
-    w0 = np.asarray(prep.w)[:n0][used]
-    n = int(used.sum())
+    X, w0, used = fit.prepared.used()
+    X = {k: jnp.asarray(X[k]) for k in law.inputs}
+    n = len(used)
     sigma = fit_noise(fit)
     rng = np.random.default_rng(seed)
     if noise == "gaussian":

@@ -144,23 +144,18 @@ def decide(law, draws, C, *, objective: str = "expected", point=None, flops_per_
     - ``point``: the plug-in parameters (a FitResult or dict; default the bootstrap's fit, else
       the draws' medians).
     """
-    from ._allocate import check_allocatable, compute_optimal
+    from ._allocate import compute_optimal
     from ._prepare import resolve_law
 
     law = resolve_law(law)
-    check_allocatable(law)
     q = parse_objective(objective)
     P, pt = _draws_and_point(law, draws, point)
-    Cs = np.atleast_1d(np.asarray(C, float))
-    if Cs.ndim != 1 or not np.all(np.isfinite(Cs) & (Cs > 0)):
-        raise OptionError("C must be positive finite budget(s)")
     inputs = dict(inputs or {})
-    extra_keys = tuple(k for k in law.inputs if k not in ("N", "D"))
-    missing = [k for k in extra_keys if k not in inputs]
-    if missing:
-        raise OptionError(f"{law.name} also needs inputs {missing}: pass inputs={{...}}")
     k = float(flops_per_token)
-    plug = compute_optimal(law, pt, Cs, flops_per_token=k, inputs=inputs)
+    # compute_optimal checks the law, the budgets and the other inputs (one set of messages)
+    plug = compute_optimal(law, pt, C, flops_per_token=k, inputs=inputs)
+    Cs = plug.C
+    extra_keys = tuple(kk for kk in law.inputs if kk not in ("N", "D"))
     own = compute_optimal(law, P, Cs, flops_per_token=k, inputs=inputs)
     u_own = np.where(own.status == "converged", np.log(own.N), np.nan)
     u_all = np.concatenate([u_own, np.log(plug.N)[None]], axis=0)

@@ -1,13 +1,15 @@
 """Experiment design: which runs to train next so that a target is known best per FLOP.
 
-``design`` linearises the fitted law at its estimate. With log-residual noise of scale
-``sigma`` (estimated robustly from the fit's residuals), the runs already trained give the
-information ``I0 = sum_i w_i j_i j_i^T / sigma^2`` where ``j_i`` is the gradient of the
-prediction at run i with respect to the free parameters (positive ones in log). The target's
-variance is ``g^T I0^-1 g`` (``g``: its gradient; for N_opt(C) through the implicit derivative
-of the allocation). Each candidate run's reduction of that variance follows from a rank-one
-update; ``kernels.design.greedy`` picks the batch, best gain per unit cost first, updating the
-covariance after every pick. All candidates' Jacobians are one ``jax.jacfwd`` call.
+``design`` linearises the fitted law at its estimate. With noise of the fit's effective scale
+``sigma`` (``_information.effective_noise``: the residual scale that charges the loss's own
+inefficiency), the runs already trained give the information ``I0 = sum_i w_i j_i j_i^T /
+sigma^2`` where ``j_i`` is the gradient of the prediction at run i with respect to the free
+parameters (positive ones in log). The target's variance is ``g^T I0^-1 g`` (``g``: its
+gradient; for N_opt(C) through the implicit derivative of the allocation). Each candidate
+run's reduction of that variance follows from a rank-one update; ``kernels.design.greedy``
+picks the batch (by gain per unit cost, or by gain; both are run and the better batch kept),
+updating the information after every pick. All candidates' Jacobians are one ``jax.jacfwd``
+call.
 
 With bootstrap draws, ``design`` also checks the linearisation the other way: across the
 draws, the covariance of the target with each candidate's prediction gives an ensemble
@@ -128,7 +130,6 @@ class Design:
     cov_before: np.ndarray = field(repr=False)
     cov_after: np.ndarray = field(repr=False)
     check: dict | None = None
-    indices: np.ndarray = field(default=None, repr=False)
     law: object = field(default=None, repr=False, compare=False)
     params: dict = field(default_factory=dict, repr=False)
     fixed: dict = field(default_factory=dict, repr=False)
@@ -233,7 +234,7 @@ def design(fit, candidates, target, budget: float, *, cost=None, n_max: int = 20
         law, params, fixed, residual, fitres = fit.law, dict(fit.params), dict(fit.fixed), fit.residual, fit
     tgt = parse_target(law, target, flops_per_token=flops_per_token, inputs=inputs)
     Xc = table_inputs(law, candidates, columns, units, fitres, inputs)
-    c = run_cost(Xc, Xc, cost, flops_per_token) if not isinstance(cost, str) else run_cost(candidates, Xc, cost, flops_per_token)
+    c = run_cost(candidates, Xc, cost, flops_per_token)
     co = Coordinates(law, params, fixed)
     const_keys = tuple(co.const)
     jac, grad, value, greedy = design_programs(law, residual, co.names, co.log, const_keys, tgt)
@@ -244,12 +245,9 @@ def design(fit, candidates, target, budget: float, *, cost=None, n_max: int = 20
         A, B, a, b = 0.5 * (A + A.T), 0.5 * (A + A.T), 1.0 / noise**2, 1.0 / noise**2
         prior = "fisher"
     else:
-        prep = fit.prepared
-        w = np.asarray(prep.w)[: prep.n_rows]
-        used = w > 0
-        X0 = {k: jnp.asarray(np.asarray(prep.X[k])[: prep.n_rows][used]) for k in law.inputs}
-        J0 = np.asarray(jac(phi, const, X0))
-        A, B, a, b = information(fit, J0, w[used] / np.median(w[used]), prior, noise)
+        X0, w, _ = fit.prepared.used()
+        J0 = np.asarray(jac(phi, const, {k: jnp.asarray(X0[k]) for k in law.inputs}))
+        A, B, a, b = information(fit, J0, w / np.median(w), prior, noise)
     Ainv = np.linalg.inv(A)
     Ainv = 0.5 * (Ainv + Ainv.T)
     cov0 = sandwich(Ainv, B)
@@ -283,7 +281,7 @@ def design(fit, candidates, target, budget: float, *, cost=None, n_max: int = 20
     return Design(
         target=tgt.name, log=tgt.log, estimate=float(np.exp(est_t)) if tgt.log else est_t, runs=runs,
         se_before=se0, se_after=float(np.sqrt(max(var1, 0.0))), se_after_linear=float(np.sqrt(max(g @ cov1 @ g, 0.0))), budget=float(budget), spent=float(c[idx].sum()),
-        noise=sigma, n_candidates=len(c), coordinates=co.names, cov_before=cov0, cov_after=cov1, check=check, indices=idx,
+        noise=sigma, n_candidates=len(c), coordinates=co.names, cov_before=cov0, cov_after=cov1, check=check,
         law=law, params=params, fixed=fixed,
     )
 

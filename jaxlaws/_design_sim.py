@@ -22,32 +22,49 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._design import design_programs, table_inputs
-from ._information import Coordinates, expected_variance, fit_noise, information, prediction
+from ._information import Coordinates, expected_variance, information
+from ._noise import fit_noise
 from ._errors import OptionError
 from ._fit import fit_arrays
+from ._problem import residual_inverse
+from ._information import prediction
 from ._target import parse_target
 from ._util import x64
 from .kernels import design as KD
 from .kernels import results as R
 
 
+def truth_refit(law, loss, residual, fixed_keys, start):
+    """``refit(X, y, w, fixed_vals) -> (params, status)``: the fit of one simulated data set with
+    the fit's own loss from one start, the truth (``start``: (name, value) pairs; simulations ask
+    how estimates scatter, not whether the optimiser finds the basin). Traceable: vmap it."""
+    starts = {k: np.asarray([v]) for k, v in start}
+
+    def refit(X, y, w, fixed_vals):
+        p, r = fit_arrays(law, X, y, w, starts=starts, loss=loss, residual=residual,
+                          fixed=dict(zip(fixed_keys, fixed_vals)), return_result=True)
+        return p, r.status
+
+    return refit
+
+
+def simulated_targets(law, residual, truth, X, e):
+    """Targets on the data's scale: the truth's prediction in residual space plus noise ``e``."""
+    return residual_inverse(residual, prediction(law, residual)(truth, X) + e)
+
+
 @functools.lru_cache(maxsize=8)
 def _program(law, loss, residual, fixed_keys, target, start):
     """One compiled program over (designs, replications); ``start``: the one start point (the
     truth) as a tuple of (name, value), part of the key because starts are resolved at trace time."""
-    f = prediction(law, residual)
-    starts = {k: np.asarray([v]) for k, v in start}
+    refit = truth_refit(law, loss, residual, fixed_keys, start)
 
     def one(X, w, y, fixed_vals):
-        p, r = fit_arrays(law, X, y, w, starts=starts, loss=loss, residual=residual,
-                          fixed=dict(zip(fixed_keys, fixed_vals)), return_result=True)
-        return target.fn(p), r.status
+        p, status = refit(X, y, w, fixed_vals)
+        return target.fn(p), status
 
     def sim(X, w, e, truth, fixed_vals):
-        # residual-space truth plus noise, back to the data's scale
-        t = f(truth, X)
-        yt = t[None, :] + e
-        y = jnp.exp(yt) if residual == "log" else (jnp.expm1(yt) if residual == "log1p" else yt)
+        y = simulated_targets(law, residual, truth, X, e)  # (replications, rows)
         return jax.vmap(lambda yy: one(X, w, yy, fixed_vals))(y)
 
     return jax.jit(jax.vmap(sim, in_axes=(0, 0, 0, None, None)))
@@ -69,8 +86,7 @@ def _noise(fit, kind, sigma, n0, L, n_designs, n_rep, seed):
     if kind == "gaussian":
         e0 = sigma * rng0.standard_normal((n_rep, n0))
     else:
-        w = np.asarray(fit.prepared.w)[: fit.prepared.n_rows]
-        r = fit.residuals()[w > 0]
+        r = fit.residuals()[fit.prepared.used()[2]]
         e0 = r[None, :] * rng0.choice([-1.0, 1.0], (n_rep, n0))
     out = []
     for i in range(n_designs):
@@ -116,11 +132,8 @@ def compare_designs(fit, designs: dict, target, *, n_rep: int = 200, seed: int =
     if int(n_rep) < 10:
         raise OptionError(f"n_rep={n_rep!r}: interval widths need at least 10 replications")
     sigma = fit_noise(fit) if sigma is None else float(sigma)
-    prep = fit.prepared
-    w0 = np.asarray(prep.w)[: prep.n_rows]
-    used = w0 > 0
-    X0 = {k: np.asarray(prep.X[k])[: prep.n_rows][used] for k in law.inputs}
-    wn = w0[used] / np.median(w0[used])
+    X0, w0, _ = fit.prepared.used()
+    wn = w0 / np.median(w0)
     added = {"current runs": {k: np.zeros(0) for k in law.inputs}}
     for name, runs in designs.items():
         if isinstance(runs, Design):

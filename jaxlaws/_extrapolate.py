@@ -73,9 +73,7 @@ def rolling_extrapolation(laws, data, cutoffs, *, y: str = "loss", by=None, **fi
     rows, errs = [], []
     for law in laws:
         prep = prepare(law, data, y, **fit_kw)
-        n = prep.n_rows
-        used = np.asarray(prep.w)[:n] > 0
-        active = np.flatnonzero(used)
+        Xa, _, active = prep.used()
         W = (bv[active][None, :] < cut[:, None]).astype(float)
         n_train = W.sum(axis=1).astype(int)
         if np.any(n_train == 0) or np.any(n_train == len(active)):
@@ -92,10 +90,10 @@ def rolling_extrapolation(laws, data, cutoffs, *, y: str = "loss", by=None, **fi
             w[active] = W[j] * np.asarray(prep.w)[active]
             if curvature_reasons(np.asarray(H(jnp.asarray(raw["theta"][j]), prep.args(w))))[0]:
                 out["status"][j] = "degenerate"
-        X = {k: jnp.asarray(np.asarray(prep.X[k])[:n][active]) for k in law.inputs}
+        xs = [jnp.asarray(Xa[k]) for k in law.inputs]
         draws = jnp.asarray(out["draws"])
-        logp = np.asarray(jax.vmap(lambda th: law.log_predict(dict(zip(law.param_names, th)), *[X[k] for k in law.inputs]))(draws))
-        logy = np.log(np.asarray(prep.y)[:n][active])
+        logp = np.asarray(jax.vmap(lambda th: law.log_predict(dict(zip(law.param_names, th)), *xs))(draws))
+        logy = np.log(np.asarray(prep.y)[active])
         for j, c in enumerate(cut):
             held = W[j] == 0
             st = str(out["status"][j])

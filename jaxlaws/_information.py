@@ -15,31 +15,12 @@ from ._constraints import Positive
 from ._errors import FitError, OptionError
 from .kernels import design as KD
 
-def robust_scale(r) -> float:
-    """1.4826 x the median absolute deviation: the noise SD for Gaussian residuals, unmoved by the
-    few outliers a Huber fit is chosen to ignore."""
-    r = np.asarray(r, float)
-    r = r[np.isfinite(r)]
-    if r.size < 2:
-        return float("nan")
-    return float(1.482602218505602 * np.median(np.abs(r - np.median(r))))
-
-
-def fit_noise(fit) -> float:
-    """Run-to-run noise of ``fit`` in its residual space (log by default), from its residuals."""
-    w = np.asarray(fit.prepared.w)[: fit.prepared.n_rows]
-    r = fit.residuals()
-    used = w > 0
-    # weighted fits (e.g. 1/variance weights) have residual SD ~ 1/sqrt(w): scale to a typical weight
-    return robust_scale(r[used] * np.sqrt(w[used] / np.median(w[used])))
-
 
 def psi_at_residuals(fit):
     """Per-row psi = rho'(r) and psi' = rho''(r) of the fit's loss at its residuals (used rows)."""
     from .kernels import derivatives
 
-    w = np.asarray(fit.prepared.w)[: fit.prepared.n_rows]
-    r = fit.residuals()[w > 0]
+    r = fit.residuals()[fit.prepared.used()[2]]
     rho1, rho2 = derivatives(fit.loss.rho)
     lp = jnp.asarray(fit.loss.array())
     return np.asarray(rho1(jnp.asarray(r), lp)), np.asarray(rho2(jnp.asarray(r), lp))

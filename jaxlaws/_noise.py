@@ -62,10 +62,27 @@ class NoiseModel:
         return s
 
 
-def _compute(fit, X):
-    if {"N", "D"} <= set(fit.law.inputs):
-        return 6.0 * X["N"] * X["D"]
-    return None
+def run_compute(X):
+    """Each run's compute 6ND (None for laws without inputs N and D): what a noise SD varying
+    with compute is a function of."""
+    return 6.0 * np.asarray(X["N"]) * np.asarray(X["D"]) if {"N", "D"} <= set(X) else None
+
+
+def robust_scale(r) -> float:
+    """1.4826 x the median absolute deviation: the noise SD for Gaussian residuals, unmoved by the
+    few outliers a Huber fit is chosen to ignore (nan with fewer than 2 finite values)."""
+    r = np.asarray(r, float)
+    r = r[np.isfinite(r)]
+    if r.size < 2:
+        return float("nan")
+    return float(MAD * np.median(np.abs(r - np.median(r))))
+
+
+def fit_noise(fit) -> float:
+    """``fit``'s noise SD in its residual space: the robust scale of its residuals, each scaled to a
+    typical weight (weighted fits, e.g. 1/variance weights, have residual SD ~ 1/sqrt(w))."""
+    _, w, idx = fit.prepared.used()
+    return robust_scale(fit.residuals()[idx] * np.sqrt(w / np.median(w)))
 
 
 def noise_model(fit, *, replicates=None, data=None, by_compute: bool = False) -> NoiseModel:
@@ -76,18 +93,16 @@ def noise_model(fit, *, replicates=None, data=None, by_compute: bool = False) ->
     a power of compute 6ND (laws with inputs N and D).
     """
     prep = fit.prepared
-    n = prep.n_rows
-    used = np.asarray(prep.w)[:n] > 0
-    X = {k: np.asarray(prep.X[k])[:n][used] for k in fit.law.inputs}
-    r = fit.residuals()[used]
-    C = _compute(fit, X)
+    X, _, idx = prep.used()
+    r = fit.residuals()[idx]
+    C = run_compute(X)
     if by_compute and C is None:
         raise OptionError(f"by_compute needs a law with inputs N and D; {fit.law.name} has {list(fit.law.inputs)}")
     if replicates is not None:
         if data is None:
             raise OptionError("replicates= needs data= (the fitted table, with the replicate column)")
         get_column(data, replicates)  # a missing column is named
-        yt = np.asarray(prep.yt)[:n][used]
+        yt = np.asarray(prep.yt)[idx]
         keys = np.stack([X[k] for k in fit.law.inputs], axis=1)
         _, grp = np.unique(keys, axis=0, return_inverse=True)
         grp = grp.reshape(-1)
@@ -99,23 +114,24 @@ def noise_model(fit, *, replicates=None, data=None, by_compute: bool = False) ->
         means = np.bincount(grp, yt) / counts
         ss = float(np.sum((yt - means[grp]) ** 2))
         return NoiseModel(sd=float(np.sqrt(ss / dof)), method="replicates (pooled within-configuration SD)", n=dof)
-    r = r[np.isfinite(r)]
+    finite = np.isfinite(r)
+    r = r[finite]
     if r.size < 3:
         raise OptionError("fewer than 3 finite residuals: no noise estimate")
     slope, c_ref = 0.0, float("nan")
+    dev = np.abs(r - np.median(r))
     if by_compute:
-        Cu = C[np.isfinite(fit.residuals()[used])]
+        Cu = C[finite]
         lc = np.log(Cu)
         c_ref = float(np.exp(np.mean(lc)))
-        la = np.log(np.abs(r - np.median(r)) + 1e-300)
-        ok = np.abs(r - np.median(r)) > 0
+        ok = dev > 0
         A = np.stack([np.ones(ok.sum()), lc[ok] - np.log(c_ref)], axis=1)
-        slope = float(np.linalg.lstsq(A, la[ok], rcond=None)[0][1])
+        slope = float(np.linalg.lstsq(A, np.log(dev[ok]), rcond=None)[0][1])
         scale = (Cu / c_ref) ** slope
     else:
         scale = np.ones_like(r)
     z = (r - np.median(r)) / scale
-    sd = float(MAD * np.median(np.abs(z)))
+    sd = float(MAD * np.median(np.abs(z)))  # z is centred already (about 0 at scale 1)
     if not (sd > 0):
         raise OptionError("the residuals have no spread (an exact fit): no noise estimate; give replicates")
     # residuals are prediction - target: a new run lands at prediction - residual, hence the sign

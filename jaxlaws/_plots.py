@@ -272,9 +272,8 @@ def design_runs(fit, design, path):
     """The runs a design chose (sized by their gain) over the fitted runs, in (N, D) with lines of
     equal compute C = 6 N D: where the new compute goes relative to the existing ladder."""
     plt = _plt()
-    prep = fit.prepared
-    used = np.asarray(prep.w)[: prep.n_rows] > 0
-    N0, D0 = (np.asarray(prep.X[k])[: prep.n_rows][used] for k in ("N", "D"))
+    X0 = fit.prepared.used()[0]
+    N0, D0 = X0["N"], X0["D"]
     r = design.runs
     fig, ax = plt.subplots(figsize=(7, 5))
     ax.scatter(N0, D0, s=12, color="#7f7f7f", label=f"fitted runs ({len(N0)})", zorder=2)

@@ -176,6 +176,13 @@ class Prepared:
         pred = np.asarray(self.problem.predict_fit(self.problem.full(jnp.asarray(theta_free), self.base_fit), self.Xfit))
         return np.where(self.w > 0, pred - np.asarray(self.yt), np.nan)[: self.n_rows]
 
+    def used(self):
+        """The rows of the user's table the fit uses (weight > 0): ``(X, w, index)`` with ``X`` the
+        inputs of those rows (in the parameters' units), ``w`` their weights, ``index`` their rows."""
+        w = np.asarray(self.w)[: self.n_rows]
+        idx = np.flatnonzero(w > 0)
+        return {k: np.asarray(v)[: self.n_rows][idx] for k, v in self.X.items()}, w[idx], idx
+
     def to_fit(self, theta_user):
         """Unconstrained (..., p) to free fit coordinates (..., k)."""
         return self.problem.free(self.problem.to_fit(jnp.asarray(theta_user, self.yt.dtype), self.aux))

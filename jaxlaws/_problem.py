@@ -179,6 +179,13 @@ def residual_target(residual: str, y):
     return jnp.log1p(y) if residual == "log1p" else jnp.asarray(y)
 
 
+def residual_inverse(residual: str, t):
+    """The inverse of ``residual_target``: values in residual space back on the target's scale."""
+    if residual == "log":
+        return jnp.exp(t)
+    return jnp.expm1(t) if residual == "log1p" else jnp.asarray(t)
+
+
 @functools.lru_cache(maxsize=256)
 def _objective(problem: FitProblem) -> Objective:
     # Cached so every job shares one Python function per problem (and so one jit cache entry).
