@@ -25,9 +25,7 @@ import numpy as np
 from ._data import get_column
 from ._errors import OptionError
 from ._prepare import prepare, resolve_law
-from ._identify import curvature_reasons
 from ._refit import refit, to_draws
-from ._result import hessian_fn
 from ._util import x64
 
 BY = {"compute": "6ND", "C": "6ND"}
@@ -80,16 +78,9 @@ def rolling_extrapolation(laws, data, cutoffs, *, y: str = "loss", by=None, **fi
             bad = cut[(n_train == 0) | (n_train == len(active))][0]
             raise OptionError(f"cutoff {bad:g} leaves {int((bv[active] < bad).sum())} runs below it and "
                               f"{int((bv[active] >= bad).sum())} above: nothing to fit or nothing to predict")
-        raw = refit(prep, W, active=active, progress=False, label="extrapolate")
-        out = to_draws(prep, raw, W, active)
-        # as a single fit does: a converged optimum with a flat direction is not identified
-        # (a few cutoffs, so one Hessian each is cheap; bootstrap resamples skip this check)
-        H = hessian_fn(prep.problem)
-        for j in np.flatnonzero(out["status"] == "converged"):
-            w = np.zeros(len(prep.w))
-            w[active] = W[j] * np.asarray(prep.w)[active]
-            if curvature_reasons(np.asarray(H(jnp.asarray(raw["theta"][j]), prep.args(w))))[0]:
-                out["status"][j] = "degenerate"
+        # identified as a single fit is: a converged optimum with a flat direction is degenerate
+        out = to_draws(prep, refit(prep, W, active=active, progress=False, label="extrapolate"), W, active,
+                       curvature=True)
         xs = [jnp.asarray(Xa[k]) for k in law.inputs]
         draws = jnp.asarray(out["draws"])
         logp = np.asarray(jax.vmap(lambda th: law.log_predict(dict(zip(law.param_names, th)), *xs))(draws))

@@ -23,8 +23,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._errors import CheckpointError
-from ._identify import bound_reasons, design_reasons, parameter_reasons
-from ._prepare import Prepared, compiled_solve
+from ._identify import bound_reasons, curvature_reasons, design_reasons, parameter_reasons
+from ._prepare import Prepared, compiled_solve, hessian_fn
 from ._util import mesh_sharding, shard_rows, write_atomic
 from .kernels import results as R
 
@@ -124,12 +124,15 @@ def refit(prep: Prepared, W, *, active=None, LP=None, chunk_size=500, devices=No
     return out
 
 
-def to_draws(prep: Prepared, out: dict, W=None, active=None) -> dict:
+def to_draws(prep: Prepared, out: dict, W=None, active=None, curvature: bool = False) -> dict:
     """Refit outputs (free fit coordinates, codes) to natural draws and status names.
 
     With the weight matrix ``W`` (rows over the ``active`` points), a converged row whose
     weighted design cannot identify the law, or whose parameters ran to a bound, is
     ``degenerate`` (see ``_identify``): it is excluded from summaries and counted.
+    ``curvature=True`` also checks each converged row's Hessian for a flat direction, as a
+    single fit does (one Hessian per row: for a few rows such as extrapolation cutoffs, not for
+    thousands of bootstrap resamples).
     """
     theta_user = prep.to_user(out["theta"])
     law = prep.problem.law
@@ -153,5 +156,14 @@ def to_draws(prep: Prepared, out: dict, W=None, active=None) -> dict:
         hit = np.array([bool(bound_reasons(law, {k: v for k, v in zip(law.param_names, row) if k in boxed}, prep.fixed))
                         for row in draws])
         status[hit & (status == "converged")] = "at_bound"
+    if curvature and W is not None:
+        H = hessian_fn(prep.problem)
+        for b in np.flatnonzero(status == "converged"):
+            w = np.zeros(len(prep.w))
+            w[idx] = np.asarray(W)[b] * prep.w[idx]
+            flat = curvature_reasons(np.asarray(H(jnp.asarray(out["theta"][b]), prep.args(w))))[0]
+            if flat:
+                status[b], reasons[b] = "degenerate", reasons[b] + flat
+                bad[b] = True
     return {"draws": draws, "objective": out["f"], "status": status, "n_iter": out["n_iter"],
             "reasons": [r if b else [] for r, b in zip(reasons, bad)]}

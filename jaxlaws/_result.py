@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from ._data import load_arrays
 from ._diagnostics import diagnostics
 from ._errors import ConvergenceWarning, FitError
 from ._identify import bound_reasons, curvature_reasons, design_reasons, parameter_reasons
-from ._prepare import Prepared, Strategy
+from ._prepare import Prepared, Strategy, hessian_fn
 from ._law import Law
 from ._loss import Loss
 from ._units import convert, factors
@@ -251,13 +250,6 @@ def finish(prep: Prepared, r, y: str, columns, timings) -> FitResult:
             ConvergenceWarning, stacklevel=3,
         )
     return res
-
-
-@functools.lru_cache(maxsize=64)
-def hessian_fn(problem):
-    """The objective's Hessian in free fit coordinates, compiled once per problem."""
-    obj = problem.objective()
-    return jax.jit(lambda th, args: obj.vgh(th, args)[2])
 
 
 def _identify(prep: Prepared, params: dict, theta_fit, status: str):
