@@ -27,6 +27,7 @@ from ._design_sim import simulated_targets, truth_refit
 from ._information import prediction
 from ._noise import MAD, fit_noise
 from ._problem import residual_target
+from ._resample import resample_weights
 from ._target import parse_target
 from ._util import x64
 from .kernels import results as R
@@ -92,8 +93,8 @@ def coverage(fit, *, n_sim: int = 200, n_boot: int = 200, levels=(0.8, 0.95), ta
         r = fit.residuals()[used]
         r = r - np.median(r)
         E = -r[rng.integers(0, n, (int(n_sim), n))]
-    # multinomial resamples (ordinary bootstrap counts) for every simulated data set
-    W = np.stack([rng.multinomial(n, np.full(n, 1.0 / n), size=int(n_boot)) for _ in range(int(n_sim))]).astype(float)
+    # ordinary bootstrap counts, as jl.bootstrap draws them, with a seed per simulated data set
+    W = np.stack([resample_weights(n, "ordinary", int(n_boot), (seed + 1 + s) % 2**32) for s in range(int(n_sim))])
     Xnew = (table_inputs(law, new_runs, None, None, fit, inputs) if new_runs is not None
             else {k: np.asarray(v)[:1] for k, v in X.items()})
     Xnew = {k: jnp.asarray(v) for k, v in Xnew.items()}
