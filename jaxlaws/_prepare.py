@@ -119,13 +119,13 @@ def solve(problem: FitProblem, strategy: Strategy, starts_fit, extra_fit, Xb, yt
 
 
 @functools.lru_cache(maxsize=64)
-@functools.lru_cache(maxsize=64)
 def hessian_fn(problem):
     """The objective's Hessian in free fit coordinates, compiled once per problem."""
     obj = problem.objective()
     return jax.jit(lambda th, args: obj.vgh(th, args)[2])
 
 
+@functools.lru_cache(maxsize=64)
 def compiled_solve(problem: FitProblem, strategy: Strategy, batched: bool = False):
     """``jit(solve)`` for one problem and strategy; ``batched`` vmaps over rows of ``(w, lp)``."""
     fn = functools.partial(solve, problem, strategy)
