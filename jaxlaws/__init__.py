@@ -43,6 +43,10 @@ from ._design import Design as Design
 from ._design import design as design
 from ._design_sim import compare_designs as compare_designs
 from ._information import effective_noise as effective_noise
+from ._chain import ChainResult as ChainResult
+from ._chain import chain as chain
+from ._coverage import Calibration as Calibration
+from ._coverage import calibrate as calibrate
 from ._coverage import coverage as coverage
 from ._extrapolate import RollingExtrapolation as RollingExtrapolation
 from ._extrapolate import rolling_extrapolation as rolling_extrapolation

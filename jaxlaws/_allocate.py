@@ -22,7 +22,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._allocation import Allocation
-from ._bootstrap import BootstrapResult
 from ._errors import OptionError
 from ._prepare import resolve_law
 from ._result import FitResult
@@ -100,7 +99,7 @@ def _param_arrays(law, params):
     """Natural parameters as a dict of arrays, plus whether they are draws."""
     if isinstance(params, FitResult):
         return {k: jnp.asarray(v) for k, v in params.params.items()}, False
-    if isinstance(params, BootstrapResult):
+    if callable(getattr(params, "converged_draws", None)):  # a BootstrapResult (not imported: it uses targets)
         return {k: jnp.asarray(v) for k, v in params.converged_draws().items()}, True
     if isinstance(params, str):
         return {k: jnp.asarray(v) for k, v in law.coefficient_set(params).items()}, False

@@ -61,6 +61,7 @@ class BootstrapResult:
     prepared: Prepared | None = field(default=None, repr=False, compare=False)
     active: np.ndarray | None = field(default=None, repr=False, compare=False)
     chunk_size: int = 500
+    calibration: object = field(default=None, repr=False, compare=False)  # a Calibration (jl.calibrate)
 
     @property
     def ok(self) -> np.ndarray:
@@ -110,9 +111,15 @@ class BootstrapResult:
             if fn in self.params:
                 j = self.params.index(fn)
                 return self.draws[:, j], self.fit.params[fn], (lambda D: D[:, j])
-            if fn not in law.derived:
+            if fn in law.derived:
+                fn = law.derived[fn]
+            elif "(" in fn:  # a target such as "N_opt(C=1e24)" (log for log targets: exp'd below)
+                from ._target import parse_target
+
+                t = parse_target(law, fn)
+                fn = lambda p: t.natural(jax.vmap(t.fn)(p) if jnp.ndim(p[self.params[0]]) else t.fn(p))  # noqa: E731
+            else:
                 raise OptionError(f"{fn!r} is neither a parameter nor a derived quantity of {law.name} {list(law.derived)}")
-            fn = law.derived[fn]
         names = self.params
 
         def apply(D):
@@ -123,10 +130,29 @@ class BootstrapResult:
         est = float(np.asarray(fn({k: jnp.asarray(v) for k, v in self.fit.params.items()}, **kw)))
         return apply(self.draws), est, apply
 
-    def interval(self, fn, level: float = 0.95, method: str = "percentile", **kw) -> Interval:
-        """Interval for a parameter name, a law-derived name, or ``fn(params, **kw)``."""
+    def default_method(self, fn) -> str:
+        """``"calibrated"`` for a quantity this result carries a calibration for, else ``"percentile"``."""
+        cal = self.calibration
+        return "calibrated" if cal is not None and self._key(fn) in cal.ranks else "percentile"
+
+    def _key(self, fn):
+        """The name a calibration knows ``fn`` by (targets are normalised: ``N_opt(C=1e+24)``)."""
+        if not isinstance(fn, str):
+            return None
+        if "(" in fn:
+            from ._target import parse_target
+
+            return parse_target(self.fit.law, fn).name
+        return fn
+
+    def interval(self, fn, level: float = 0.95, method: str | None = None, **kw) -> Interval:
+        """Interval for a parameter name, a law-derived name, a target (``"N_opt(C=1e24)"``) or
+        ``fn(params, **kw)``. ``method``: ``"percentile"``, ``"bca"`` or ``"calibrated"``
+        (percentile tails set by ``jl.calibrate``); default: calibrated where this result
+        carries a calibration for the quantity, else percentile."""
         if not (0 < level < 1):
             raise OptionError(f"level={level!r} must be in (0, 1)")
+        method = self.default_method(fn) if method is None else method
         vals, est, apply = self._values(fn, **kw)
         v = vals[self.ok]
         finite = np.isfinite(v)
@@ -140,12 +166,17 @@ class BootstrapResult:
         elif method == "bca":
             jk = apply(self.jackknife_draws())
             lo, hi = bca_interval(v, np.asarray(est), jk[np.isfinite(jk)], level)
+        elif method == "calibrated":
+            if self.calibration is None:
+                raise OptionError("method='calibrated' needs a calibration: boot = jl.calibrate(boot, ...)")
+            qa, qb = self.calibration.tails(self._key(fn) or getattr(fn, "__name__", "derived"), level)
+            lo, hi = np.quantile(v, qa), np.quantile(v, qb)
         else:
-            raise OptionError(f"method={method!r} must be 'percentile' or 'bca'")
+            raise OptionError(f"method={method!r} must be 'percentile', 'bca' or 'calibrated'")
         name = fn if isinstance(fn, str) else getattr(fn, "__name__", "derived")
         return Interval(name, est, se, float(lo), float(hi), level, method)
 
-    def derived(self, fn, level: float = 0.95, method: str = "percentile", **kw) -> Interval:
+    def derived(self, fn, level: float = 0.95, method: str | None = None, **kw) -> Interval:
         """Interval for any function of the parameters, e.g. ``derived("tokens_per_param", C=5.88e23)``."""
         return self.interval(fn, level=level, method=method, **kw)
 
@@ -187,10 +218,10 @@ class BootstrapResult:
         logp = jax.vmap(lambda th: law.log_predict(dict(zip(self.params, th)), *xs))(D)
         pred = np.exp(np.asarray(logp))  # (draws, rows)
         if kind == "new-run":
-            from ._noise import noise_model
+            from ._noise import noise_model, with_noise
 
             nm = noise_model(self.fit) if noise is None else noise
-            pred = _with_noise(pred, nm, self.fit.residual, X, int(n_samples), seed)
+            pred = with_noise(pred, nm, self.fit.residual, X, int(n_samples), seed)
         lo, hi = percentile_interval(pred, level)
         # every column of the table the user gave (labels included), then the bands
         out = data.reset_index(drop=True).copy() if isinstance(data, pd.DataFrame) else pd.DataFrame(
@@ -201,8 +232,9 @@ class BootstrapResult:
         out["se"], out[f"lower_{level:g}"], out[f"upper_{level:g}"] = se, lo, hi
         return out
 
-    def summary(self, level: float = 0.95, method: str = "percentile", derived=None):
-        """A DataFrame: estimate, SE and interval for each parameter (and derived quantity).
+    def summary(self, level: float = 0.95, method: str | None = None, derived=None):
+        """A DataFrame: estimate, SE and interval for each parameter (and derived quantity),
+        with the method each interval used (see ``interval``).
 
         ``derived`` is a dict ``label -> (name_or_fn, kwargs)``.
         """
@@ -215,7 +247,7 @@ class BootstrapResult:
         for label, fn, kw in items:
             iv = self.interval(fn, level=level, method=method, **kw)
             rows.append({"quantity": label, "estimate": iv.estimate, "se": iv.se,
-                         f"lower_{level:g}": iv.lower, f"upper_{level:g}": iv.upper})
+                         f"lower_{level:g}": iv.lower, f"upper_{level:g}": iv.upper, "method": iv.method})
         return pd.DataFrame(rows).set_index("quantity")
 
     @x64
@@ -224,23 +256,6 @@ class BootstrapResult:
         W = resample_weights(len(self.active), "loo")
         res = to_draws(self.prepared, refit(self.prepared, W, active=self.active, chunk_size=self.chunk_size))
         return res["draws"][res["status"] == "converged"]
-
-
-def _with_noise(pred, nm, residual, X, n_samples, seed):
-    """Samples of a new run's outcome: draw t uses the (t mod B)-th parameter draw's prediction
-    plus one noise draw, added in the fit's residual space (log by default)."""
-    from ._noise import run_compute
-
-    B = pred.shape[0]
-    T = max(B, n_samples)
-    e = nm.draw(np.random.default_rng(seed), (T, pred.shape[1]), run_compute(X))
-    p = pred[np.arange(T) % B]
-    # in numpy float64 (this runs outside any x64 scope; jnp could round to float32)
-    if residual == "raw":
-        return p + e
-    if residual == "log1p":
-        return np.expm1(np.log1p(p) + e)
-    return p * np.exp(e)
 
 
 @x64

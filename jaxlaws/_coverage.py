@@ -17,6 +17,7 @@ binomial standard error and the mean interval width. New-run coverage is exact g
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
@@ -57,18 +58,57 @@ def _program(law, loss, residual, fixed_keys, start, targets):
     return jax.jit(jax.vmap(sim, in_axes=(None, None, 0, 0, None, None, None)))
 
 
-@x64
-def coverage(fit, *, n_sim: int = 200, n_boot: int = 200, levels=(0.8, 0.95), targets=(), new_runs=None,
-             noise: str = "gaussian", seed: int = 0, flops_per_token: float = 6.0, inputs=None, chunk: int = 50):
-    """Empirical coverage of percentile bootstrap intervals at ``fit``'s own design.
+@dataclass(frozen=True)
+class Calibration:
+    """Calibrated tail levels for the percentile interval, learnt by simulation at a design.
 
-    ``targets``: extra quantities (``"a"``, ``"N_opt(C=1e24)"``, a callable) besides the free
-    parameters; ``new_runs``: rows (dict/DataFrame of the law's inputs) for new-run bands;
-    ``noise``: ``"gaussian"`` or ``"residuals"`` (their shape resampled). Returns a DataFrame
-    (quantity, level, coverage, se, mean_width, n_sim).
+    ``ranks[q]`` holds, for each simulated data set, where the truth of quantity ``q`` fell
+    within that data set's bootstrap distribution (the fraction of converged resamples below
+    it; 0.5 would be a median-unbiased estimator). A percentile interval at tails ``(a, 1-a)``
+    covers exactly when the rank lies between them, so the calibrated tails of a ``level``
+    interval are the ``(1-level)/2`` and ``(1+level)/2`` quantiles of the ranks (Loh 1987's
+    calibration of a confidence interval; here the outer level is a parametric simulation
+    from the fit, so it costs one batched program rather than a double bootstrap).
     """
-    import pandas as pd
 
+    ranks: dict
+    n_sim: int
+    n_boot: int
+    seed: int
+    noise: str
+
+    def tails(self, quantity: str, level: float) -> tuple[float, float]:
+        """The bootstrap quantile levels ``(lower, upper)`` of a calibrated ``level`` interval."""
+        if quantity not in self.ranks:
+            raise OptionError(f"no calibration for {quantity!r}; calibrated: {sorted(self.ranks)}")
+        u = self.ranks[quantity]
+        return float(np.quantile(u, (1 - level) / 2)), float(np.quantile(u, (1 + level) / 2))
+
+    def table(self, levels=(0.8, 0.95)):
+        """One row per (quantity, level): the calibrated tails next to the nominal ones."""
+        import pandas as pd
+
+        rows = []
+        for q in self.ranks:
+            for level in levels:
+                lo, hi = self.tails(q, level)
+                rows.append({"quantity": q, "level": level, "nominal_lower": (1 - level) / 2, "lower_tail": lo,
+                             "upper_tail": hi, "nominal_upper": (1 + level) / 2})
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict:
+        return {"n_sim": self.n_sim, "n_boot": self.n_boot, "seed": self.seed, "noise": self.noise,
+                "tails": self.table().to_dict(orient="records")}
+
+
+def _rank(v, t):
+    """Where ``t`` falls within the draws ``v`` (ties count half): in [0, 1]."""
+    return (np.sum(v < t) + 0.5 * np.sum(v == t)) / v.size
+
+
+@x64
+def _simulate(fit, n_sim, n_boot, targets, new_runs, noise, seed, flops_per_token, inputs, chunk):
+    """The whole recipe on ``n_sim`` data sets simulated from ``fit`` at its own design."""
     from ._design import table_inputs
 
     if fit.status != "converged":
@@ -77,9 +117,6 @@ def coverage(fit, *, n_sim: int = 200, n_boot: int = 200, levels=(0.8, 0.95), ta
         raise OptionError(f"noise={noise!r} must be 'gaussian' or 'residuals'")
     if int(n_sim) < 10 or int(n_boot) < 20:
         raise OptionError("coverage needs n_sim >= 10 and n_boot >= 20")
-    levels = tuple(float(v) for v in np.atleast_1d(levels))
-    if not all(0 < v < 1 for v in levels):
-        raise OptionError(f"levels {levels} must lie in (0, 1)")
     law = fit.law
     tg = tuple(parse_target(law, t, flops_per_token=flops_per_token, inputs=inputs) for t in targets)
     X, w0, used = fit.prepared.used()
@@ -112,43 +149,108 @@ def coverage(fit, *, n_sim: int = 200, n_boot: int = 200, levels=(0.8, 0.95), ta
     names = list(law.param_names) + [t.name for t in tg]
     true_vals = np.array([fit.params[k] for k in law.param_names] + [float(t.fn(truth)) for t in tg])
     free = [i for i, k in enumerate(names) if k not in fit.fixed]
-    ok_sim = s0 == R.CONVERGED
+    # per (data set, quantity): the converged resamples' values, or None when fewer than 10
+    draws = {}
+    for s in np.flatnonzero(s0 == R.CONVERGED):
+        for i in free:
+            v = vb[s, sb[s] == R.CONVERGED, i]
+            v = v[np.isfinite(v)]
+            draws[s, i] = v if v.size >= 10 else None
+    return dict(names=names, true_vals=true_vals, free=free, draws=draws, s0=s0, sb=sb, sd=sd, newp=newp, E=E,
+                Xnew=Xnew, truth=truth)
+
+
+def calibrate(boot, *, targets=(), n_sim: int = 200, n_boot: int = 200, noise: str = "gaussian", seed: int = 1,
+              flops_per_token: float = 6.0, inputs=None, chunk: int = 50):
+    """``boot`` with calibrated intervals: a :class:`Calibration` learnt by simulation, attached.
+
+    The fit behind ``boot`` is taken as the truth and its runs as the design; ``n_sim`` data
+    sets are simulated and each bootstrapped (``n_boot`` resamples, one compiled call, as in
+    :func:`coverage`); where the truth ranks within each simulated bootstrap sets the tails.
+    The returned ``BootstrapResult``'s intervals default to the calibrated method for every
+    free parameter and each of ``targets`` (``"a"``, ``"N_opt(C=1e24)"``, ...). Check the
+    result on independent simulations: ``coverage(fit, seed=..., calibration=cal)``.
+    """
+    import dataclasses
+
+    sim = _simulate(boot.fit, n_sim, n_boot, targets, None, noise, seed, flops_per_token, inputs, chunk)
+    ranks = {}
+    for i in sim["free"]:
+        u = [_rank(v, sim["true_vals"][i]) for (s, j), v in sim["draws"].items() if j == i and v is not None]
+        if len(u) < 10:
+            raise OptionError(f"calibration: fewer than 10 simulated bootstraps of {sim['names'][i]!r} converged")
+        ranks[sim["names"][i]] = np.asarray(u)
+    cal = Calibration(ranks=ranks, n_sim=int(n_sim), n_boot=int(n_boot), seed=int(seed), noise=noise)
+    return dataclasses.replace(boot, calibration=cal)
+
+
+def coverage(fit, *, n_sim: int = 200, n_boot: int = 200, levels=(0.8, 0.95), targets=(), new_runs=None,
+             noise: str = "gaussian", seed: int = 0, flops_per_token: float = 6.0, inputs=None, chunk: int = 50,
+             calibration: Calibration | None = None):
+    """Empirical coverage of bootstrap intervals at ``fit``'s own design.
+
+    ``targets``: extra quantities (``"a"``, ``"N_opt(C=1e24)"``, a callable) besides the free
+    parameters; ``new_runs``: rows (dict/DataFrame of the law's inputs) for new-run bands;
+    ``noise``: ``"gaussian"`` or ``"residuals"`` (their shape resampled); ``calibration``: a
+    :class:`Calibration` (from ``calibrate``, on other seeds): its calibrated intervals are
+    scored on these data sets too (method ``"calibrated"``), an out-of-sample check. Returns a
+    DataFrame (quantity, method, level, coverage, se, mean_width, n_sim).
+    """
+    import pandas as pd
+
+    levels = tuple(float(v) for v in np.atleast_1d(levels))
+    if not all(0 < v < 1 for v in levels):
+        raise OptionError(f"levels {levels} must lie in (0, 1)")
+    sim = _simulate(fit, n_sim, n_boot, targets, new_runs, noise, seed, flops_per_token, inputs, chunk)
+    names, true_vals, draws = sim["names"], sim["true_vals"], sim["draws"]
+    methods = ["percentile"] + (["calibrated"] if calibration is not None else [])
     rows = []
     for level in levels:
         a = (1 - level) / 2
-        for i in free:
-            hits, widths = [], []
-            for s in np.flatnonzero(ok_sim):
-                v = vb[s, sb[s] == R.CONVERGED, i]
-                v = v[np.isfinite(v)]
-                if v.size < 10:
+        for i in sim["free"]:
+            for method in methods:
+                if method == "calibrated" and names[i] not in calibration.ranks:
                     continue
-                lo, hi = np.quantile(v, a), np.quantile(v, 1 - a)
-                hits.append(lo <= true_vals[i] <= hi)
-                widths.append(hi - lo)
-            rows.append(_row(names[i], level, hits, widths))
-        if new_runs is not None:
-            f = prediction(law, fit.residual)
-            t_new = np.asarray(f(truth, Xnew))
-            zs = np.random.default_rng(seed + 1).standard_normal(4000)
-            # the simulated world's own noise: where a new run really lands around the truth
-            pool = E.ravel()[np.random.default_rng(seed + 2).integers(0, E.size, 20000)]
-            for j in range(t_new.shape[0]):
-                probs, widths = [], []
-                for s in np.flatnonzero(ok_sim):
-                    p = newp[s, sb[s] == R.CONVERGED, j]
-                    # new-run band: resampled predictions plus the simulated fit's own noise scale
-                    samples = p[np.arange(4000) % p.size] + sd[s] * zs
-                    lo, hi = np.quantile(samples, a), np.quantile(samples, 1 - a)
-                    probs.append(np.mean((t_new[j] + pool >= lo) & (t_new[j] + pool <= hi)))
+                qa, qb = (a, 1 - a) if method == "percentile" else calibration.tails(names[i], level)
+                hits, widths = [], []
+                for (s, j), v in draws.items():
+                    if j != i or v is None:
+                        continue
+                    lo, hi = np.quantile(v, qa), np.quantile(v, qb)
+                    hits.append(lo <= true_vals[i] <= hi)
                     widths.append(hi - lo)
-                rows.append(_row(f"new run {j}", level, probs, widths))
+                rows.append(_row(names[i], method, level, hits, widths))
+        if new_runs is not None:
+            rows += _new_run_rows(fit, sim, level, seed)
     return pd.DataFrame(rows)
 
 
-def _row(name, level, hits, widths):
+def _new_run_rows(fit, sim, level, seed):
+    """New-run bands: resampled predictions plus the simulated fit's own noise scale; coverage
+    is the probability that a new run of the simulated world lands inside, per data set."""
+    a = (1 - level) / 2
+    f = prediction(fit.law, fit.residual)
+    t_new = np.asarray(f(sim["truth"], sim["Xnew"]))
+    zs = np.random.default_rng(seed + 1).standard_normal(4000)
+    E, sb, sd, newp = sim["E"], sim["sb"], sim["sd"], sim["newp"]
+    # the simulated world's own noise: where a new run really lands around the truth
+    pool = E.ravel()[np.random.default_rng(seed + 2).integers(0, E.size, 20000)]
+    rows = []
+    for j in range(t_new.shape[0]):
+        probs, widths = [], []
+        for s in np.flatnonzero(sim["s0"] == R.CONVERGED):
+            p = newp[s, sb[s] == R.CONVERGED, j]
+            samples = p[np.arange(4000) % p.size] + sd[s] * zs
+            lo, hi = np.quantile(samples, a), np.quantile(samples, 1 - a)
+            probs.append(np.mean((t_new[j] + pool >= lo) & (t_new[j] + pool <= hi)))
+            widths.append(hi - lo)
+        rows.append(_row(f"new run {j}", "percentile", level, probs, widths))
+    return rows
+
+
+def _row(name, method, level, hits, widths):
     h = np.asarray(hits, float)
     m = len(h)
     cov = float(h.mean()) if m else float("nan")
-    return {"quantity": name, "level": level, "coverage": cov, "se": float(np.sqrt(cov * (1 - cov) / m)) if m else np.nan,
+    return {"quantity": name, "method": method, "level": level, "coverage": cov, "se": float(np.sqrt(cov * (1 - cov) / m)) if m else np.nan,
             "mean_width": float(np.mean(widths)) if m else np.nan, "n_sim": m}

@@ -154,13 +154,24 @@ def fit_arrays(law, X: Mapping[str, jax.Array], y: jax.Array, weights: jax.Array
     Precision follows the inputs and the caller's ``jax_enable_x64`` (this runs inside
     the caller's own ``jit``, so it cannot switch it); float32 inputs give a float32 fit.
     No input validation happens here (values may be traced): validate with
-    ``jaxlaws.fit`` first if the data are untrusted.
+    ``jaxlaws.fit`` first if the data are untrusted. ``starts`` may be a JAX array of
+    unconstrained ``(S, p)`` start points, traced like the data (warm starts per vmapped row).
     """
     law = resolve_law(law)
     loss = as_loss(loss)
     residual = check_residual(residual)
     fixed = fixed_values(law, fixed)
-    starts_user, extra_user = resolve_starts(law, starts, extra_starts, fixed)
+    traced = isinstance(starts, jax.Array)
+    if traced:
+        # warm starts that are themselves data (an (S, p) unconstrained array, e.g. one per
+        # vmapped group): fixed coordinates are written in, no stratified screening
+        starts_user = jnp.asarray(starts)
+        for k, v in fixed.items():
+            u = float(np.asarray(law.params[k].inverse(np.asarray(float(v)))))
+            starts_user = starts_user.at[:, law.param_names.index(k)].set(u)
+        extra_user = jnp.zeros((0, law.n_params), starts_user.dtype)
+    else:
+        starts_user, extra_user = resolve_starts(law, starts, extra_starts, fixed)
     strategy = as_strategy(strategy).sized(len(starts_user))
     free_idx = tuple(i for i, k in enumerate(law.param_names) if k not in fixed) if fixed else None
     problem = FitProblem(law, loss.key, residual, free_idx, center=not fixed)
@@ -171,7 +182,7 @@ def fit_arrays(law, X: Mapping[str, jax.Array], y: jax.Array, weights: jax.Array
     yt = problem.target(jnp.asarray(y, dt))
     w = jnp.ones_like(yt) if weights is None else jnp.asarray(weights, dt)
     lp = jnp.asarray(loss.array(), dt)
-    strata = problem.strata(starts_user)
+    strata = None if traced else problem.strata(starts_user)
     strata = None if strata is None else jnp.asarray(strata, jnp.int32)
     Xb = (Xfit, base)
     r = solve(problem, strategy, s_fit, e_fit, sg(Xb), sg(yt), sg(w), sg(lp), strata)

@@ -137,3 +137,18 @@ def noise_model(fit, *, replicates=None, data=None, by_compute: bool = False) ->
     # residuals are prediction - target: a new run lands at prediction - residual, hence the sign
     return NoiseModel(sd=sd, method="residuals (1.4826 MAD, resampled shape)", n=int(r.size), slope=slope, c_ref=c_ref,
                       shape=-z / sd)
+
+
+def with_noise(pred, nm, residual, X, n_samples, seed):
+    """Samples of a new run's outcome: draw t uses the (t mod B)-th parameter draw's prediction
+    plus one noise draw, added in the fit's residual space (log by default)."""
+    B = pred.shape[0]
+    T = max(B, n_samples)
+    e = nm.draw(np.random.default_rng(seed), (T, pred.shape[1]), run_compute(X))
+    p = pred[np.arange(T) % B]
+    # in numpy float64 (this runs outside any x64 scope; jnp could round to float32)
+    if residual == "raw":
+        return p + e
+    if residual == "log1p":
+        return np.expm1(np.log1p(p) + e)
+    return p * np.exp(e)
