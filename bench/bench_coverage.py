@@ -1,8 +1,10 @@
-"""Benchmark and README table: coverage of the bootstrap's percentile intervals by simulation.
+"""Benchmark and README table: coverage of the bootstrap's percentile and calibrated intervals.
 
-On the Chinchilla points (or the demo design without ../shared) and on the built-in demo design:
-200 simulated data sets x (200 resamples + 1 fit), i.e. 40,200 refits in one compiled call per
-chunk, against a scipy L-BFGS-B refit timed on 20 resamples and scaled to the same count.
+On the Chinchilla points (or the demo design without ../shared), on the built-in demo design and
+on two small designs (40 Chinchilla points, 30 demo points, drawn at random): 200 simulated data
+sets x (200 resamples + 1 fit), i.e. 40,200 refits in one compiled call per chunk, against a
+scipy L-BFGS-B refit timed on 20 resamples and scaled to the same count. The calibrated interval
+(jl.calibrate, seed 11) is scored on the coverage study's own simulations (seed 0): independent.
 Usage: python bench/bench_coverage.py
 """
 
@@ -23,9 +25,15 @@ from jaxlaws._demo_data import demo_data  # noqa: E402
 
 NEW = pd.DataFrame({"N": [1e9, 7e10], "D": [2e10, 1.4e12]})
 out = {"machine": platform.platform()}
-for label, df in (("chinchilla", chinchilla_points()[0]), ("demo", demo_data())):
+TG = ("a", "N_opt(C=1e24)")
+designs = (("chinchilla", chinchilla_points()[0]), ("demo", demo_data()),
+           ("chinchilla_40", chinchilla_points()[0].sample(40, random_state=0)),
+           ("demo_30", demo_data().sample(30, random_state=0)))
+for label, df in designs:
     f = jl.fit("chinchilla", df)
-    first, warm, tab = timed(lambda: jl.coverage(f, n_sim=200, n_boot=200, targets=("a", "N_opt(C=1e24)"), new_runs=NEW),
+    boot = jl.bootstrap("chinchilla", df, n=200, progress=False)
+    cal = jl.calibrate(boot, targets=TG, n_sim=200, n_boot=200, seed=11).calibration
+    first, warm, tab = timed(lambda: jl.coverage(f, n_sim=200, n_boot=200, targets=TG, new_runs=NEW, calibration=cal),
                              repeats=1)
     print(f"{label}: {len(df)} runs, 200 x 201 refits: {warm:.1f} s warm ({first:.1f} s first)")
     print(tab.to_string(index=False, float_format=lambda x: f"{x:.3f}"))

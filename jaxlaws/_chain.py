@@ -81,6 +81,11 @@ class ChainResult:
             out = at.copy()
             for c, v in zip(self.by, key):
                 out[c] = v
+            # rows of `at` that name their task keep only that task's prediction
+            mine = np.ones(len(at), bool)
+            for c, v in zip(self.by, key):
+                if c in at.columns:
+                    mine &= (at[c] == v).to_numpy()
             out["loss"], out[f"loss_lower_{level:g}"], out[f"loss_upper_{level:g}"] = self.loss_estimate, l_lo, l_hi
             out["estimate"] = self.estimate[g]
             if d.shape[0] >= 2:
@@ -89,7 +94,7 @@ class ChainResult:
             else:
                 out["se"] = out[f"lower_{level:g}"] = out[f"upper_{level:g}"] = np.nan
             out["n_used"], out["status"] = int(d.shape[0]), self.task_status[g]
-            frames.append(out)
+            frames.append(out[mine])
         return pd.concat(frames, ignore_index=True)
 
     def to_dict(self, level: float = 0.95) -> dict:

@@ -17,6 +17,7 @@ from ._cli_isoflop import add_isoflop_parser
 from ._cli_design import add_design_parser
 from ._cli_extrapolate import add_extrapolate_parser
 from ._cli_predict import add_predict_parser
+from ._cli_chain import add_chain_parser
 from ._errors import JaxlawsError
 
 EXAMPLES = {
@@ -166,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_design_parser(sub, fmt)
     add_extrapolate_parser(sub, fmt)
     add_predict_parser(sub, fmt)
+    add_chain_parser(sub, fmt)
 
     p = sub.add_parser("plot", help="isoFLOP curves, residuals, bootstrap pairs and allocation bands as PNGs",
                        epilog=EXAMPLES["plot"], formatter_class=fmt)

@@ -134,3 +134,27 @@ def test_calibrated_intervals_reproduce_their_simulations_and_default_on():
     assert cb.summary(level=0.8).loc["a" if "a" in cb.params else "alpha", "method"] == "calibrated"
     with pytest.raises(jl.OptionError, match="calibrat"):
         boot.interval("alpha", method="calibrated")
+
+
+def test_chain_cli(tmp_path, capsys):
+    """``jaxlaws chain``: the table keeps the new rows' columns, adds relative errors against an
+    observed column, writes JSON; a missing column is one line and exit 2, before any fit."""
+    from jaxlaws._cli import main
+
+    runs, link = _stages(3)
+    runs.to_csv(tmp_path / "runs.csv", index=False)
+    link.to_csv(tmp_path / "link.csv", index=False)
+    at = AT.assign(err=[_truth_metric(1e21)])
+    at.to_csv(tmp_path / "at.csv", index=False)
+    args = ["chain", str(tmp_path / "runs.csv"), "--law", "power_law_constant", "--link", str(tmp_path / "link.csv"),
+            "--link-map", "L=L", "--runs", "run", "--at", str(tmp_path / "at.csv"), "--n", "50", "--level", "0.9"]
+    assert main(args + ["--observed", "err", "--json", str(tmp_path / "c.json")]) == 0
+    out = capsys.readouterr().out
+    assert "10x compute" in out and "rel_error" in out and "joint (by run)" in out and "inside their 90% band" in out
+    import json
+
+    js = json.loads((tmp_path / "c.json").read_text())
+    assert js["link_law"] == "downstream_error" and js["predictions"][0]["label"] == "10x compute"
+    assert main(args + ["--observed", "nope"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--observed" in err[0] and "nope" in err[0]

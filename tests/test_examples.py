@@ -91,3 +91,13 @@ def test_data_filtering():
     assert [int(r[1]) for r in rows] == [1, 1, 2, 2] and [int(r[2]) for r in rows] == [1, 1, 2, 2]
     for r in rows:
         assert abs(sum(float(s) for s in r[3:]) - 1.0) < 1e-9
+
+
+def test_two_step_downstream():
+    """Gadre et al.'s recipe with built-in laws: both fits converge, the simulated large runs'
+    loss is predicted within 5% and their error inside the 90% joint band."""
+    out = run("two_step_downstream.py")
+    assert "loss law: converged" in out and "link: converged" in out
+    rows = [ln for ln in out.splitlines() if "tokens)" in ln]
+    assert len(rows) == 2 and all(ln.split()[-2] == "True" for ln in rows), out
+    assert all(abs(float(ln.split()[6])) < 0.05 for ln in rows), out  # loss_rel_error
