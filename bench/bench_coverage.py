@@ -4,7 +4,7 @@ On the Chinchilla points (or the demo design without ../shared), on the built-in
 on two small designs (40 Chinchilla points, 30 demo points, drawn at random): 200 simulated data
 sets x (200 resamples + 1 fit), i.e. 40,200 refits in one compiled call per chunk, against a
 scipy L-BFGS-B refit timed on 20 resamples and scaled to the same count. The calibrated interval
-(jl.calibrate, seed 11) is scored on the coverage study's own simulations (seed 0): independent.
+(jl.calibrate, 1000 simulations, seed 11) is scored on the coverage study's own simulations (seed 0): independent.
 Usage: python bench/bench_coverage.py
 """
 
@@ -32,7 +32,7 @@ designs = (("chinchilla", chinchilla_points()[0]), ("demo", demo_data()),
 for label, df in designs:
     f = jl.fit("chinchilla", df)
     boot = jl.bootstrap("chinchilla", df, n=200, progress=False)
-    cal = jl.calibrate(boot, targets=TG, n_sim=200, n_boot=200, seed=11).calibration
+    cal = jl.calibrate(boot, targets=TG, n_sim=1000, n_boot=200, seed=11).calibration
     first, warm, tab = timed(lambda: jl.coverage(f, n_sim=200, n_boot=200, targets=TG, new_runs=NEW, calibration=cal),
                              repeats=1)
     print(f"{label}: {len(df)} runs, 200 x 201 refits: {warm:.1f} s warm ({first:.1f} s first)")

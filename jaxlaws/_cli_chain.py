@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._cli_common import add_fit_options, check_output, fit_kwargs, law_and_data, print_table, read_new_rows, write_result
+from ._cli_common import add_band_options, add_fit_options, check_band_options, fit_kwargs, law_and_data, print_table, read_new_rows, write_result
 from ._errors import OptionError
 
 EXAMPLES = (
@@ -29,10 +29,7 @@ def add_chain_parser(sub, fmt):
     p.add_argument("--at", required=True, metavar="NEW.csv", help="runs to predict (every column is kept)")
     p.add_argument("--observed", metavar="COLUMN", help="a column of NEW.csv with the measured metric: relative errors")
     p.add_argument("--observed-loss", metavar="COLUMN", help="a column of NEW.csv with the measured loss")
-    p.add_argument("--n", type=int, default=1000, help="joint bootstrap draws (default 1000)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--level", type=float, default=0.95)
-    p.add_argument("--json", metavar="OUT.json")
+    add_band_options(p, 1000, "joint bootstrap draws")
     p.set_defaults(func=cmd_chain)
 
 
@@ -48,18 +45,13 @@ def cmd_chain(args):
     link_law = resolve_law_spec(args.link_law)
     link = read_table(args.link)
     link_cols = parse_map([args.link_map] if args.link_map else None)
-    if not (0 < args.level < 1):
-        raise OptionError(f"--level {args.level}: give a number in (0, 1), e.g. 0.95")
-    if args.n < 10:
-        raise OptionError(f"--n {args.n}: at least 10 draws")
     for opt, col, table, name in (("--link-y", args.link_y, link, args.link), ("--link-by", args.link_by, link, args.link),
                                   ("--runs", args.runs, df, args.data), ("--runs", args.runs, link, args.link),
                                   ("--observed", args.observed, new, args.at),
                                   ("--observed-loss", args.observed_loss, new, args.at)):
         if col is not None and col not in table.columns:
             raise OptionError(f"{opt} {col!r} is not a column of {name} (columns: {list(table.columns)})")
-    if args.json:
-        check_output(args.json, args.force)
+    check_band_options(args)
     y = kw.pop("y")
     lf = fit(law, df, y, **kw)
     kf = fit(link_law, link, args.link_y, columns=link_cols or None, by=args.link_by)

@@ -318,3 +318,21 @@ def predictions_table(res, new, path, columns, how="") -> list:
 
 def print_table(df):
     print(df.to_string(index=False, float_format=lambda x: f"{x:.6g}"))
+
+
+def add_band_options(p, n: int, what: str = "bootstrap resamples"):
+    """``--n``, ``--seed``, ``--level`` and ``--json`` of the commands that print bands."""
+    p.add_argument("--n", type=int, default=n, help=f"{what} (default {n})")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--level", type=float, default=0.95)
+    p.add_argument("--json", metavar="OUT.json")
+
+
+def check_band_options(args, min_n: int = 10):
+    """Check ``add_band_options``'s values and the JSON path before any computing."""
+    if not (0 < args.level < 1):
+        raise OptionError(f"--level {args.level}: give a number in (0, 1), e.g. 0.95")
+    if args.n < min_n:
+        raise OptionError(f"--n {args.n}: at least {min_n}")
+    if args.json:
+        check_output(args.json, args.force)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._cli_common import add_fit_options, check_output, fit_kwargs, law_and_data, print_table, read_new_rows, write_result
+from ._cli_common import add_band_options, add_fit_options, check_band_options, fit_kwargs, law_and_data, print_table, read_new_rows, write_result
 from ._errors import OptionError
 
 EXAMPLES = (
@@ -19,13 +19,10 @@ def add_predict_parser(sub, fmt):
     p.add_argument("--at", required=True, metavar="NEW.csv", help="rows to predict (every column is kept)")
     p.add_argument("--kind", choices=("new-run", "mean"), default="new-run",
                    help="new-run (parameter uncertainty plus run-to-run noise; default) or mean (the law only)")
-    p.add_argument("--n", type=int, default=2000, help="bootstrap resamples (default 2000)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--level", type=float, default=0.95)
+    add_band_options(p, 2000)
     p.add_argument("--replicates", metavar="COLUMN",
                    help="a column marking repeats of one configuration (e.g. seed): noise from replicates")
     p.add_argument("--noise-by-compute", action="store_true", help="let the noise SD vary as a power of 6ND")
-    p.add_argument("--json", metavar="OUT.json")
     p.set_defaults(func=cmd_predict)
 
 
@@ -36,14 +33,9 @@ def cmd_predict(args):
     law, df = law_and_data(args)
     kw = fit_kwargs(args, law, df)
     new = read_new_rows(args.at, law, kw["columns"])
-    if not (0 < args.level < 1):
-        raise OptionError(f"--level {args.level}: give a number in (0, 1), e.g. 0.95")
-    if args.n < 10:
-        raise OptionError(f"--n {args.n}: at least 10 resamples")
     if args.replicates and args.replicates not in df.columns:
         raise OptionError(f"--replicates {args.replicates!r} is not a column of {args.data}")
-    if args.json:
-        check_output(args.json, args.force)
+    check_band_options(args)
     y = kw.pop("y")
     boot = bootstrap(law, df, y, n=args.n, seed=args.seed, **kw)
     nm = noise_model(boot.fit, replicates=args.replicates, data=df, by_compute=args.noise_by_compute)
