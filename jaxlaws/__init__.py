@@ -78,7 +78,9 @@ from ._result import FitResult as FitResult
 from ._sensitivity import Influence as Influence
 from ._sensitivity import extrapolate as extrapolate
 from ._sensitivity import influence as influence
-from ._sensitivity import information_criteria as information_criteria
+from ._report import FitReport as FitReport
+from ._report import fit_report as fit_report
+from ._report import information_criteria as information_criteria
 from ._sensitivity import score as score
 from ._starts import grid as grid
 from ._starts import random_starts as random_starts

@@ -98,11 +98,19 @@ def cmd_fit(args):
         print("rows left out: " + "; ".join(f"{v} ({k})" for k, v in res.excluded.items()))
     if res.units:
         print("units: " + ", ".join(f"{k} in {u}" for k, u in res.units.items()))
-    print(f"{'parameter':>12} {'estimate':>16}")
+    rep = res.report()
+    t = rep.table
+    print(f"{'parameter':>12} {'estimate':>16} {'SE':>11}   95% interval (sandwich SE, from the curvature)")
     for k, v in res.params.items():
         note = " (fixed)" if k in res.fixed else (f" (bounds {res.law.bounds[k][0]:g}, {res.law.bounds[k][1]:g})"
                                                   if k in res.law.bounds else "")
-        print(f"{k:>12} {v:>16.8g}{note}")
+        band = "" if k in res.fixed else f" {t.loc[k, 'se']:>11.4g}   [{t.loc[k, 'lower']:.6g}, {t.loc[k, 'upper']:.6g}]"
+        print(f"{k:>12} {v:>16.8g}{band}{note}")
+    st = rep.stats
+    print(f"n {st['n']}   k {st['k']}   residual scale {st['residual_scale']:.4g}   RMS residual {st['rms_residual']:.4g}"
+          f"   AIC {st['aic']:.6g}   BIC {st['bic']:.6g}")
+    for note in rep.notes:
+        print(f"note: {note}")
     print(f"objective {res.objective:.12g}   status {res.status}   starts {res.counts}")
     print(f"minimised: {res.objective_description}   solver: {res.strategy.solver}")
     cond = "not computed" if res.condition_number != res.condition_number else f"{res.condition_number:.3g}"
@@ -114,6 +122,7 @@ def cmd_fit(args):
         if not res.degenerate:
             print(f"warning: {w.message}", file=sys.stderr)
     out = res.to_dict()
+    out["report"] = rep.to_dict()
     if new is not None:
         out["predictions"] = predictions_table(res, new, args.predict, kw["columns"])
     if args.json:

@@ -16,14 +16,26 @@ from ._errors import FitError, OptionError
 from .kernels import design as KD
 
 
-def psi_at_residuals(fit):
-    """Per-row psi = rho'(r) and psi' = rho''(r) of the fit's loss at its residuals (used rows)."""
+def psi_at_residuals(fit, smooth: float = 0.0):
+    """Per-row psi = rho'(r) and psi' = rho''(r) of the fit's loss at its residuals (used rows).
+
+    ``smooth > 0``: psi' is averaged over ``r + e``, ``e ~ N(0, smooth^2)`` (61-node Gauss-Hermite):
+    the curvature the row would show over a redraw of its noise. Huber's psi' is an indicator
+    of ``|r| < delta``; with delta far below the noise it is 1 on a few rows and 0 elsewhere,
+    and a curvature matrix built from it depends on which runs happen to fall inside delta.
+    """
     from .kernels import derivatives
 
-    r = fit.residuals()[fit.prepared.used()[2]]
+    r = jnp.asarray(fit.residuals()[fit.prepared.used()[2]])
     rho1, rho2 = derivatives(fit.loss.rho)
     lp = jnp.asarray(fit.loss.array())
-    return np.asarray(rho1(jnp.asarray(r), lp)), np.asarray(rho2(jnp.asarray(r), lp))
+    if smooth > 0:
+        x, wq = np.polynomial.hermite_e.hermegauss(61)  # nodes for the standard normal weight
+        wq = wq / wq.sum()
+        dpsi = np.asarray(rho2(r[:, None] + smooth * jnp.asarray(x)[None, :], lp)) @ wq
+    else:
+        dpsi = np.asarray(rho2(r, lp))
+    return np.asarray(rho1(r, lp)), dpsi
 
 
 def effective_noise(fit) -> float:

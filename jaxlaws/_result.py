@@ -136,8 +136,17 @@ class FitResult:
         """Hessian at the optimum (unconstrained coordinates), condition number, weak directions."""
         return diagnostics(self, threshold)
 
+    def report(self, level: float = 0.95, kind: str = "sandwich", boot=None):
+        """The fit report (``jaxlaws._report``): estimates with standard errors and intervals from
+        the objective's curvature (``kind``: ``"sandwich"`` or ``"classical"``), correlations, n,
+        residual scale, AIC/BIC, conditioning; ``boot`` sets a bootstrap's SEs beside them."""
+        from ._report import fit_report
+
+        return fit_report(self, level=level, kind=kind, boot=boot)
+
     def summary(self):
-        """A DataFrame: one row per parameter with its estimate, plus fit-level columns.
+        """A DataFrame: one row per parameter with its estimate, its sandwich standard error and
+        95% interval (``report()`` has the rest), plus fit-level columns.
 
         ``condition_number`` is that of the Hessian in the unconstrained coordinates (the
         5-parameter Chinchilla fit: ~1e7, A trades off against alpha and B against beta);
@@ -148,7 +157,9 @@ class FitResult:
         import pandas as pd
 
         diag = self.diagnostics()
-        rows = [{"parameter": k, "estimate": self.params[k], "fixed": k in self.fixed, "objective": self.objective,
+        rep = self.report().table
+        rows = [{"parameter": k, "estimate": self.params[k], "se": rep.loc[k, "se"], "lower_0.95": rep.loc[k, "lower"],
+                 "upper_0.95": rep.loc[k, "upper"], "fixed": k in self.fixed, "objective": self.objective,
                  "status": self.status, "condition_number": diag["condition_number"],
                  "standardised_condition_number": diag["standardised_condition_number"],
                  "ill_conditioned": diag["ill_conditioned"]} for k in self.law.param_names]

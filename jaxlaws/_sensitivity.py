@@ -6,7 +6,7 @@
   point's gradient and Hessian, ``H`` the full Hessian), batched over points in one call.
   ``exact=True`` adds the exact leave-one-out refits (one batched call) for comparison.
 - ``extrapolate(law, data, ...)``: fit below a cutoff, predict above; per-point errors.
-- ``information_criteria(fit)``: AIC and BIC under a Gaussian working likelihood.
+- ``information_criteria(fit)`` (in ``_report``): AIC and BIC under a Gaussian working likelihood.
 
 ``ablate`` (every combination of fitting choices) lives in ``_ablate``; the Hessian
 diagnostics in ``_diagnostics``.
@@ -27,6 +27,7 @@ from ._errors import ConvergenceWarning, OptionError
 from ._fit import fit, resolve_law
 from ._prepare import prepare
 from ._result import FitResult
+from ._report import gaussian_criteria
 from ._util import x64
 from .kernels import DampedNewton, iterate
 
@@ -218,28 +219,6 @@ def extrapolate(law, data, *, y: str = "loss", cutoff: float, by=None, **fit_kw)
         "mae_log": float(np.mean(np.abs(held.log_error))), "rmse_log": float(np.sqrt(np.mean(held.log_error**2))),
     }
     return f, held
-
-
-def gaussian_criteria(r, k: int, residual: str) -> dict:
-    """AIC and BIC of residuals ``r`` (the used rows) with ``k`` estimated parameters, under a
-    Gaussian working likelihood with the variance at its maximum-likelihood value rss/n."""
-    r = np.asarray(r, dtype=float)
-    n = int(r.size)
-    rss = float(np.sum(r**2))
-    ll = -0.5 * n * (np.log(2 * np.pi * rss / n) + 1)
-    return {"n": n, "k": k, {"log": "rss_log", "log1p": "rss_log1p"}.get(residual, "rss"): rss,
-            "aic": 2 * k - 2 * ll, "bic": k * np.log(n) - 2 * ll}
-
-
-def information_criteria(f: FitResult) -> dict:
-    """AIC and BIC from the fit's residuals in its residual space (Gaussian working likelihood).
-
-    Log residuals for a log-space fit, raw residuals for a raw one (so a raw fit of a law
-    that can predict non-positive values still gets finite criteria).
-    """
-    prep = f.prepared
-    used = (prep.w > 0)[: prep.n_rows]  # a non-finite residual at a used row stays in (nan criteria)
-    return gaussian_criteria(f.residuals()[used], f.law.n_params - len(f.fixed), f.residual)
 
 
 @x64
