@@ -200,37 +200,19 @@ class BootstrapResult:
         fit's residual space. Every draw is evaluated in one vectorised call (the law in log
         space). Inputs are validated as for a fit (columns named, rows reported).
         """
-        import pandas as pd
-
+        from ._bands import band_table
         from ._data import load_arrays
 
-        if not (0 < level < 1):
-            raise OptionError(f"level={level!r} must be in (0, 1)")
         law = self.fit.law
         X, _, _ = load_arrays(data, law.input_domains, None, columns=columns or self.fit.columns,
                               check=law.check_inputs)
-        xs = tuple(jnp.asarray(X[k]) for k in law.inputs)
-        D = jnp.asarray(self.draws[self.ok])
-        if D.shape[0] < 2:
-            raise OptionError("fewer than two converged resamples: no band")
-        if kind not in ("mean", "new-run"):
-            raise OptionError(f"kind={kind!r} must be 'mean' or 'new-run'")
-        logp = jax.vmap(lambda th: law.log_predict(dict(zip(self.params, th)), *xs))(D)
-        pred = np.exp(np.asarray(logp))  # (draws, rows)
+        nm = None
         if kind == "new-run":
-            from ._noise import noise_model, with_noise
+            from ._noise import noise_model
 
             nm = noise_model(self.fit) if noise is None else noise
-            pred = with_noise(pred, nm, self.fit.residual, X, int(n_samples), seed)
-        lo, hi = percentile_interval(pred, level)
-        # every column of the table the user gave (labels included), then the bands
-        out = data.reset_index(drop=True).copy() if isinstance(data, pd.DataFrame) else pd.DataFrame(
-            {k: X[k] for k in law.inputs})
-        with np.errstate(over="ignore", invalid="ignore"):
-            se = np.std(pred, axis=0, ddof=1)
-        out["estimate"] = self.fit.predict(data, columns=columns)
-        out["se"], out[f"lower_{level:g}"], out[f"upper_{level:g}"] = se, lo, hi
-        return out
+        return band_table(law, self.params, self.draws[self.ok], X, data, self.fit.predict(data, columns=columns),
+                          level=level, kind=kind, noise=nm, residual=self.fit.residual, seed=seed, n_samples=n_samples)
 
     def summary(self, level: float = 0.95, method: str | None = None, derived=None):
         """A DataFrame: estimate, SE and interval for each parameter (and derived quantity),

@@ -8,7 +8,8 @@ from ._errors import OptionError
 EXAMPLES = (
     "examples:\n  jaxlaws predict runs.csv --law chinchilla --at new.csv --kind new-run --n 2000\n"
     "  jaxlaws predict runs.csv --law chinchilla --at new.csv --replicates seed   # noise from repeated runs\n"
-    "  jaxlaws predict runs.csv --law chinchilla --at new.csv --kind mean --level 0.8 --json pred.json"
+    "  jaxlaws predict runs.csv --law chinchilla --at new.csv --kind mean --level 0.8 --json pred.json\n"
+    "  jaxlaws predict boot.json --law chinchilla --at new.csv    # from a saved jaxlaws bootstrap --json, no refit"
 )
 
 
@@ -30,6 +31,8 @@ def cmd_predict(args):
     from ._bootstrap import bootstrap
     from ._noise import noise_model
 
+    if str(args.data).lower().endswith(".json"):
+        return predict_saved(args)
     law, df = law_and_data(args)
     kw = fit_kwargs(args, law, df)
     new = read_new_rows(args.at, law, kw["columns"])
@@ -50,4 +53,65 @@ def cmd_predict(args):
     if args.json:
         write_result(args.json, {"law": law.name, "kind": args.kind, "level": args.level, "noise": nm.to_dict(),
                                  "params": boot.fit.params, "predictions": tab.to_dict(orient="records")}, args.force)
+    return 0
+
+
+def predict_saved(args):
+    """Bands from a saved ``jaxlaws bootstrap --json``: its converged draws and its fit's noise
+    scale (Gaussian: the residuals' shape is not saved), no data and no refit."""
+    import numpy as np
+
+    from ._bands import band_table
+    from ._cli_common import read_json
+    from ._data import load_arrays
+    from ._io import read_table, resolve_law_spec
+    from ._noise import NoiseModel
+    from ._units import convert, factors
+
+    law = resolve_law_spec(args.law)
+    saved = read_json(args.data, "saved bootstrap")
+    fit = saved.get("fit") if isinstance(saved, dict) else None
+    draws = saved.get("draws") if isinstance(saved, dict) else None
+    if not isinstance(fit, dict) or not isinstance(draws, dict):
+        raise OptionError(f"{args.data} is not a saved bootstrap (write one with jaxlaws bootstrap --json)")
+    if saved.get("law") != law.name:
+        raise OptionError(f"{args.data} holds a bootstrap of {saved.get('law')!r}, but --law is {law.name!r}")
+    missing = [k for k in law.param_names if k not in draws or k not in fit.get("params", {})]
+    if missing:
+        raise OptionError(f"{args.data} has no draws of {missing} (parameters of {law.name})")
+    if args.replicates or args.noise_by_compute or args.map or args.recipe:
+        raise OptionError("a saved bootstrap carries its own noise and columns: --replicates, --noise-by-compute, "
+                          "--map and --recipe apply to a refit from the data")
+    try:
+        D = np.column_stack([np.asarray(draws[k], float) for k in law.param_names])
+    except (TypeError, ValueError):
+        raise OptionError(f"{args.data}: the draws are not lists of numbers of one length") from None
+    columns = dict(fit.get("columns") or {})
+    check_band_options(args)
+    new = read_table(args.at)
+    X, _, _ = load_arrays(new, law.input_domains, None, columns=columns, check=law.check_inputs)
+    X = convert(X, factors(law.inputs, fit.get("data_units") or {}, fit.get("units") or {}))
+    params = {k: float(fit["params"][k]) for k in law.param_names}
+    import jax.numpy as jnp
+
+    est = np.exp(np.asarray(law.log_predict({k: jnp.asarray(v) for k, v in params.items()},
+                                            *[jnp.asarray(X[k]) for k in law.inputs])))
+    nm = None
+    if args.kind == "new-run":
+        nd = fit.get("noise")
+        if not isinstance(nd, dict) or not nd.get("sd"):
+            raise OptionError(f"{args.data} saved no noise scale (an exact fit?): use --kind mean")
+        nm = NoiseModel(sd=float(nd["sd"]), method=f"saved: {nd.get('method')}, Gaussian", n=int(nd.get("n") or 0),
+                        slope=float(nd.get("slope") or 0.0), c_ref=float(nd.get("c_ref") or np.nan))
+    tab = band_table(law, law.param_names, D, X, new, est, level=args.level, kind=args.kind, noise=nm,
+                     residual=fit.get("residual", "log"), seed=args.seed, n_samples=max(args.n, 2000))
+    print(f"law: {law.name}   saved bootstrap: {args.data} ({D.shape[0]} converged draws, fit on "
+          f"{fit.get('n_points')} points, {fit.get('status')})")
+    if nm is not None:
+        print(f"run-to-run {nm.describe()} in {fit.get('residual', 'log')} space")
+    print(f"{args.level:.0%} bands, " + ("where a new run will land" if args.kind == "new-run" else "where the law is") + ":")
+    print_table(tab)
+    if args.json:
+        write_result(args.json, {"law": law.name, "kind": args.kind, "level": args.level, "source": args.data,
+                                 "params": params, "predictions": tab.to_dict(orient="records")}, args.force)
     return 0

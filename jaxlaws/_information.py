@@ -8,6 +8,9 @@ score-variance matrices whose sandwich ``A^-1 B A^-1`` is the parameters' covari
 
 from __future__ import annotations
 
+import functools
+
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -24,18 +27,25 @@ def psi_at_residuals(fit, smooth: float = 0.0):
     of ``|r| < delta``; with delta far below the noise it is 1 on a few rows and 0 elsewhere,
     and a curvature matrix built from it depends on which runs happen to fall inside delta.
     """
+    r = jnp.asarray(fit.residuals()[fit.prepared.used()[2]])
+    psi, dpsi = _psi_program(fit.loss.rho)(r, jnp.asarray(fit.loss.array()), jnp.asarray(float(smooth)))
+    return np.asarray(psi), np.asarray(dpsi)
+
+
+@functools.lru_cache(maxsize=16)
+def _psi_program(rho):
+    """``(r, lp, smooth) -> (psi, psi')`` for one loss, compiled once (smooth = 0: unsmoothed)."""
     from .kernels import derivatives
 
-    r = jnp.asarray(fit.residuals()[fit.prepared.used()[2]])
-    rho1, rho2 = derivatives(fit.loss.rho)
-    lp = jnp.asarray(fit.loss.array())
-    if smooth > 0:
-        x, wq = np.polynomial.hermite_e.hermegauss(61)  # nodes for the standard normal weight
-        wq = wq / wq.sum()
-        dpsi = np.asarray(rho2(r[:, None] + smooth * jnp.asarray(x)[None, :], lp)) @ wq
-    else:
-        dpsi = np.asarray(rho2(r, lp))
-    return np.asarray(rho1(r, lp)), dpsi
+    rho1, rho2 = derivatives(rho)
+    x, wq = np.polynomial.hermite_e.hermegauss(61)  # nodes for the standard normal weight
+    x, wq = jnp.asarray(x), jnp.asarray(wq / wq.sum())
+
+    def run(r, lp, smooth):
+        dpsi = rho2(r[:, None] + smooth * x[None, :], lp) @ wq  # at smooth = 0 every node is r itself
+        return rho1(r, lp), dpsi
+
+    return jax.jit(run)
 
 
 def effective_noise(fit) -> float:

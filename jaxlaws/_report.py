@@ -103,8 +103,7 @@ class FitReport:
         lines = [f"{self.law}: {s['status']}   n = {s['n']}   free parameters k = {s['k']}   "
                  f"objective {s['objective']:.10g} ({s['objective_minimised']})",
                  f"residual scale {s['residual_scale']:.4g} (1.4826 MAD)   RMS residual {s['rms_residual']:.4g}   "
-                 f"AIC {s['aic']:.6g}   BIC {s['bic']:.6g}   condition number {s['condition_number']:.3g}"
-                 + ("  (ill-conditioned)" if s["ill_conditioned"] else ""),
+                 f"AIC {s['aic']:.6g}   BIC {s['bic']:.6g}   Hessian condition number {s['condition_number']:.3g}",
                  f"standard errors: {self.kind}, from the curvature at the optimum; {self.level:.0%} intervals"]
         lines.append(self.table.to_string(float_format=lambda x: f"{x:.6g}"))
         if len(self.correlation) > 1:
@@ -127,7 +126,6 @@ def fit_report(fit, level: float = 0.95, kind: str = "sandwich", boot=None) -> F
     co = Coordinates(law, fit.params, fit.fixed)
     X, w, _ = fit.prepared.used()
     n, k = int(len(w)), len(co.names)
-    diag = fit.diagnostics()
     r = fit.residuals()[fit.prepared.used()[2]]
     ic = information_criteria(fit)
     notes = []
@@ -193,9 +191,8 @@ def fit_report(fit, level: float = 0.95, kind: str = "sandwich", boot=None) -> F
     stats = {"status": fit.status, "n": n, "k": k, "objective": float(fit.objective),
              "objective_minimised": fit.objective_description, "residual_scale": _scale(fit),
              "rms_residual": float(np.sqrt(np.mean(r**2))), "aic": float(ic["aic"]), "bic": float(ic["bic"]),
-             "condition_number": float(diag["condition_number"]),
-             "standardised_condition_number": float(diag["standardised_condition_number"]),
-             "ill_conditioned": bool(diag["ill_conditioned"])}
+             # the fit's own (computed at the optimum); summary() adds the standardised one
+             "condition_number": float(fit.condition_number)}
     return FitReport(law=law.name, table=table, correlation=pd.DataFrame(corr, index=labels, columns=labels),
                      stats=stats, kind=kind, level=float(level), notes=tuple(notes))
 

@@ -90,6 +90,30 @@ def test_cli_predict_keeps_columns_and_reports_the_noise(tmp_path, capsys):
     assert code == 2 and len(err) == 1 and "--replicates" in err[0]
 
 
+def test_cli_predict_from_a_saved_bootstrap(tmp_path, capsys):
+    """``jaxlaws predict boot.json``: the saved draws give the same mean bands as the bootstrap
+    they were written from (no data, no refit); new-run bands use the saved noise scale; a
+    bootstrap of another law is refused naming both."""
+    runs, new, boot_js, out = (tmp_path / n for n in ("runs.csv", "new.csv", "boot.json", "pred.json"))
+    df = _runs(0.02, seed=5)
+    df.to_csv(runs, index=False)
+    rows = pd.DataFrame({"model": ["7B", "70B"], "N": [7e9, 7e10], "D": [1.4e11, 1.4e12]})
+    rows.to_csv(new, index=False)
+    assert main(["bootstrap", str(runs), "--law", "chinchilla", "--n", "100", "--json", str(boot_js)]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(boot_js), "--law", "chinchilla", "--at", str(new), "--kind", "mean", "--json", str(out)]) == 0
+    saved = pd.DataFrame(json.loads(out.read_text())["predictions"])
+    ref = jl.bootstrap("chinchilla", df, n=100, progress=False).predict(rows, kind="mean")
+    np.testing.assert_allclose(saved[["estimate", "lower_0.95", "upper_0.95"]], ref[["estimate", "lower_0.95", "upper_0.95"]],
+                               rtol=1e-9)
+    assert list(saved.model) == ["7B", "70B"]
+    assert main(["predict", str(boot_js), "--law", "chinchilla", "--at", str(new)]) == 0
+    assert "saved: " in capsys.readouterr().out
+    assert main(["predict", str(boot_js), "--law", "kaplan", "--at", str(new)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "'chinchilla'" in err[0] and "kaplan" in err[0]
+
+
 def test_coverage_simulation_runs_the_whole_recipe_per_data_set():
     """A small coverage study on the demo design (the README's table uses 200 x 200): every
     free parameter, a and N_opt(1e24) and two new-run bands at two levels; intervals at the
