@@ -116,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--level", type=float, default=0.95)
     p.add_argument("--chunk-size", type=int, default=500)
     p.add_argument("--checkpoint", metavar="FILE.npz", help="save finished chunks; rerun to resume")
+    p.add_argument("--calibrate", type=int, default=0, metavar="N_SIM",
+                   help="calibrate the intervals by N_SIM data sets simulated from the fit at these runs (e.g. 1000)")
     p.add_argument("--predict", metavar="NEW.csv",
                    help="also print prediction bands at the rows of this table (same input columns and --map)")
     p.add_argument("--json", metavar="OUT.json")

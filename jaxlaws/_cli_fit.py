@@ -146,7 +146,8 @@ def derived_rows(law, boot, compute, level):
             continue
         label = f"{name}(C={compute:g})" if kw else name
         try:
-            out.append((label, boot.interval(fn, level=level, **kw)))
+            # by name when it takes no budget, so a calibration of it (--calibrate) applies
+            out.append((label, boot.interval(fn if kw else name, level=level, **kw)))
         except JaxlawsError:
             pass
     return out
@@ -170,6 +171,9 @@ def cmd_bootstrap(args):
         check_output(args.json, args.force)
     if not (0 < args.level < 1):
         raise OptionError(f"--level {args.level:g} must be between 0 and 1 (e.g. 0.95)")
+    if args.calibrate and (args.calibrate < 10 or args.n < 20 or args.by):
+        raise OptionError(f"--calibrate {args.calibrate}: give at least 10 simulated data sets (1000 recommended), "
+                          f"with --n of at least 20 and without --by")
     new = read_new_rows(args.predict, law, kw["columns"]) if args.predict else None
     if args.by:
         if args.method not in (None, "ordinary") or args.group or args.predict or args.checkpoint:
@@ -190,14 +194,24 @@ def cmd_bootstrap(args):
             start=start, checkpoint=args.checkpoint, chunk_size=args.chunk_size, **kw,
         )
     level = args.level
+    if args.calibrate:
+        from inspect import signature
+
+        from ._coverage import calibrate
+
+        names = [k for k, fn in law.derived.items() if len(signature(fn).parameters) == 1]
+        boot = calibrate(boot, targets=names, n_sim=args.calibrate, n_boot=min(args.n, 200), seed=args.seed + 1)
     rows = [(k, boot.interval(k, level=level)) for k in law.param_names] + derived_rows(law, boot, args.compute, level)
     print(f"law: {law.name}   points: {boot.fit.n_points}   resamples: {boot.n_resamples} ({boot.weights_method}, "
           f"seed {args.seed}, strategy {args.strategy})")
     print(boot.exclusion_summary())
     lo_h, hi_h = f"{level:.0%} low", f"{level:.0%} high"
-    print(f"{'quantity':>26} {'estimate':>14} {'SE':>12} {lo_h:>14} {hi_h:>14}")
+    print(f"{'quantity':>26} {'estimate':>14} {'SE':>12} {lo_h:>14} {hi_h:>14}  interval")
     for label, iv in rows:
-        print(f"{label:>26} {iv.estimate:>14.6g} {iv.se:>12.4g} {iv.lower:>14.6g} {iv.upper:>14.6g}")
+        print(f"{label:>26} {iv.estimate:>14.6g} {iv.se:>12.4g} {iv.lower:>14.6g} {iv.upper:>14.6g}  {iv.method}")
+    if args.calibrate:
+        print(f"calibrated: tails from {args.calibrate} data sets simulated from the fit at these runs (jl.calibrate); "
+              f"check them with jl.coverage(fit, calibration=...)")
     print(f"time: full fit {boot.timings['full_fit_s']:.2f} s, resamples {boot.timings['resamples_s']:.2f} s")
     bands = None
     if new is not None:
@@ -211,8 +225,9 @@ def cmd_bootstrap(args):
             "law": law.name, "n_points": boot.fit.n_points, "n_resamples": boot.n_resamples,
             "n_failed": boot.n_failed, "method": boot.weights_method, "seed": args.seed, "strategy": args.strategy,
             "level": level, "fit": boot.fit.to_dict(),
-            "quantities": {label: {"estimate": iv.estimate, "se": iv.se, "lower": iv.lower, "upper": iv.upper}
-                           for label, iv in rows},
+            "quantities": {label: {"estimate": iv.estimate, "se": iv.se, "lower": iv.lower, "upper": iv.upper,
+                                   "method": iv.method} for label, iv in rows},
+            "calibration": None if boot.calibration is None else boot.calibration.to_dict(),
             "timings": boot.timings,
             # converged draws, so `jaxlaws allocate --draws` can carry the uncertainty forward
             "draws": {k: v.tolist() for k, v in boot.converged_draws().items()},

@@ -159,7 +159,9 @@ def test_kill_resume_and_device_count_give_identical_results(tmp_path):
     ref = tmp_path / "ref.npz"
     p = _run_script(ref, "-")
     four = tmp_path / "four.npz"
-    p4 = _run_script(four, "-", env={"XLA_FLAGS": "--xla_force_host_platform_device_count=4"})
+    # the suite's own XLA flags (conftest) plus four devices: bit-identity is within one setting
+    flags = (os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4").strip()
+    p4 = _run_script(four, "-", env={"XLA_FLAGS": flags})
     ck = tmp_path / "ck.npz"
     out = tmp_path / "resumed.npz"
     pk = _run_script(out, ck, sleep=1.0)

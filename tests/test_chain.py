@@ -136,6 +136,27 @@ def test_calibrated_intervals_reproduce_their_simulations_and_default_on():
         boot.interval("alpha", method="calibrated")
 
 
+def test_bootstrap_cli_calibrates_on_request(tmp_path, capsys):
+    """``jaxlaws bootstrap --calibrate N``: parameters and ``a`` get calibrated intervals (the
+    method column says so), the JSON carries the calibration; too few simulations: exit 2."""
+    import json
+
+    from jaxlaws._cli import main
+    from jaxlaws._demo_data import demo_data
+
+    demo_data().to_csv(tmp_path / "runs.csv", index=False)
+    args = ["bootstrap", str(tmp_path / "runs.csv"), "--law", "chinchilla", "--n", "40"]
+    assert main(args + ["--calibrate", "30", "--json", str(tmp_path / "b.json")]) == 0
+    out = capsys.readouterr().out
+    lines = {ln.split()[0]: ln for ln in out.splitlines() if ln.strip()}
+    assert lines["alpha"].endswith("calibrated") and lines["a"].endswith("calibrated")
+    js = json.loads((tmp_path / "b.json").read_text())
+    assert js["calibration"]["n_sim"] == 30 and js["quantities"]["beta"]["method"] == "calibrated"
+    assert main(args + ["--calibrate", "5"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--calibrate" in err[0]
+
+
 def test_chain_cli(tmp_path, capsys):
     """``jaxlaws chain``: the table keeps the new rows' columns, adds relative errors against an
     observed column, writes JSON; a missing column is one line and exit 2, before any fit."""
