@@ -1,7 +1,7 @@
 """Benchmark and README table: coverage of the bootstrap's percentile and calibrated intervals.
 
 On the Chinchilla points (or the demo design without ../shared), on the built-in demo design and
-on two small designs (40 Chinchilla points, 30 demo points, drawn at random): 200 simulated data
+on a small design (40 Chinchilla points drawn at random): 200 simulated data
 sets x (200 resamples + 1 fit), i.e. 40,200 refits in one compiled call per chunk, against a
 scipy L-BFGS-B refit timed on 20 resamples and scaled to the same count. The calibrated interval
 (jl.calibrate, 1000 simulations, seed 11) is scored on the coverage study's own simulations (seed 0): independent.
@@ -27,8 +27,7 @@ NEW = pd.DataFrame({"N": [1e9, 7e10], "D": [2e10, 1.4e12]})
 out = {"machine": platform.platform()}
 TG = ("a", "N_opt(C=1e24)")
 designs = (("chinchilla", chinchilla_points()[0]), ("demo", demo_data()),
-           ("chinchilla_40", chinchilla_points()[0].sample(40, random_state=0)),
-           ("demo_30", demo_data().sample(30, random_state=0)))
+           ("chinchilla_40", chinchilla_points()[0].sample(40, random_state=0)))
 for label, df in designs:
     f = jl.fit("chinchilla", df)
     boot = jl.bootstrap("chinchilla", df, n=200, progress=False)
