@@ -33,6 +33,8 @@ def cmd_allocate(args):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v or v in (float("inf"), float("-inf")):
             raise OptionError(f"--params: parameter {k!r} = {v!r} is not a finite number")
     check_allocatable(law, args.coefficients)
+    if args.params and args.draws:
+        same_study(args.params, d, args.draws, read_json(args.draws, "--draws"), law.name)
     if args.json:
         check_output(args.json, args.force)
     if args.memory is not None and not (args.memory > 0):
@@ -201,3 +203,19 @@ def allocate_under_uncertainty(args, law, params, C, inputs):
     if args.json:
         write_result(args.json, {"law": law.name, "params": params, **d.to_dict()}, args.force)
     return 0
+
+
+def same_study(params_path, fit_d, draws_path, boot_d, law_name):
+    """Refuse a fit and bootstrap draws of different laws or different data (their data
+    fingerprints differ): an optimum and a band from two studies would not belong together."""
+    boot_fit = boot_d.get("fit") if isinstance(boot_d, dict) else None
+    if not isinstance(boot_fit, dict):
+        return  # not a jaxlaws bootstrap file: read_draws says what is wrong with it
+    for path, d in ((params_path, fit_d), (draws_path, boot_fit)):
+        if d.get("law") not in (None, law_name):
+            raise OptionError(f"{path} holds a fit of {d.get('law')!r}, but --law is {law_name!r}")
+    a, b = fit_d.get("data_fingerprint"), boot_fit.get("data_fingerprint")
+    if a and b and a != b:
+        raise OptionError(f"--params {params_path} was fitted to {fit_d.get('n_points')} runs (data {a}) and --draws "
+                          f"{draws_path} to {boot_fit.get('n_points')} runs (data {b}): give a fit and a bootstrap of "
+                          f"the same data")

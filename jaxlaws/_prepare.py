@@ -190,6 +190,20 @@ class Prepared:
         idx = np.flatnonzero(w > 0)
         return {k: np.asarray(v)[: self.n_rows][idx] for k, v in self.X.items()}, w[idx], idx
 
+    def data_fingerprint(self) -> str:
+        """A short hash of the rows the fit uses (inputs in the parameters' units, targets,
+        weights): two results share it exactly when they were fitted to the same data."""
+        import hashlib
+
+        X, w, idx = self.used()
+        h = hashlib.sha256()
+        for k in sorted(X):
+            h.update(k.encode())
+            h.update(np.ascontiguousarray(X[k], dtype=np.float64).tobytes())
+        h.update(np.ascontiguousarray(np.asarray(self.y)[idx], dtype=np.float64).tobytes())
+        h.update(np.ascontiguousarray(w, dtype=np.float64).tobytes())
+        return h.hexdigest()[:16]
+
     def to_fit(self, theta_user):
         """Unconstrained (..., p) to free fit coordinates (..., k)."""
         return self.problem.free(self.problem.to_fit(jnp.asarray(theta_user, self.yt.dtype), self.aux))

@@ -186,6 +186,7 @@ class FitResult:
             "objective": float(self.objective),
             "objective_minimised": self.objective_description,
             "n_points": int(self.n_points),
+            "data_fingerprint": self.prepared.data_fingerprint() if self.prepared is not None else None,
             "status": self.status,
             "reasons": list(self.reasons),
             "condition_number": self.condition_number,

@@ -101,6 +101,18 @@ def test_bootstrap_then_allocate_with_draws(capsys, tmp_path, demo_csv):
     for row in a["allocations"]:
         assert row["N_opt_q0.1"] < row["N_opt"] * 1.5 and row["N_opt_q0.1"] < row["N_opt_q0.9"]
     capsys.readouterr()
+    # a fit of other data (five runs fewer) with these draws: refused, naming both
+    import pandas as pd
+
+    fewer = tmp_path / "fewer.csv"
+    pd.read_csv(demo_csv).iloc[5:].to_csv(fewer, index=False)
+    fit2 = tmp_path / "fit2.json"
+    assert main(["fit", str(fewer), "--law", "chinchilla", "--json", str(fit2)]) == 0
+    capsys.readouterr()
+    _one_line_error(capsys, ["allocate", "--law", "chinchilla", "--params", str(fit2), "--compute", "1e24",
+                             "--draws", str(boot)], "fitted to 85 runs")
+    _one_line_error(capsys, ["allocate", "--law", "kaplan", "--params", str(fitj), "--compute", "1e24",
+                             "--draws", str(boot)], "'chinchilla'")
     _one_line_error(capsys, ["bootstrap", str(demo_csv), "--law", "chinchilla", "--n", "0"], "--n")
     _one_line_error(capsys, ["allocate", "--law", "chinchilla", "--params", str(demo_csv), "--compute", "1e24"], "not valid JSON")
     _one_line_error(capsys, ["allocate", "--law", "chinchilla", "--coefficients", "x", "--compute", "1e24"], "no coefficient set")
