@@ -45,6 +45,10 @@ def cmd_chain(args):
     link_law = resolve_law_spec(args.link_law)
     link = read_table(args.link)
     link_cols = parse_map([args.link_map] if args.link_map else None)
+    missing = [link_cols.get(k, k) for k in link_law.inputs if link_cols.get(k, k) not in link.columns]
+    if missing:
+        raise OptionError(f"--link {args.link} has no column {missing} for the input(s) of {link_law.name} "
+                          f"{list(link_law.inputs)}; name the loss column with --link-map {link_law.inputs[0]}=COLUMN")
     for opt, col, table, name in (("--link-y", args.link_y, link, args.link), ("--link-by", args.link_by, link, args.link),
                                   ("--runs", args.runs, df, args.data), ("--runs", args.runs, link, args.link),
                                   ("--observed", args.observed, new, args.at),
