@@ -228,6 +228,9 @@ def main(argv=None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from ._progress import set_quiet
+
+    set_quiet(bool(getattr(args, "quiet", False)))
     try:
         return int(args.func(args) or 0)
     except JaxlawsError as e:

@@ -15,8 +15,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import sys
-import time
 
 import jax
 import jax.numpy as jnp
@@ -25,6 +23,7 @@ import numpy as np
 from ._errors import CheckpointError
 from ._identify import bound_reasons, curvature_reasons, design_reasons, parameter_reasons
 from ._prepare import Prepared, compiled_solve, hessian_fn
+from ._progress import Progress
 from ._util import mesh_sharding, shard_rows, write_atomic
 from .kernels import results as R
 
@@ -97,8 +96,7 @@ def refit(prep: Prepared, W, *, active=None, LP=None, chunk_size=500, devices=No
         done, arrs = load_checkpoint(checkpoint, fingerprint_)
         for key in out:
             out[key][:done] = arrs[key]
-    t_start = time.perf_counter()
-    show = progress if progress is not None else sys.stderr.isatty()
+    bar = Progress(label, B, show=progress, start_done=done)
     for c in range(done // cs, n_chunks):
         lo, hi = c * cs, min((c + 1) * cs, B)
         # Pad the last chunk with copies of the plain data so every call has one shape
@@ -116,11 +114,8 @@ def refit(prep: Prepared, W, *, active=None, LP=None, chunk_size=500, devices=No
             save_checkpoint(checkpoint, fingerprint_, hi, out)
         if on_chunk is not None:
             on_chunk(hi, B)
-        if show:
-            el = time.perf_counter() - t_start
-            print(f"\r{label}: chunk {c + 1}/{n_chunks} ({hi}/{B}) {el:6.1f} s", end="", file=sys.stderr, flush=True)
-    if show:
-        print(file=sys.stderr)
+        bar.update(hi)
+    bar.close()
     return out
 
 

@@ -196,3 +196,26 @@ def test_corrupt_or_foreign_checkpoint_is_refused(tmp_path, demo):
     jl.bootstrap("chinchilla", demo, n=10, seed=0, starts=GRID, checkpoint=str(ck), chunk_size=5)
     with pytest.raises(jl.CheckpointError, match="different run"):
         jl.bootstrap("chinchilla", demo, n=10, seed=1, starts=GRID, checkpoint=str(ck), chunk_size=5)
+
+
+def test_progress_logs_one_record_per_chunk_with_an_eta(demo, caplog, capsys):
+    """Each finished chunk is one INFO record of the "jaxlaws" logger (for logs and notebooks)
+    with done/total and an ETA; the terminal line is off when stderr is not a terminal, and
+    the CLI's --quiet silences it even when asked for."""
+    import logging
+
+    from jaxlaws._progress import Progress, set_quiet
+
+    with caplog.at_level(logging.INFO, logger="jaxlaws"):
+        jl.bootstrap("chinchilla", demo, n=10, seed=0, starts=GRID, chunk_size=5)
+    recs = [r.getMessage() for r in caplog.records if r.name == "jaxlaws"]
+    assert len(recs) == 2 and recs[0].startswith("bootstrap: 5/10 (50%)") and "ETA" in recs[0]
+    assert recs[1].startswith("bootstrap: 10/10 (100%)") and recs[1].endswith("ETA 0.0 s")
+    set_quiet(True)
+    try:
+        p = Progress("x", 4, show=True)
+        p.update(2)
+        p.close()
+    finally:
+        set_quiet(False)
+    assert capsys.readouterr().err == ""
