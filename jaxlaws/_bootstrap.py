@@ -21,6 +21,7 @@ from ._prepare import Prepared, Strategy, prepare
 from ._refit import fingerprint, refit, to_draws
 from ._resample import resample_weights
 from ._stats import bca_interval, percentile_interval
+from ._units import convert, factors
 from ._util import x64
 
 STRATEGIES = ("fast", "grid", "single")
@@ -206,6 +207,8 @@ class BootstrapResult:
         law = self.fit.law
         X, _, _ = load_arrays(data, law.input_domains, None, columns=columns or self.fit.columns,
                               check=law.check_inputs)
+        # in the units the parameters refer to, as the full fit's own prediction (estimate) does
+        X = convert(X, factors(law.inputs, self.fit.data_units, self.fit.units))
         nm = None
         if kind == "new-run":
             from ._noise import noise_model

@@ -126,6 +126,25 @@ def test_recipe_frantar2023_converts_units(capsys, tmp_path):
     assert "millions of parameters" in line
 
 
+def test_bootstrap_bands_convert_units_like_the_fit():
+    """A bootstrap of a table in other units than the recipe's (raw counts for Frantar et al.'s
+    millions of parameters and billions of images): its bands at new rows of the same table's
+    units hold the full fit's own prediction (the draws see the rows in the parameters' units)."""
+    law = get_law("weight_sparsity")
+    pub = law.coefficient_set("frantar2023_vit")
+    rng = np.random.default_rng(1)
+    S = np.tile([0.0, 0.5, 0.75, 0.875], 24)
+    Nm = np.repeat(np.geomspace(3, 1000, 8), 12)
+    Db = np.tile(np.repeat(np.geomspace(0.2, 8, 3), 4), 8)
+    y = np.asarray(law(pub, S, Nm, Db)) + 0.002 * rng.standard_normal(96)
+    df = pd.DataFrame({"S": S, "N": Nm * 1e6, "D": Db * 1e9, "loss": y})
+    boot = jl.bootstrap("weight_sparsity", df, recipe="frantar2023", units={"N": "parameters", "D": "images"}, n=30)
+    new = pd.DataFrame({"S": [0.5, 0.75], "N": [2e8, 1e9], "D": [4e9, 8e9]})
+    band = boot.predict(new, kind="mean", level=0.9)
+    assert ((band["lower_0.9"] <= band.estimate) & (band.estimate <= band["upper_0.9"])).all(), band
+    assert (band.se < 0.05 * band.estimate).all()
+
+
 def test_recipes_gadre2024_overtraining_and_downstream(capsys, tmp_path):
     ot = get_law("overtraining")
     truth = overtraining_from_authors(E=1.9, alpha=500.0, beta=2000.0, b=-0.3)
