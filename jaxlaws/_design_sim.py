@@ -26,6 +26,7 @@ from ._information import Coordinates, expected_variance, information
 from ._noise import fit_noise
 from ._errors import OptionError
 from ._fit import fit_arrays
+from ._prepare import Strategy
 from ._problem import residual_inverse
 from ._information import prediction
 from ._target import parse_target
@@ -34,14 +35,17 @@ from .kernels import design as KD
 from .kernels import results as R
 
 
-def truth_refit(law, loss, residual, fixed_keys, start):
+def truth_refit(law, loss, residual, fixed_keys, start, max_iter: int | None = None):
     """``refit(X, y, w, fixed_vals) -> (params, status)``: the fit of one simulated data set with
     the fit's own loss from one start, the truth (``start``: (name, value) pairs; simulations ask
-    how estimates scatter, not whether the optimiser finds the basin). Traceable: vmap it."""
+    how estimates scatter, not whether the optimiser finds the basin). Traceable: vmap it.
+    ``max_iter``: a cap on Newton steps (a refit that reaches it is ``max_iter``, not converged);
+    under ``vmap`` every row runs as long as the slowest, so one cap bounds the whole batch."""
     starts = {k: np.asarray([v]) for k, v in start}
+    strategy = None if max_iter is None else Strategy(max_iter=int(max_iter))
 
     def refit(X, y, w, fixed_vals):
-        p, r = fit_arrays(law, X, y, w, starts=starts, loss=loss, residual=residual,
+        p, r = fit_arrays(law, X, y, w, starts=starts, loss=loss, residual=residual, strategy=strategy,
                           fixed=dict(zip(fixed_keys, fixed_vals)), return_result=True)
         return p, r.status
 
