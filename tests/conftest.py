@@ -27,6 +27,54 @@ def pytest_unconfigure(config):
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+# Every compiled XLA CPU program keeps its code mapped into the process, and a test worker
+# compiles thousands of them (every law, strategy and shape the suite tries). Linux caps a
+# process at vm.max_map_count mappings (65530 by default); past it a compile aborts or
+# segfaults inside XLA (seen in full runs, in the compilation-cache write). Between test
+# modules, a worker that has used more than half of the cap drops its compiled programs (JAX's
+# caches and jaxlaws' own lru_caches of compiled solvers); later modules reload what they need
+# from the run's persistent compilation cache instead of compiling it again.
+MAP_LIMIT = float(os.environ.get("JAXLAWS_TEST_MAP_LIMIT", "0.5"))  # fraction of the cap
+
+
+def _map_count() -> int:
+    try:
+        with open("/proc/self/maps") as fh:
+            return sum(1 for _ in fh)
+    except OSError:  # not Linux: no such cap to watch
+        return 0
+
+
+def _max_maps() -> int:
+    try:
+        with open("/proc/sys/vm/max_map_count") as fh:
+            return int(fh.read())
+    except (OSError, ValueError):
+        return 1 << 62
+
+
+def drop_compiled_programs():
+    """Clear JAX's caches and every functools cache in jaxlaws' modules (compiled solvers)."""
+    import sys
+
+    jax.clear_caches()
+    for name, mod in list(sys.modules.items()):
+        if name == "jaxlaws" or name.startswith("jaxlaws."):
+            for obj in list(vars(mod).values()):
+                clear = getattr(obj, "cache_clear", None)
+                if callable(clear):
+                    clear()
+    import gc
+
+    gc.collect()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _bounded_program_maps():
+    yield
+    if _map_count() > MAP_LIMIT * _max_maps():
+        drop_compiled_programs()
+
 import jax  # noqa: E402
 
 import jaxlaws  # noqa: E402
