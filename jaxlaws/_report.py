@@ -48,7 +48,8 @@ def gaussian_criteria(r, k: int, residual: str) -> dict:
     r = np.asarray(r, dtype=float)
     n = int(r.size)
     rss = float(np.sum(r**2))
-    ll = -0.5 * n * (np.log(2 * np.pi * rss / n) + 1)
+    # an exact fit (rss = 0) has no finite Gaussian likelihood: its criteria are undefined (nan)
+    ll = -0.5 * n * (np.log(2 * np.pi * rss / n) + 1) if rss > 0 else float("nan")
     return {"n": n, "k": k, {"log": "rss_log", "log1p": "rss_log1p"}.get(residual, "rss"): rss,
             "aic": 2 * k - 2 * ll, "bic": k * np.log(n) - 2 * ll}
 
