@@ -32,7 +32,7 @@ from ._data import get_column
 from ._errors import FitError, OptionError
 from ._target import parse_target
 from ._units import convert, factors
-from ._information import Coordinates, expected_variance, information, prediction, sandwich
+from ._information import Coordinates, coordinate_params, expected_variance, information, prediction_jacobian, sandwich
 from ._util import x64
 from .kernels import design as KD
 
@@ -43,16 +43,9 @@ Z80 = 1.2815515655446004  # standard normal 0.9 quantile: an 80% interval is +-Z
 @functools.lru_cache(maxsize=16)
 def design_programs(law, residual, names, log, const_keys, target):
     """Compiled Jacobians, target gradient and greedy selection for one (law, target)."""
-    f = prediction(law, residual)
 
     def params(phi, const):
-        p = {k: (jnp.exp(phi[i]) if lg else phi[i]) for i, (k, lg) in enumerate(zip(names, log))}
-        p.update(dict(zip(const_keys, const)))
-        return p
-
-    def jac(phi, const, X):
-        # one forward-mode pass per parameter (p of them) covers every row at once
-        return jax.jacfwd(lambda t: f(params(t, const), X))(phi)
+        return coordinate_params(phi, const, names, log, const_keys)
 
     def grad(phi, const):
         return jax.grad(lambda t: target.fn(params(t, const)))(phi)
@@ -60,7 +53,8 @@ def design_programs(law, residual, names, log, const_keys, target):
     def value(phi, const):
         return target.fn(params(phi, const))
 
-    return jax.jit(jac), jax.jit(grad), jax.jit(value), jax.jit(KD.greedy, static_argnames=("n_max", "replace", "per_cost"))
+    return (prediction_jacobian(law, residual, names, log, const_keys), jax.jit(grad), jax.jit(value),
+            jax.jit(KD.greedy, static_argnames=("n_max", "replace", "per_cost")))
 
 
 def table_inputs(law, data, columns, units, fit, inputs):

@@ -134,6 +134,27 @@ class Coordinates:
         return np.stack(cols, axis=-1)
 
 
+def coordinate_params(phi, const, names, log, const_keys) -> dict:
+    """Natural parameters from design coordinates ``phi`` (log for positive ones, see
+    ``Coordinates``) plus the fixed ones (``const``), traceable."""
+    p = {k: (jnp.exp(phi[i]) if lg else phi[i]) for i, (k, lg) in enumerate(zip(names, log))}
+    p.update(dict(zip(const_keys, const)))
+    return p
+
+
+@functools.lru_cache(maxsize=32)
+def prediction_jacobian(law, residual, names, log, const_keys):
+    """``jac(phi, const, X) -> (rows, k)``: every row's gradient of the prediction (residual
+    space) in design coordinates, compiled once per law and coordinates."""
+    f = prediction(law, residual)
+
+    def jac(phi, const, X):
+        # one forward-mode pass per parameter (k of them) covers every row at once
+        return jax.jacfwd(lambda t: f(coordinate_params(t, const, names, log, const_keys), X))(phi)
+
+    return jax.jit(jac)
+
+
 def prediction(law, residual: str):
     """The law's prediction in residual space, ``f(params, X) -> (n,)``."""
 

@@ -26,16 +26,14 @@ the report puts its SEs beside the asymptotic ones and says where they disagree 
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from statistics import NormalDist
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
 from ._errors import FitError, OptionError
-from ._information import Coordinates, prediction, psi_at_residuals
+from ._information import Coordinates, prediction_jacobian, psi_at_residuals
 from ._noise import fit_noise
 
 KINDS = ("sandwich", "classical")
@@ -63,22 +61,6 @@ def information_criteria(f) -> dict:
     prep = f.prepared
     used = (prep.w > 0)[: prep.n_rows]  # a non-finite residual at a used row stays in (nan criteria)
     return gaussian_criteria(f.residuals()[used], f.law.n_params - len(f.fixed), f.residual)
-
-
-@functools.lru_cache(maxsize=32)
-def _jacobian(law, residual, names, log, const_keys):
-    """Rows' gradients of the prediction (residual space) in design coordinates, compiled once."""
-    f = prediction(law, residual)
-
-    def jac(phi, const, X):
-        def pred(t):
-            p = {k: (jnp.exp(t[i]) if lg else t[i]) for i, (k, lg) in enumerate(zip(names, log))}
-            p.update(dict(zip(const_keys, const)))
-            return f(p, X)
-
-        return jax.jacfwd(pred)(phi)
-
-    return jax.jit(jac)
 
 
 @dataclass(frozen=True)
@@ -132,7 +114,7 @@ def fit_report(fit, level: float = 0.95, kind: str = "sandwich", boot=None) -> F
     notes = []
     cov = None
     if fit.status == "converged" and n > k:
-        jac = _jacobian(law, fit.residual, co.names, co.log, tuple(co.const))
+        jac = prediction_jacobian(law, fit.residual, co.names, co.log, tuple(co.const))
         J = np.asarray(jac(jnp.asarray(co.phi), tuple(jnp.asarray(v) for v in co.const.values()),
                            {kk: jnp.asarray(X[kk]) for kk in law.inputs}))
         try:
