@@ -37,6 +37,9 @@ from ._candidates import candidate_runs as candidate_runs
 from ._candidates import isoflop_extension as isoflop_extension
 from ._candidates import random_runs as random_runs
 from ._decide import Decision as Decision
+from ._demo_data import example_data as example_data
+from ._saved import load as load
+from ._saved import save as save
 from ._decide import decide as decide
 from ._decide import value_of_information as value_of_information
 from ._design import Design as Design

@@ -61,7 +61,8 @@ EXAMPLES = {
         "  jaxlaws isoflop isoflop_points.csv --budget flops --size n --tokens t --profile interp --noise 0.003 \\\n"
         "      --weighted --point median      # Porian et al.'s recipe"
     ),
-    "demo": "examples:\n  jaxlaws demo --out demo_plots\n  jaxlaws demo --write-data runs.csv   # the demo's runs, to try every command on",
+    "demo": "examples:\n  jaxlaws demo --out demo_plots\n  jaxlaws demo --write-data runs.csv   # the demo's runs, to try every command on\n"
+            "  jaxlaws demo --write-examples .      # every file the README's commands read",
     "laws": "example:\n  jaxlaws laws            # list the built-in laws\n  jaxlaws laws chinchilla # one law in full",
 }
 
@@ -185,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite plots already in --out")
     p.add_argument("--write-data", metavar="RUNS.csv",
                    help="only write the demo's synthetic isoFLOP runs (N, D, C, loss, outlier) to this CSV")
+    p.add_argument("--write-examples", metavar="DIR",
+                   help="only write every file the README's commands read (runs.csv, bigger.csv, tasks.csv, "
+                        "curves.csv, downstream.csv, big.csv, my_laws.py) into this folder")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("laws", help="list built-in laws or show one", epilog=EXAMPLES["laws"], formatter_class=fmt)

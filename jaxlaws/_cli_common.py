@@ -82,14 +82,15 @@ def parse_axis(name: str, text: str):
         raise bad from None
 
 
-def starts_option(text: str | None, law):
+def starts_option(text: str | None, law, bounds=None):
     """``--starts``: a grid spec ``alpha=0:2:5,beta=0:2:5,A=1e2/1e4`` in natural values (axes not
-    named come from the law's own grid) or a CSV file of start points (one column per parameter)."""
+    named come from the law's own grid, moved inside ``--bounds``) or a CSV file of start points
+    (one column per parameter)."""
     if text is None:
         return None
     import numpy as np
 
-    from ._starts import Grid, grid
+    from ._starts import Grid, grid, move_inside
 
     if text.endswith(".csv") or os.path.exists(text):
         from ._io import read_table
@@ -114,7 +115,8 @@ def starts_option(text: str | None, law):
             raise OptionError(f"--starts gives no values for {missing} and {law.name} has no start grid to take them from")
         for k in missing:  # the law's own axis, as natural values
             v = law.starts.axes[k]
-            axes[k] = v if law.starts.space == "natural" else np.asarray(law.params[k].forward(v))
+            v = v if law.starts.space == "natural" else np.asarray(law.params[k].forward(v))
+            axes[k] = np.unique(move_inside(v, *bounds[k])) if k in (bounds or {}) else v
     return grid(**axes)
 
 
@@ -168,7 +170,7 @@ def fit_kwargs(args, law, df):
     if unknown:
         raise OptionError(f"--units {unknown[0]!r} is not an input of {law.name} {list(law.inputs)}")
     return dict(y=args.y, columns=columns, loss=loss_option(args.loss, args.delta), residual=args.residual,
-                fixed=fixed or None, recipe=args.recipe, starts=starts_option(args.starts, law), bounds=bounds or None,
+                fixed=fixed or None, recipe=args.recipe, starts=starts_option(args.starts, law, bounds), bounds=bounds or None,
                 where=tuple(args.where or ()), best_per=select_option(args.select), drop_highest=args.drop_highest,
                 weights=args.weights, units=units or None)
 

@@ -121,7 +121,9 @@ def cmd_fit(args):
     for w in caught:
         if not res.degenerate:
             print(f"warning: {w.message}", file=sys.stderr)
-    out = res.to_dict()
+    from ._saved import fit_record
+
+    out = fit_record(res)  # jaxlaws.load(path) reads it back as this fit
     out["report"] = rep.to_dict()
     if new is not None:
         out["predictions"] = predictions_table(res, new, args.predict, kw["columns"])
@@ -221,17 +223,16 @@ def cmd_bootstrap(args):
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
     if args.json:
-        out = {
-            "law": law.name, "n_points": boot.fit.n_points, "n_resamples": boot.n_resamples,
-            "n_failed": boot.n_failed, "method": boot.weights_method, "seed": args.seed, "strategy": args.strategy,
-            "level": level, "fit": boot.fit.to_dict(),
+        from ._saved import bootstrap_record
+
+        out = bootstrap_record(boot)  # jaxlaws.load(path) reads it back as this bootstrap
+        out.update({
+            "n_points": boot.fit.n_points, "n_resamples": boot.n_resamples, "n_failed": boot.n_failed, "level": level,
             "quantities": {label: {"estimate": iv.estimate, "se": iv.se, "lower": iv.lower, "upper": iv.upper,
                                    "method": iv.method} for label, iv in rows},
-            "calibration": None if boot.calibration is None else boot.calibration.to_dict(),
-            "timings": boot.timings,
             # converged draws, so `jaxlaws allocate --draws` can carry the uncertainty forward
             "draws": {k: v.tolist() for k, v in boot.converged_draws().items()},
-        }
+        })
         if bands is not None:
             out["predictions"] = bands.to_dict(orient="records")
         write_result(args.json, out, args.force)
@@ -377,10 +378,38 @@ def cmd_laws(args):
     return 0
 
 
+def _write_text(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def write_examples(folder, seed, force):
+    """``jaxlaws demo --write-examples DIR``: the project's example tables and user law, every
+    file checked before any is written (nothing a user wrote is overwritten without --force)."""
+    from ._demo_data import example_files
+    from ._util import write_atomic
+
+    files = example_files(seed=seed)
+    check_output_folder(folder, list(files), force)
+    os.makedirs(folder, exist_ok=True)
+    for name, content in files.items():
+        path = os.path.join(folder, name)
+        if isinstance(content, str):
+            write_atomic(path, lambda tmp, text=content: _write_text(tmp, text), suffix=".py")
+        else:
+            write_atomic(path, lambda tmp, table=content: table.to_csv(tmp, index=False), suffix=".csv")
+        print(f"wrote {path}" + ("" if isinstance(content, str) else f": {len(content)} rows ({', '.join(content.columns)})"))
+    return 0
+
+
 def cmd_demo(args):
     from ._demo import run_demo
     from ._plots import DEMO_FILES
 
+    if args.write_data and args.write_examples:
+        raise OptionError("give --write-data or --write-examples, not both")
+    if args.write_examples:
+        return write_examples(args.write_examples, args.seed, args.force)
     if args.write_data:
         from ._demo_data import demo_data
         from ._util import write_atomic

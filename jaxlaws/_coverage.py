@@ -104,7 +104,14 @@ class Calibration:
 
     def to_dict(self) -> dict:
         return {"n_sim": self.n_sim, "n_boot": self.n_boot, "seed": self.seed, "noise": self.noise,
-                "tails": self.table().to_dict(orient="records")}
+                "tails": self.table().to_dict(orient="records"),
+                "ranks": {q: np.asarray(u).tolist() for q, u in self.ranks.items()}}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Calibration":
+        """The calibration ``to_dict`` wrote (``jaxlaws.load`` of a calibrated bootstrap)."""
+        return cls(ranks={q: np.asarray(u, float) for q, u in d["ranks"].items()}, n_sim=int(d["n_sim"]),
+                   n_boot=int(d["n_boot"]), seed=int(d["seed"]), noise=str(d["noise"]))
 
 
 def _rank(v, t):

@@ -103,6 +103,14 @@ class Loss:
             s = f"{self.kind}({', '.join(f'{v:g}' for v in self.values)})"
         return s if self.normalise == "sum" else f"{s}, mean"
 
+    def spec(self) -> str | None:
+        """The text form ``parse_loss`` reads back (``huber:0.001``, ``squared/mean``), exact in
+        its values (``repr`` keeps every digit); ``None`` for a custom loss (a function)."""
+        if self.kind == "custom":
+            return None
+        s = self.kind + (":" + ",".join(repr(float(v)) for v in self.values) if self.values else "")
+        return s if self.normalise == "sum" else f"{s}/{self.normalise}"
+
     def describe(self, residual: str) -> str:
         """One line: the objective minimised, e.g. ``sum_i w_i huber(0.001)(log pred_i - log y_i)``."""
         r = {"log": "log pred_i - log y_i", "raw": "pred_i - y_i", "log1p": "log(1 + pred_i) - log(1 + y_i)"}[residual]

@@ -354,3 +354,20 @@ def run(prep: Prepared):
     solver = compiled_solve(prep.problem, prep.strategy)
     return jax.block_until_ready(solver(prep.starts_fit, prep.extra_fit, prep.Xb, prep.yt,
                                         jnp.asarray(prep.w, prep.yt.dtype), prep.lp, prep.strata))
+
+
+def check_same_study(a, b, what_a: str = "the fit", what_b: str = "the bootstrap"):
+    """Refuse to combine two fits (or a fit and a bootstrap's fit) of different laws or of
+    different data (their data fingerprints differ), naming both: an estimate from one study
+    and intervals from another would not belong together."""
+    if a is b:
+        return
+    if a.law.name != b.law.name:
+        raise OptionError(f"{what_a} is of {a.law.name!r} and {what_b} of {b.law.name!r}: give results of the same law")
+    pa, pb = getattr(a, "prepared", None), getattr(b, "prepared", None)
+    if pa is None or pb is None:
+        return
+    fa, fb = pa.data_fingerprint(), pb.data_fingerprint()
+    if fa != fb:
+        raise OptionError(f"{what_a} was fitted to {a.n_points} runs (data {fa}) and {what_b} to {b.n_points} runs "
+                          f"(data {fb}): give results of the same data")

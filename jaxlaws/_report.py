@@ -35,6 +35,7 @@ import numpy as np
 from ._errors import FitError, OptionError
 from ._information import Coordinates, prediction_jacobian, psi_at_residuals
 from ._noise import fit_noise
+from ._prepare import check_same_study
 
 KINDS = ("sandwich", "classical")
 DISAGREE = 1.25  # asymptotic / bootstrap SE ratio beyond which the report recommends the bootstrap
@@ -96,6 +97,25 @@ class FitReport:
         return "\n".join(lines)
 
 
+def _inside_box(est, half, constraint):
+    """A symmetric interval ``est -+ half`` for a parameter in a box, drawn in the box's own
+    unconstrained coordinate (log of the distance to a one-sided bound, logit of the position
+    in a two-sided box; delta method for the width) so that it never leaves the box: A > 1 must
+    not get an interval reaching below 1."""
+    lo, hi = getattr(constraint, "lower", -np.inf), getattr(constraint, "upper", np.inf)
+    if not np.isfinite(half) or not (lo < est < hi):
+        return est - half, est + half
+    if np.isfinite(lo) and np.isfinite(hi):
+        u = half * (hi - lo) / ((est - lo) * (hi - est))  # d logit((p-lo)/(hi-lo)) / dp = (hi-lo)/((p-lo)(hi-p))
+        t = np.log((est - lo) / (hi - est))
+        return tuple(lo + (hi - lo) / (1 + np.exp(-(t + s))) for s in (-u, u))
+    if np.isfinite(lo):
+        return lo + (est - lo) * np.exp(-half / (est - lo)), lo + (est - lo) * np.exp(half / (est - lo))
+    if np.isfinite(hi):
+        return hi - (hi - est) * np.exp(half / (hi - est)), hi - (hi - est) * np.exp(-half / (hi - est))
+    return est - half, est + half
+
+
 def fit_report(fit, level: float = 0.95, kind: str = "sandwich", boot=None) -> FitReport:
     """The report of a ``FitResult`` (see the module docstring); ``boot``: a ``BootstrapResult`` of
     the same fit whose SEs are set beside the asymptotic ones."""
@@ -140,6 +160,7 @@ def fit_report(fit, level: float = 0.95, kind: str = "sandwich", boot=None) -> F
     se_t = np.sqrt(np.maximum(np.diag(cov), 0.0)) if cov is not None else np.full(k, np.nan)
     boot_se = None
     if boot is not None:
+        check_same_study(fit, boot.fit, "this fit", "report(boot=)'s bootstrap")
         d = boot.converged_draws()
         boot_se = np.nanstd(co.of_draws(d), axis=0, ddof=1)
     rows = []
@@ -153,7 +174,8 @@ def fit_report(fit, level: float = 0.95, kind: str = "sandwich", boot=None) -> F
             if co.log[i]:  # log coordinates: an interval for a coefficient stays positive
                 row.update(se=est * se_t[i], lower=est * np.exp(-z * se_t[i]), upper=est * np.exp(z * se_t[i]))
             else:
-                row.update(se=se_t[i], lower=est - z * se_t[i], upper=est + z * se_t[i])
+                lower, upper = _inside_box(est, z * se_t[i], law.params[name])
+                row.update(se=se_t[i], lower=lower, upper=upper)
             row["fixed"] = False
             if boot_se is not None:
                 row["bootstrap_se"] = est * boot_se[i] if co.log[i] else boot_se[i]

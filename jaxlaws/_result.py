@@ -13,7 +13,7 @@ import numpy as np
 
 from ._data import load_arrays
 from ._diagnostics import diagnostics
-from ._errors import ConvergenceWarning, FitError
+from ._errors import ConvergenceWarning, FitError, OptionError
 from ._identify import bound_reasons, curvature_reasons, design_reasons, parameter_reasons
 from ._prepare import Prepared, Strategy, hessian_fn
 from ._law import Law
@@ -102,6 +102,7 @@ class FitResult:
             return np.exp(np.asarray(self.law.log_predict(p, *xs)))
         return np.asarray(self.law(p, *xs))
 
+    @x64
     def residuals(self) -> np.ndarray:
         """Residuals of the fitted rows in the fit's residual space (``log pred - log y`` by default);
         ``nan`` at rows the fit did not use (weight 0)."""
@@ -171,7 +172,6 @@ class FitResult:
 
     def noise(self):
         """The run-to-run noise the residuals show (``_noise.noise_model``; None for an exact fit)."""
-        from ._errors import OptionError
         from ._noise import noise_model
 
         try:
@@ -179,6 +179,7 @@ class FitResult:
         except OptionError:
             return None
 
+    @x64
     def to_dict(self) -> dict:
         return {
             "law": self.law.name,

@@ -172,10 +172,16 @@ def clipped_starts(law, starts, params) -> NaturalPoints:
     nat = np.stack([np.asarray(law.params[k].forward(theta[:, i])) for i, k in enumerate(law.param_names)], axis=1)
     for i, k in enumerate(law.param_names):
         lo = getattr(params[k], "lower", 0.0 if params[k].name == "positive" else -np.inf)
-        hi = getattr(params[k], "upper", np.inf)
-        pad = 1e-3 * ((hi - lo) if np.isfinite(hi - lo) else max(1.0, abs(lo if np.isfinite(lo) else hi)))
-        nat[:, i] = np.clip(nat[:, i], lo + pad if np.isfinite(lo) else -np.inf, hi - pad if np.isfinite(hi) else np.inf)
+        nat[:, i] = move_inside(nat[:, i], lo, getattr(params[k], "upper", np.inf))
     return NaturalPoints(np.unique(nat, axis=0))
+
+
+def move_inside(values, lo: float, hi: float) -> np.ndarray:
+    """``values`` moved just inside the open box ``(lo, hi)``: by 0.1% of the box, or of the
+    bound's magnitude for a one-sided bound (a start on an open bound maps to an infinite
+    unconstrained coordinate)."""
+    pad = 1e-3 * ((hi - lo) if np.isfinite(hi - lo) else max(1.0, abs(lo if np.isfinite(lo) else hi)))
+    return np.clip(np.asarray(values, float), lo + pad if np.isfinite(lo) else -np.inf, hi - pad if np.isfinite(hi) else np.inf)
 
 
 # Unconstrained ranges of the default starts: a positive parameter spans exp(-6) .. exp(12)

@@ -82,3 +82,44 @@ def test_fit_cli_prints_and_writes_the_report(tmp_path, capsys):
     assert "95% interval" in out and "AIC" in out and "residual scale" in out
     js = json.loads((tmp_path / "f.json").read_text())
     assert js["report"]["se_method"] == "sandwich" and {p["parameter"] for p in js["report"]["parameters"]} == {"c", "a"}
+
+
+def test_interval_of_a_bounded_parameter_stays_in_its_box():
+    """A one-sided bound (A > 1) and a two-sided box: the interval is drawn in the box's own
+    coordinate (log distance to the bound, logit), so it never leaves the box, and its width
+    agrees with the linear one to first order when the estimate is far from the bound."""
+    from jaxlaws._report import _inside_box
+
+    lo, up = _inside_box(2277.0, 1.96 * 2463.0, jl.bounded(1.0, np.inf))
+    assert 1.0 < lo < 2277.0 < up
+    # the delta method: log(A - 1) has SE 2463 / 2276, so the interval is 1 + 2276 exp(-+1.96 * 1.082)
+    assert np.isclose(lo, 1 + 2276 * np.exp(-1.96 * 2463 / 2276)) and np.isclose(up, 1 + 2276 * np.exp(1.96 * 2463 / 2276))
+    lo, up = _inside_box(0.3, 1.96 * 0.2, jl.bounded(0.0, 0.5))
+    assert 0.0 < lo < 0.3 < up < 0.5
+    lo, up = _inside_box(0.25, 1.96 * 1e-4, jl.bounded(0.0, 0.5))  # far from both ends: the linear interval
+    assert np.isclose(lo, 0.25 - 1.96e-4, rtol=1e-6) and np.isclose(up, 0.25 + 1.96e-4, rtol=1e-6)
+    df = _power_law_data(2)
+    f = jl.fit("power_law", df, bounds={"a": (-0.21, 0.0)}, loss="squared")
+    row = f.report().table.loc["a"]
+    assert -0.21 < row.lower < row.estimate < row.upper < 0.0
+
+
+def test_example_files_and_the_readme_fits_on_them(tmp_path, capsys):
+    """``jaxlaws demo --write-examples`` writes every file the README's commands read, refuses to
+    overwrite them, and a partial ``--starts`` grid with ``--bounds`` takes the law's other axes
+    moved inside the bounds (the README's squared-loss command)."""
+    from jaxlaws._cli import main
+
+    assert main(["demo", "--write-examples", str(tmp_path)]) == 0
+    names = {"runs.csv", "bigger.csv", "tasks.csv", "curves.csv", "downstream.csv", "big.csv", "my_laws.py"}
+    assert names <= {p.name for p in tmp_path.iterdir()}
+    assert main(["demo", "--write-examples", str(tmp_path)]) == 2
+    assert "--force" in capsys.readouterr().err
+    runs = str(tmp_path / "runs.csv")
+    assert main(["fit", runs, "--law", "chinchilla", "--loss", "squared", "--residual", "raw", "--starts",
+                 "alpha=0:2:5,beta=0:2:5", "--bounds", "A=1:inf", "--bounds", "B=1:inf", "--weights", "1/loss**2"]) == 0
+    assert main(["fit", runs, "--law", str(tmp_path / "my_laws.py") + ":my_law"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("status converged") == 2
+    curves = pd.read_csv(tmp_path / "curves.csv")
+    assert (curves.n / curves.P).max() <= 256  # within data_filtering's epoch bound
