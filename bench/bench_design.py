@@ -116,7 +116,7 @@ print(f"expected-loss allocation, {dec.n_draws} draws x 2 budgets: jaxlaws {dc_w
 print(dec.to_frame().to_string(index=False, float_format=lambda x: f"{x:.5g}"))
 
 # ---- the figure ------------------------------------------------------------------------
-from jaxlaws._plots import design_runs  # noqa: E402
+from jaxlaws._plots_study import design_runs  # noqa: E402
 
 design_runs(fit, dd, str(REPO / "docs" / "img" / "design_runs.png"))
 

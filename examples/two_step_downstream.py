@@ -16,7 +16,6 @@ band. Run: ``python examples/two_step_downstream.py [--quick]``.
 import sys
 
 import numpy as np
-import pandas as pd
 
 import jax
 

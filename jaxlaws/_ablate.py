@@ -17,6 +17,7 @@ from typing import Mapping
 import jax.numpy as jnp
 import numpy as np
 
+from ._progress import Progress
 from ._data import get_column
 from ._errors import CheckpointError, OptionError
 from ._prepare import as_strategy, prepare, resolve_law
@@ -150,6 +151,8 @@ def ablate(law, data, choices: Mapping, *, y: str = "loss", derived=None, comput
     rows = []
     fp = _ablate_fingerprint(data, y, choices, derived, base_weights) if checkpoint else None
     done = _load_ablate_checkpoint(checkpoint, fp)
+    n_specs = sum(len(ss) for ss in groups.values())
+    bar = Progress(f"ablate ({len(groups)} groups)", n_specs, start_done=sum(len(v) for v in done.values()))
     for gi, (key, ss) in enumerate(groups.items()):
         if gi in done:
             rows.extend(done[gi])
@@ -212,6 +215,8 @@ def ablate(law, data, choices: Mapping, *, y: str = "loss", derived=None, comput
         if checkpoint:
             done[gi] = group_rows
             _save_ablate_checkpoint(checkpoint, fp, done)
+        bar.update(len(rows))
+    bar.close()
     return pd.DataFrame(rows)
 
 

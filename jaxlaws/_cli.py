@@ -12,13 +12,14 @@ import sys
 
 from ._cli_allocate import cmd_allocate
 from ._cli_common import add_fit_options
-from ._cli_fit import cmd_ablate, cmd_bootstrap, cmd_demo, cmd_fit, cmd_laws, cmd_plot
+from ._cli_fit import cmd_ablate, cmd_bootstrap, cmd_fit
+from ._cli_show import cmd_demo, cmd_laws, cmd_plot
 from ._cli_isoflop import add_isoflop_parser
 from ._cli_design import add_design_parser
 from ._cli_extrapolate import add_extrapolate_parser
 from ._cli_predict import add_predict_parser
 from ._cli_chain import add_chain_parser
-from ._errors import JaxlawsError
+from ._errors import JaxlawsError, OptionError
 
 EXAMPLES = {
     "fit": (
@@ -172,10 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_predict_parser(sub, fmt)
     add_chain_parser(sub, fmt)
 
-    p = sub.add_parser("plot", help="isoFLOP curves, residuals, bootstrap pairs and allocation bands as PNGs",
+    p = sub.add_parser("plot", help="isoFLOP curves, iso-loss contours, residuals, bootstrap corner plot, allocation bands",
                        epilog=EXAMPLES["plot"], formatter_class=fmt)
     add_fit_options(p)
-    p.add_argument("--out", required=True, help="folder for the PNG files")
+    p.add_argument("--out", required=True, help="folder for the figures")
     p.add_argument("--n", type=int, default=500, help="bootstrap resamples for the bands (default 500)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_plot)
@@ -194,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("laws", help="list built-in laws or show one", epilog=EXAMPLES["laws"], formatter_class=fmt)
     p.add_argument("name", nargs="?")
     p.set_defaults(func=cmd_laws)
+    add_figure_options(sub)
     return parser
 
 
@@ -221,6 +223,36 @@ def _persistent_cache(jax):
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 
 
+FIGURE_COMMANDS = ("plot", "demo", "isoflop", "design", "ablate", "extrapolate")
+
+
+def add_figure_options(sub):
+    """``--quiet`` on every command; ``--format`` and ``--dpi`` on every command that draws figures."""
+    for name, p in sub.choices.items():
+        p.add_argument("--quiet", action="store_true",
+                       help="no progress line or bar (and no per-chunk log lines when stderr is not a terminal)")
+        if name in FIGURE_COMMANDS:
+            g = p.add_argument_group("figures")
+            g.add_argument("--format", choices=("png", "svg", "pdf"), default=None,
+                           help="file format of figures written into a folder (default png; a --plot FILE's "
+                                "extension decides its own)")
+            g.add_argument("--dpi", type=int, default=None, help="resolution of raster figures (default 150)")
+
+
+def figure_options(args):
+    """Apply ``--format``/``--dpi`` and check a ``--plot FILE``'s extension, before any computing."""
+    if getattr(args, "format", None) is None and getattr(args, "dpi", None) is None and not getattr(args, "plot", None):
+        return
+    from ._plots import FORMATS, configure
+
+    configure(fmt=getattr(args, "format", None), dpi=getattr(args, "dpi", None))
+    plot = getattr(args, "plot", None)
+    if plot and args.command != "isoflop":  # isoflop's --plot is a folder
+        ext = os.path.splitext(plot)[1].lstrip(".").lower()
+        if ext not in FORMATS:
+            raise OptionError(f"--plot {plot}: give a file ending in .{', .'.join(FORMATS)}")
+
+
 def main(argv=None) -> int:
     import jax
 
@@ -232,10 +264,14 @@ def main(argv=None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    from ._progress import set_quiet
+    from ._progress import log_to_stderr, set_quiet
 
-    set_quiet(bool(getattr(args, "quiet", False)))
+    quiet = bool(getattr(args, "quiet", False))
+    set_quiet(quiet)
+    # not a terminal (a batch job's log): one line per chunk of a long job, unless --quiet
+    log_to_stderr(not quiet and not sys.stderr.isatty())
     try:
+        figure_options(args)
         return int(args.func(args) or 0)
     except JaxlawsError as e:
         print(f"jaxlaws: error: {e}", file=sys.stderr)

@@ -273,7 +273,6 @@ def add_fit_options(p):
     p.add_argument("--fix", action="append", metavar="PARAM=VALUE",
                    help="hold a parameter at a value while fitting (e.g. --fix d=0.1); repeatable")
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
-    p.add_argument("--quiet", action="store_true", help="no progress line on the terminal")
 
 
 def read_json(path, what):

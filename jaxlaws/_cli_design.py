@@ -100,7 +100,7 @@ def cmd_design(args):
         print(sim.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
         out["simulation"] = sim.to_dict(orient="records")
     if args.plot:
-        from ._plots import design_runs
+        from ._plots_study import design_runs
 
         design_runs(res, d, args.plot)
         print(f"plot: {args.plot}", file=sys.stderr)

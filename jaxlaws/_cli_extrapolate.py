@@ -65,7 +65,7 @@ def cmd_extrapolate(args):
         print(f"{len(bad)} (law, cutoff) fit(s) not converged or not identified; their errors are left out: "
               + ", ".join(f"{r.law} below {r.cutoff:g} ({r.status})" for r in bad.itertuples()), file=sys.stderr)
     if args.plot:
-        from ._plots import extrapolation_errors
+        from ._plots_study import extrapolation_errors
 
         extrapolation_errors(res, args.plot)
         print(f"plot: {args.plot}")

@@ -29,9 +29,10 @@ def cmd_isoflop(args):
     if args.json:
         check_output(args.json, args.force)
     if args.plot:
-        from ._plots import ISOFLOP_FILES
+        from ._plots import file_names
+        from ._plots_study import ISOFLOP_FIGURES
 
-        check_output_folder(args.plot, ISOFLOP_FILES, args.force)
+        check_output_folder(args.plot, file_names(ISOFLOP_FIGURES), args.force)
     if args.approach == 1:
         from ._envelope import envelope
 
@@ -77,10 +78,11 @@ def cmd_isoflop(args):
         with pd.option_context("display.width", 200):
             print(res.comparison().to_string(index=False, float_format=lambda x: f"{x:.4g}"))
     if args.plot:
-        from ._plots import isoflop_optima, isoflop_profiles
+        from ._plots import file_names
+        from ._plots_study import ISOFLOP_FIGURES, isoflop_optima, isoflop_profiles
 
         os.makedirs(args.plot, exist_ok=True)
-        figs = ((isoflop_profiles, "isoflop_profiles.png"), (isoflop_optima, "isoflop_optima.png"))
+        figs = tuple(zip((isoflop_profiles, isoflop_optima), file_names(ISOFLOP_FIGURES)))
         for fn, name in figs[1:] if args.approach == 1 else figs:
             print(f"wrote {fn(os.path.join(args.plot, name), res)}")
     if args.json:

@@ -23,6 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._progress import Progress
 from ._errors import OptionError
 from ._design_sim import simulated_targets, truth_refit
 from ._information import prediction
@@ -154,10 +155,13 @@ def _simulate(fit, n_sim, n_boot, targets, new_runs, noise, seed, flops_per_toke
     prog = _program(law, fit.loss, fit.residual, fixed_keys, start, tg)
     fixed_vals = tuple(jnp.asarray(fit.fixed[k]) for k in fixed_keys)
     outs = []
+    bar = Progress(f"simulation ({n_sim} data sets x {n_boot} resamples)", int(n_sim))
     for lo in range(0, int(n_sim), int(chunk)):  # chunks of data sets keep memory flat
         hi = min(lo + int(chunk), int(n_sim))
         outs.append([np.asarray(a) for a in prog(X, jnp.asarray(w0), jnp.asarray(E[lo:hi]), jnp.asarray(W[lo:hi]),
                                                   truth, fixed_vals, Xnew)])
+        bar.update(hi)
+    bar.close()
     vb, sb, s0, sd, newp = (np.concatenate([o[i] for o in outs]) for i in range(5))
     names = list(law.param_names) + [t.name for t in tg]
     true_vals = np.array([fit.params[k] for k in law.param_names] + [float(t.fn(truth)) for t in tg])

@@ -60,9 +60,9 @@ def run_demo(out_dir: str | None = None, n_boot: int = 1000, seed: int = 0) -> d
     plots = []
     if out_dir:
         try:
-            from ._plots import demo_plots
+            from ._plots import fit_figures
 
-            plots = _timed(timings, "plots", lambda: demo_plots(out_dir, df, res, boot))
+            plots = _timed(timings, "plots", lambda: fit_figures(out_dir, df, res, boot))
         except ImportError:
             print("\n(plots skipped: pip install 'jaxlaws[plot]' for matplotlib)")
     if plots:

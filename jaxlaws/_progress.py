@@ -1,6 +1,16 @@
-"""Progress of long jobs (bootstrap chunks, group refits): a line with the ETA on a terminal,
-and one ``logging`` record per step (logger ``"jaxlaws"``, INFO) for logs and notebooks that
-configure logging; nothing else is printed."""
+"""Progress of long jobs (bootstrap chunks, group refits, ablation groups, simulation studies).
+
+Three displays, picked by where the job runs:
+
+* a terminal (stderr is a TTY): one line, rewritten in place, with the elapsed time and ETA;
+* a notebook (an IPython kernel, stderr not a TTY) with ``tqdm`` installed: a ``tqdm.auto``
+  widget bar (``pip install 'jaxlaws[progress]'``);
+* anything else: nothing is drawn, but every step is one ``logging`` record (logger
+  ``"jaxlaws"``, INFO), so a batch log or a notebook that configures logging gets one line per
+  chunk. The CLI sends those records to stderr when stderr is not a terminal (SLURM logs).
+
+``set_quiet()`` (the CLI's ``--quiet``) silences the line and the bar; records are still emitted.
+"""
 
 from __future__ import annotations
 
@@ -10,21 +20,50 @@ import time
 
 LOG = logging.getLogger("jaxlaws")
 _QUIET = [False]  # set by the CLI's --quiet: no terminal line, whatever the caller asked
+_CLI_HANDLER = [None]
 
 
 def set_quiet(quiet: bool = True):
-    """Silence every terminal progress line (the CLI's ``--quiet``); log records stay."""
+    """Silence every terminal progress line and notebook bar (the CLI's ``--quiet``); log records stay."""
     _QUIET[0] = bool(quiet)
 
 
-class Progress:
-    """``update(done)`` after each step of ``total``; ``close()`` at the end. ``show``: the
-    terminal line (default: when stderr is a terminal); the log record is always emitted."""
+def log_to_stderr(enable: bool):
+    """The CLI's one-line-per-chunk log: progress records to the current stderr as
+    ``jaxlaws: <job>: 3/8 (38%) ...`` when stderr is not a terminal; replaces an earlier handler."""
+    if _CLI_HANDLER[0] is not None:
+        LOG.removeHandler(_CLI_HANDLER[0])
+        _CLI_HANDLER[0] = None
+    if enable:
+        h = logging.StreamHandler(sys.stderr)
+        h.setFormatter(logging.Formatter("jaxlaws: %(message)s"))
+        LOG.addHandler(h)
+        LOG.setLevel(logging.INFO)
+        _CLI_HANDLER[0] = h
 
-    def __init__(self, label: str, total: int, show: bool | None = None, start_done: int = 0):
-        self.label, self.total = label, int(total)
-        self.show = (sys.stderr.isatty() if show is None else bool(show)) and not _QUIET[0]
+
+def _in_notebook() -> bool:
+    return "ipykernel" in sys.modules and not sys.stderr.isatty()
+
+
+class Progress:
+    """``update(done)`` after each step of ``total``; ``close()`` at the end. ``show``: draw a
+    line or bar (default: on a terminal or in a notebook); ``log``: emit the records (off for a
+    job done in one step, which has no progress to report)."""
+
+    def __init__(self, label: str, total: int, show: bool | None = None, start_done: int = 0, log: bool = True):
+        self.label, self.total, self.log = label, int(total), bool(log)
+        interactive = sys.stderr.isatty() or _in_notebook()
+        self.show = (interactive if show is None else bool(show)) and not _QUIET[0]
         self.t0, self.start_done = time.perf_counter(), int(start_done)
+        self.bar = None
+        if self.show and _in_notebook():
+            try:
+                from tqdm.auto import tqdm
+
+                self.bar = tqdm(total=self.total, initial=self.start_done, desc=label, leave=True)
+            except ImportError:  # no tqdm: the plain line (a notebook shows stderr text too)
+                pass
 
     def text(self, done: int) -> str:
         el = time.perf_counter() - self.t0
@@ -36,10 +75,15 @@ class Progress:
 
     def update(self, done: int):
         msg = self.text(done)
-        LOG.info(msg)
-        if self.show:
+        if self.log:
+            LOG.info(msg)
+        if self.bar is not None:
+            self.bar.update(done - self.bar.n)
+        elif self.show:
             print(f"\r{msg}   ", end="", file=sys.stderr, flush=True)
 
     def close(self):
-        if self.show:
+        if self.bar is not None:
+            self.bar.close()
+        elif self.show:
             print(file=sys.stderr)

@@ -96,7 +96,7 @@ def refit(prep: Prepared, W, *, active=None, LP=None, chunk_size=500, devices=No
         done, arrs = load_checkpoint(checkpoint, fingerprint_)
         for key in out:
             out[key][:done] = arrs[key]
-    bar = Progress(label, B, show=progress, start_done=done)
+    bar = Progress(label, B, show=progress, start_done=done, log=n_chunks > 1)
     for c in range(done // cs, n_chunks):
         lo, hi = c * cs, min((c + 1) * cs, B)
         # Pad the last chunk with copies of the plain data so every call has one shape

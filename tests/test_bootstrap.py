@@ -219,3 +219,38 @@ def test_progress_logs_one_record_per_chunk_with_an_eta(demo, caplog, capsys):
     finally:
         set_quiet(False)
     assert capsys.readouterr().err == ""
+
+
+def test_progress_in_a_notebook_is_a_tqdm_bar(monkeypatch, capsys):
+    """In an IPython kernel (stderr not a terminal) with tqdm installed, progress is a tqdm.auto
+    bar that reaches its total; --quiet (set_quiet) draws none."""
+    tqdm = pytest.importorskip("tqdm")
+    import sys
+
+    from jaxlaws._progress import Progress, set_quiet
+
+    monkeypatch.setitem(sys.modules, "ipykernel", sys)  # any module: the check is by name
+    p = Progress("bootstrap", 8)
+    assert p.bar is not None and isinstance(p.bar, tqdm.std.tqdm)
+    for done in (4, 8):
+        p.update(done)
+    assert p.bar.n == 8
+    p.close()
+    set_quiet(True)
+    try:
+        assert Progress("bootstrap", 8).bar is None
+    finally:
+        set_quiet(False)
+
+
+def test_cli_logs_one_line_per_chunk_when_not_a_terminal(demo, tmp_path, capsys):
+    """A batch job's stderr (not a terminal) gets one line per chunk; --quiet silences them."""
+    from jaxlaws._cli import main
+
+    demo.to_csv(tmp_path / "runs.csv", index=False)
+    args = ["bootstrap", str(tmp_path / "runs.csv"), "--law", "chinchilla", "--n", "40", "--chunk-size", "10"]
+    assert main(args) == 0
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("jaxlaws: bootstrap:")]
+    assert [ln.split()[2] for ln in lines] == ["10/40", "20/40", "30/40", "40/40"] and all("ETA" in ln for ln in lines)
+    assert main(args + ["--quiet"]) == 0
+    assert "jaxlaws: bootstrap:" not in capsys.readouterr().err

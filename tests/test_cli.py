@@ -155,7 +155,8 @@ def test_ablate_and_plot(capsys, tmp_path, demo_csv):
     plots = tmp_path / "plots"
     assert main(["plot", str(demo_csv), "--law", "chinchilla", "--out", str(plots), "--n", "50"]) == 0
     files = sorted(p.name for p in plots.iterdir())
-    assert files == ["allocation_bands.png", "bootstrap_pairs.png", "isoflop_curves.png", "residuals.png"]
+    assert files == ["allocation_bands.png", "bootstrap_pairs.png", "isoflop_curves.png", "isoloss_contours.png",
+                     "residuals.png"]
     for f in plots.iterdir():
         assert f.read_bytes()[:4] == b"\x89PNG"
 
