@@ -111,5 +111,8 @@ def cmd_demo(args):
         print(f"wrote {args.write_data}: {len(table)} synthetic isoFLOP runs (columns {', '.join(table.columns)})")
         return 0
     check_output_folder(args.out, file_names(FIT_FIGURES), args.force)
+    from ._progress import log_to_stderr
+
+    log_to_stderr(False)  # the demo reports its own timings; its second-long chunks need no log lines
     run_demo(out_dir=args.out, seed=args.seed)
     return 0

@@ -16,6 +16,21 @@ def _timed(timings, label, fn):
     return out
 
 
+def miss_note(missed, total, level, what, shared=False) -> str:
+    """How often a truth outside a band is expected: a ``level`` band misses in ``1 - level`` of
+    data sets like this one; bands computed from the same draws (one per budget) miss together."""
+    if not missed:
+        return f"the truth is inside all {total} {what}"
+    rate = f"a band at {level:.0%} misses the truth in {1 - level:.0%} of data sets like this one"
+    if shared:
+        return (f"the truth is outside {len(missed)} of {total} {what} ({', '.join(missed)}): {rate}, and these bands "
+                f"all come from the same bootstrap draws, so they miss together (one miss of the fit, not "
+                f"{len(missed)})")
+    expect = total * (1 - level)
+    return (f"the truth is outside {len(missed)} of {total} {what} ({', '.join(missed)}): {rate}, so about "
+            f"{expect:.1f} of {total} would miss if they were independent (they are correlated)")
+
+
 def run_demo(out_dir: str | None = None, n_boot: int = 1000, seed: int = 0) -> dict:
     import jax
 
@@ -39,12 +54,15 @@ def run_demo(out_dir: str | None = None, n_boot: int = 1000, seed: int = 0) -> d
         boot = _timed(timings, f"bootstrap {n_boot}: warm", lambda: bootstrap("chinchilla", df, n=n_boot, seed=seed, full_fit=res))
     print(f"bootstrap: {boot.n_resamples} resamples, {boot.n_resamples - boot.n_failed} converged")
     print(f"\n{'parameter':>10} {'estimate':>11} {'SE':>9} {'95% interval':>24} {'truth':>10}")
-    for k in boot.params:
+    a_true = TRUTH["beta"] / (TRUTH["alpha"] + TRUTH["beta"])
+    misses = []
+    for k, truth in [*((k, TRUTH[k]) for k in boot.params), ("a", a_true)]:
         iv = boot.interval(k)
-        print(f"{k:>10} {iv.estimate:>11.5g} {iv.se:>9.3g}   [{iv.lower:>9.5g}, {iv.upper:>9.5g}] {TRUTH[k]:>10.5g}")
-    a = boot.interval("a")
-    print(f"{'a':>10} {a.estimate:>11.4f} {a.se:>9.3g}   [{a.lower:>9.4f}, {a.upper:>9.4f}] "
-          f"{TRUTH['beta'] / (TRUTH['alpha'] + TRUTH['beta']):>10.4f}")
+        out = not (iv.lower <= truth <= iv.upper)
+        misses += [k] if out else []
+        print(f"{k:>10} {iv.estimate:>11.5g} {iv.se:>9.3g}   [{iv.lower:>9.5g}, {iv.upper:>9.5g}] {truth:>10.5g}"
+              + ("  <- truth outside" if out else ""))
+    print(miss_note(misses, len(boot.params) + 1, 0.95, "intervals"))
 
     C = np.array([1e20, 1e21, 1e22, 1e23, 1e24, 1e25])
     point = _timed(timings, "allocation: point", lambda: compute_optimal("chinchilla", res, C))
@@ -52,11 +70,15 @@ def run_demo(out_dir: str | None = None, n_boot: int = 1000, seed: int = 0) -> d
     truth = compute_optimal("chinchilla", TRUTH, C)
     print("\ncompute-optimal allocation under C = 6 N D (80% bands from the bootstrap draws)")
     print(f"{'C':>8} {'N_opt':>10} {'80% band':>23} {'D/N':>7} {'80% band':>16} {'true D/N':>9}")
+    out = []
     for j, c in enumerate(C):
         r = band.iloc[j]
+        lo, hi = r['tokens_per_param_q0.1'], r['tokens_per_param_q0.9']
+        out += [f"{c:.0e}"] if not lo <= truth.tokens_per_param[j] <= hi else []
         print(f"{c:>8.0e} {point.N[j]:>10.3g} [{r['N_opt_q0.1']:>9.3g}, {r['N_opt_q0.9']:>9.3g}] "
-              f"{point.tokens_per_param[j]:>7.1f} [{r['tokens_per_param_q0.1']:>6.1f}, {r['tokens_per_param_q0.9']:>6.1f}] "
-              f"{truth.tokens_per_param[j]:>9.1f}")
+              f"{point.tokens_per_param[j]:>7.1f} [{lo:>6.1f}, {hi:>6.1f}] {truth.tokens_per_param[j]:>9.1f}"
+              + ("  <- truth outside" if out and out[-1] == f"{c:.0e}" else ""))
+    print(miss_note(out, len(C), 0.8, "D/N bands", shared=True))
     plots = []
     if out_dir:
         try:

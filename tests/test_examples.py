@@ -101,3 +101,27 @@ def test_two_step_downstream():
     rows = [ln for ln in out.splitlines() if "tokens)" in ln]
     assert len(rows) == 2 and all(ln.split()[-2] == "True" for ln in rows), out
     assert all(abs(float(ln.split()[6])) < 0.05 for ln in rows), out  # loss_rel_error
+
+
+def test_demo_says_when_the_truth_is_outside_a_band_and_how_often_that_is_expected(capsys):
+    """The demo flags every interval or band that misses the truth (checked here against the
+    truth itself) and says how often a miss is expected at that level."""
+    import re
+
+    from jaxlaws._demo import miss_note, run_demo
+
+    res = run_demo(out_dir=None, n_boot=300, seed=0)
+    out = capsys.readouterr().out
+    boot = res["bootstrap"]
+    from jaxlaws._demo_data import TRUTH
+
+    for k in boot.params:
+        iv = boot.interval(k)
+        line = next(ln for ln in out.splitlines() if ln.split() and ln.split()[0] == k)
+        assert ("truth outside" in line) == (not iv.lower <= TRUTH[k] <= iv.upper)
+    flagged = [ln for ln in out.splitlines() if re.match(r"\s+1e\+\d\d ", ln) and "truth outside" in ln]
+    if flagged:
+        assert f"outside {len(flagged)} of 6 D/N bands" in out and "misses the truth in 20%" in out
+    assert miss_note([], 6, 0.95, "intervals") == "the truth is inside all 6 intervals"
+    note = miss_note(["A", "B"], 6, 0.95, "intervals")
+    assert "in 5% of data sets" in note and "about 0.3 of 6" in note
