@@ -12,13 +12,12 @@ import numpy as np
 
 import jaxlaws as jl
 from _shared import QUICK
-from jaxlaws._demo_data import demo_data
 
 # These lines compute with JAX directly (law functions, jit/vmap/grad of fits): they
 # need float64, which jaxlaws enables only inside its own entry points.
 jax.config.update("jax_enable_x64", True)
 
-df = demo_data()
+df = jl.example_data()["runs"]  # the demo's synthetic isoFLOP runs
 X = {"N": jnp.asarray(df.N.values), "D": jnp.asarray(df.D.values)}
 y = jnp.asarray(df.loss.values)
 law = jl.laws.chinchilla

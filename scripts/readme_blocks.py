@@ -15,7 +15,9 @@ import time
 
 
 def blocks(text):
-    """(language, first line number, body) of each bash/python fence not marked ci:NAME."""
+    """(language, first line number, body, in_checkout) of each bash/python fence not marked
+    ci:NAME; ``in_checkout``: the fence follows ``<!-- run-in: checkout -->`` (it needs the
+    repository's files, e.g. the docs build), so it runs in the checkout, not a fresh folder."""
     out, lines, i = [], text.splitlines(), 0
     while i < len(lines):
         m = re.match(r"^```(\w*)\s*$", lines[i])
@@ -27,7 +29,8 @@ def blocks(text):
             j += 1
         marked = i > 0 and lines[i - 1].startswith("<!-- ci:")
         if m.group(1) in ("bash", "python") and not marked:
-            out.append((m.group(1), i + 2, "\n".join(lines[i + 1:j])))
+            in_checkout = i > 0 and lines[i - 1].strip() == "<!-- run-in: checkout -->"
+            out.append((m.group(1), i + 2, "\n".join(lines[i + 1:j]), in_checkout))
         i = j + 1
     return out
 
@@ -55,8 +58,10 @@ def run(cmd, cwd, shell=True):
 def main(readme="README.md"):
     found = blocks(open(readme).read())
     total, failed = 0, []
-    for lang, line, body in found:
-        with tempfile.TemporaryDirectory(prefix="readme_") as tmp:
+    repo = os.path.dirname(os.path.abspath(readme))
+    for lang, line, body, in_checkout in found:
+        with tempfile.TemporaryDirectory(prefix="readme_") as scratch:
+            tmp = repo if in_checkout and lang == "bash" else scratch
             p, _ = run("jaxlaws demo --write-examples .", tmp) if lang == "python" else (None, 0)
             if p is not None and p.returncode:
                 sys.exit(f"jaxlaws demo --write-examples failed:\n{p.stdout}{p.stderr}")
