@@ -152,7 +152,8 @@ def ablate(law, data, choices: Mapping, *, y: str = "loss", derived=None, comput
     fp = _ablate_fingerprint(data, y, choices, derived, base_weights) if checkpoint else None
     done = _load_ablate_checkpoint(checkpoint, fp)
     n_specs = sum(len(ss) for ss in groups.values())
-    bar = Progress(f"ablate ({len(groups)} groups)", n_specs, start_done=sum(len(v) for v in done.values()))
+    bar = Progress(f"ablate ({len(groups)} groups)", n_specs, start_done=sum(len(v) for v in done.values()),
+                   log=len(groups) > 1)
     for gi, (key, ss) in enumerate(groups.items()):
         if gi in done:
             rows.extend(done[gi])

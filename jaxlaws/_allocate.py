@@ -25,7 +25,7 @@ from ._allocation import Allocation
 from ._errors import OptionError
 from ._prepare import resolve_law
 from ._result import FitResult
-from ._util import pad_to_bucket, shard_draws, x64
+from ._util import pad_to_bucket, shard_draws, to_host, x64
 from .kernels import minimize_scalar
 
 
@@ -159,7 +159,7 @@ def compute_optimal(law, params, C, *, flops_per_token: float = 6.0, inputs: Map
         # point allocations: budgets padded to a bucket size so that other numbers of budgets
         # reuse the compiled program (not with draws, where padding would multiply the work)
         budgets, nC = pad_to_bucket(budgets)
-    N, D, loss, st = (np.asarray(a)[:n_draws][..., :nC] for a in fn(p, budgets["C"], extra_vals))
+    N, D, loss, st = (to_host(a)[:n_draws][..., :nC] for a in fn(p, budgets["C"], extra_vals))
     ext = dict(zip(extra_keys, (float(v) for v in extra_vals)))
     return Allocation({"N": N, "D": D}, loss, st, batch={"C": Cs}, extra=ext,
                       labels={"N": "N_opt", "D": "D_opt", "objective": "loss"})

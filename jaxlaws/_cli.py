@@ -13,7 +13,7 @@ import sys
 from ._cli_allocate import cmd_allocate
 from ._cli_common import add_fit_options
 from ._cli_fit import cmd_ablate, cmd_bootstrap, cmd_fit
-from ._cli_show import cmd_demo, cmd_laws, cmd_plot
+from ._cli_show import add_report_parser, cmd_demo, cmd_laws, cmd_plot
 from ._cli_isoflop import add_isoflop_parser
 from ._cli_design import add_design_parser
 from ._cli_extrapolate import add_extrapolate_parser
@@ -195,8 +195,33 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("laws", help="list built-in laws or show one", epilog=EXAMPLES["laws"], formatter_class=fmt)
     p.add_argument("name", nargs="?")
     p.set_defaults(func=cmd_laws)
+    add_report_parser(sub, fmt)
     add_figure_options(sub)
     return parser
+
+
+def _distributed(jax):
+    """Join JAX's distributed runtime when ``JAXLAWS_DISTRIBUTED`` is set: ``auto`` (SLURM,
+    Open MPI, Kubernetes, Cloud TPU: the cluster is detected) or ``HOST:PORT,N,I`` (process I
+    of N, coordinator at HOST:PORT). Every process then runs the same command on its share of
+    the devices; process 0 prints and writes, the others stay silent. CPU processes talk
+    through gloo collectives."""
+    spec = os.environ.get("JAXLAWS_DISTRIBUTED", "").strip()
+    if not spec:
+        return
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    if spec == "auto":
+        jax.distributed.initialize()
+    else:
+        try:
+            addr, n, i = spec.split(",")
+            jax.distributed.initialize(coordinator_address=addr, num_processes=int(n), process_id=int(i))
+        except ValueError:
+            raise OptionError(f"JAXLAWS_DISTRIBUTED={spec!r}: use auto or HOST:PORT,NUM_PROCESSES,PROCESS_ID") from None
+    if jax.process_index() != 0:
+        # silent: Python's prints and anything native code writes (gloo's connection notes)
+        sys.stdout.flush()
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _persistent_cache(jax):
@@ -261,12 +286,22 @@ def main(argv=None) -> int:
     _persistent_cache(jax)
     parser = build_parser()
     args = parser.parse_args(argv)
+    import shlex
+
+    from ._cli_common import COMMAND
+
+    COMMAND[0] = "jaxlaws " + shlex.join(sys.argv[1:] if argv is None else list(argv))
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
     from ._progress import log_to_stderr, set_quiet
 
-    quiet = bool(getattr(args, "quiet", False))
+    try:
+        _distributed(jax)
+    except JaxlawsError as e:
+        print(f"jaxlaws: error: {e}", file=sys.stderr)
+        return 2
+    quiet = bool(getattr(args, "quiet", False)) or jax.process_index() != 0
     set_quiet(quiet)
     # not a terminal (a batch job's log): one line per chunk of a long job, unless --quiet
     log_to_stderr(not quiet and not sys.stderr.isatty())

@@ -226,9 +226,23 @@ def keep_output(path: str, write, what: str, last_resort=None):
     raise OptionError(f"could not write {path} ({reason}); {where}")
 
 
+COMMAND = [None]  # the command line being run (set by _cli.main), for methods cards
+
+
+def command_line() -> str | None:
+    """The exact command being run, as the user could type it again."""
+    return COMMAND[0]
+
+
 def write_result(path: str, obj, force: bool):
-    """Write a finished result as strict JSON, kept (temporary folder, else printed) if the write fails."""
+    """Write a finished result as strict JSON, kept (temporary folder, else printed) if the write
+    fails. A result without a methods card gets one with the versions and the command."""
     from ._util import json_safe, write_json_atomic
+
+    if isinstance(obj, dict) and "methods" not in obj:
+        from ._methods import methods_card
+
+        obj = {**obj, "methods": methods_card(command=command_line())}
 
     def printed():
         print(json.dumps(json_safe(obj)))

@@ -8,7 +8,7 @@ import sys
 import warnings
 
 from ._errors import ConvergenceWarning, JaxlawsError, OptionError
-from ._cli_common import (check_output, fit_kwargs, keep_table, law_and_data, list_opt,
+from ._cli_common import (check_output, command_line, fit_kwargs, keep_table, law_and_data, list_opt,
                           predictions_table, print_table, read_new_rows, write_result)
 
 
@@ -123,7 +123,7 @@ def cmd_fit(args):
             print(f"warning: {w.message}", file=sys.stderr)
     from ._saved import fit_record
 
-    out = fit_record(res)  # jaxlaws.load(path) reads it back as this fit
+    out = fit_record(res, command_line())  # jaxlaws.load(path) reads it back as this fit
     out["report"] = rep.to_dict()
     if new is not None:
         out["predictions"] = predictions_table(res, new, args.predict, kw["columns"])
@@ -225,7 +225,7 @@ def cmd_bootstrap(args):
     if args.json:
         from ._saved import bootstrap_record
 
-        out = bootstrap_record(boot)  # jaxlaws.load(path) reads it back as this bootstrap
+        out = bootstrap_record(boot, command_line())  # jaxlaws.load(path) reads it back as this bootstrap
         out.update({
             "n_points": boot.fit.n_points, "n_resamples": boot.n_resamples, "n_failed": boot.n_failed, "level": level,
             "quantities": {label: {"estimate": iv.estimate, "se": iv.se, "lower": iv.lower, "upper": iv.upper,

@@ -4,6 +4,7 @@ and ``demo`` (the built-in data, fitted end to end, or written out for the READM
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 
 from ._errors import ConvergenceWarning, OptionError
@@ -115,4 +116,69 @@ def cmd_demo(args):
 
     log_to_stderr(False)  # the demo reports its own timings; its second-long chunks need no log lines
     run_demo(out_dir=args.out, seed=args.seed)
+    return 0
+
+
+def add_report_parser(sub, fmt):
+    from ._cli_common import add_fit_options
+
+    p = sub.add_parser("report", help="one self-contained HTML report: methods card, fit report, intervals, "
+                                      "allocation, figures", formatter_class=fmt,
+                       epilog="example:\n  jaxlaws report runs.csv --law chinchilla --out report.html")
+    add_fit_options(p)
+    p.add_argument("--out", required=True, metavar="REPORT.html", help="the HTML file to write")
+    p.add_argument("--n", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--level", type=float, default=0.95, help="interval level (default 0.95)")
+    p.add_argument("--compute", default="1e21,1e22,1e23,1e24,1e25",
+                   help="budgets (FLOPs) for the allocation table and the derived quantities' C")
+    p.set_defaults(func=cmd_report)
+
+
+def cmd_report(args):
+    """``jaxlaws report``: fit, bootstrap, allocation and figures into one HTML file."""
+    import numpy as np
+
+    from ._bootstrap import bootstrap
+    from ._cli_common import command_line, list_opt
+    from ._cli_fit import derived_rows
+    from ._fit import fit
+    from ._methods import methods_card
+    from ._report_html import allocation_table, render
+    from ._util import write_atomic
+
+    if not args.out.lower().endswith((".html", ".htm")):
+        raise OptionError(f"--out {args.out}: give a file ending in .html")
+    check_output(args.out, args.force)
+    if args.n < 10:
+        raise OptionError(f"--n {args.n}: give at least 10 resamples")
+    if not 0 < args.level < 1:
+        raise OptionError(f"--level {args.level:g} must be between 0 and 1 (e.g. 0.95)")
+    C = np.array(list_opt("--compute", args.compute, float))
+    if not np.all(np.isfinite(C) & (C > 0)):
+        raise OptionError("--compute: give positive budgets in FLOPs, e.g. 1e22,1e24")
+    law, df = law_and_data(args)
+    kw = fit_kwargs(args, law, df)
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise OptionError("the report's figures need matplotlib: pip install 'jaxlaws[plot]'") from None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        res = fit(law, df, **kw)
+        boot = bootstrap(law, df, n=args.n, seed=args.seed, full_fit=res, **kw)
+    rows = [(k, boot.interval(k, level=args.level)) for k in law.param_names if k not in res.fixed]
+    rows += derived_rows(law, boot, float(C[-1]), args.level)
+    allocation = allocation_table(res, boot, C, args.level) if set(law.inputs) == {"N", "D"} else None
+    data = df.rename(columns={v: k for k, v in (kw["columns"] or {}).items()})
+    if kw["y"] != "loss":
+        data = data.rename(columns={kw["y"]: "loss"})
+    card = methods_card(res, boot, command=command_line())
+    text = render(data, res, boot, card=card, intervals=rows, allocation=allocation, level=args.level,
+                  title=f"jaxlaws report: {law.name} fitted to {os.path.basename(args.data)}")
+    write_atomic(args.out, lambda tmp: _write_text(tmp, text), suffix=".html")
+    print(f"wrote {args.out} ({len(text) / 1e6:.1f} MB): methods card, fit report, {len(rows)} intervals, "
+          f"{'allocation, ' if allocation else ''}figures; status {res.status}")
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
     return 0

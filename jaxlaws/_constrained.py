@@ -31,7 +31,7 @@ import numpy as np
 from ._allocation import Allocation
 from ._bootstrap import BootstrapResult
 from ._errors import OptionError
-from ._util import pad_to_bucket, shard_draws, x64
+from ._util import pad_to_bucket, shard_draws, to_host, x64
 from .kernels import AugmentedLagrangian, iterate, pivoted_solve
 from .kernels import results as R
 
@@ -255,7 +255,7 @@ def allocate(problem: AllocationProblem, params, batch: Mapping | None = None, *
     else:
         d, n = shard_draws(_draw_arrays(draws))
         fn = _compiled(problem, n_outer, tuple(sorted(batch)), tuple(sorted(d)))
-        out = jax.tree_util.tree_map(lambda a: np.asarray(a)[:n], fn(base, d, batch))
+        out = jax.tree_util.tree_map(lambda a: to_host(a)[:n], fn(base, d, batch))
     return Allocation(out["x"], out["objective"], out["status"], batch={k: np.asarray(v) for k, v in batch.items()},
                       violation=out["violation"], inequalities=out["inequalities"])
 

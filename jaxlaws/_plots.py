@@ -13,6 +13,7 @@ An edge module: it imports the core, never the reverse.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import numpy as np
@@ -35,6 +36,17 @@ def configure(fmt: str | None = None, dpi: int | None = None):
         if not (isinstance(dpi, int) and 20 <= dpi <= 2400):
             raise OptionError(f"--dpi {dpi!r}: give an integer between 20 and 2400")
         _STYLE["dpi"] = dpi
+
+
+@contextlib.contextmanager
+def style(fmt: str | None = None, dpi: int | None = None):
+    """``configure`` for the figures drawn inside the ``with`` block only."""
+    saved = dict(_STYLE)
+    configure(fmt, dpi)
+    try:
+        yield
+    finally:
+        _STYLE.update(saved)
 
 
 def file_names(stems) -> list:

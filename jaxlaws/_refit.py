@@ -24,7 +24,7 @@ from ._errors import CheckpointError
 from ._identify import bound_reasons, curvature_reasons, design_reasons, parameter_reasons
 from ._prepare import Prepared, compiled_solve, hessian_fn
 from ._progress import Progress
-from ._util import mesh_sharding, shard_rows, write_atomic
+from ._util import mesh_sharding, shard_rows, to_host, write_atomic
 from .kernels import results as R
 
 _FIELDS = ("theta", "f", "status", "n_iter")
@@ -109,7 +109,7 @@ def refit(prep: Prepared, W, *, active=None, LP=None, chunk_size=500, devices=No
         LPj = shard_rows(jnp.asarray(LPc, dt), sharding)
         r = jax.block_until_ready(solver(prep.starts_fit, prep.extra_fit, prep.Xb, prep.yt, Wj, LPj, prep.strata))
         for key, val in zip(_FIELDS, (r.theta, r.f, r.status, r.n_iter)):
-            out[key][lo:hi] = np.asarray(val)[: hi - lo]
+            out[key][lo:hi] = to_host(val)[: hi - lo]
         if checkpoint:
             save_checkpoint(checkpoint, fingerprint_, hi, out)
         if on_chunk is not None:

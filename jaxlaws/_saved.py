@@ -33,9 +33,13 @@ def _version() -> str:
     return __version__
 
 
-def fit_record(res) -> dict:
-    """A fit as a JSON-ready dict: its ``to_dict()`` plus what ``load`` needs to rebuild it."""
+def fit_record(res, command: str | None = None) -> dict:
+    """A fit as a JSON-ready dict: its ``to_dict()``, its methods card, and what ``load`` needs
+    to rebuild it."""
+    from ._methods import methods_card
+
     out = res.to_dict()
+    out["methods"] = methods_card(res, command=command)
     prep = res.prepared
     X, w, idx = prep.used()
     out.update({
@@ -48,10 +52,12 @@ def fit_record(res) -> dict:
     return out
 
 
-def bootstrap_record(boot) -> dict:
-    """A bootstrap as a JSON-ready dict: its fit's record plus every resample."""
+def bootstrap_record(boot, command: str | None = None) -> dict:
+    """A bootstrap as a JSON-ready dict: its fit's record, its methods card, every resample."""
+    from ._methods import methods_card
+
     return {"kind": "bootstrap", "format": FORMAT, "jaxlaws_version": _version(), "law": boot.fit.law.name,
-            "fit": fit_record(boot.fit), "params": list(boot.params), "method": boot.weights_method,
+            "methods": methods_card(boot.fit, boot, command=command), "fit": fit_record(boot.fit, command), "params": list(boot.params), "method": boot.weights_method,
             "strategy": boot.strategy, "seed": boot.seed, "chunk_size": boot.chunk_size, "timings": dict(boot.timings),
             "resamples": {"draws": np.asarray(boot.draws).tolist(), "objective": np.asarray(boot.objective).tolist(),
                           "status": [str(s) for s in boot.status], "iterations": np.asarray(boot.iterations).tolist()},

@@ -79,6 +79,18 @@ def shard_rows(x, sharding):
     return x if sharding is None else jax.device_put(x, sharding)
 
 
+def to_host(x) -> np.ndarray:
+    """``x`` as a numpy array on this host, whole. An array sharded over the devices of several
+    processes (after ``jax.distributed.initialize``) is gathered from all of them first
+    (``process_allgather``, a collective: every process must call it, as every process runs the
+    same jaxlaws call); a local array is copied as ``np.asarray`` would."""
+    if getattr(x, "is_fully_addressable", True):
+        return np.asarray(x)
+    from jax.experimental import multihost_utils
+
+    return np.asarray(multihost_utils.process_allgather(x, tiled=True))
+
+
 def shard_draws(arrays: dict) -> tuple[dict, int]:
     """Put 1-D arrays of parameter draws on all devices, split along the draws axis.
 
@@ -93,13 +105,22 @@ def shard_draws(arrays: dict) -> tuple[dict, int]:
     return {k: shard_rows(jnp.concatenate([v, jnp.repeat(v[:1], pad)]), sharding) for k, v in arrays.items()}, n
 
 
+def writes_files() -> bool:
+    """Whether this process writes results: always, except processes other than 0 of a
+    multi-process run (``jax.distributed``), which compute the same results silently."""
+    return jax.process_count() == 1 or jax.process_index() == 0
+
+
 def write_atomic(path: str, write, suffix: str = ""):
     """``write(tmp)`` to a temporary file beside ``path``, then rename it onto ``path``.
 
     The rename is atomic, so a reader (or a resumed run) sees the old file or the new one,
     never half of one. ``suffix`` is for writers that append an extension (``np.savez``).
-    The temporary file is removed on any failure.
+    The temporary file is removed on any failure. With several processes (``jax.distributed``)
+    every process computes the same result and only process 0 writes it.
     """
+    if not writes_files():
+        return
     _remove_stale(path)
     tmp = f"{path}.tmp-{os.getpid()}{suffix}"
     try:
@@ -158,6 +179,8 @@ def _remove_stale(path: str):
 def write_json_atomic(path: str, obj, force: bool = False):
     """Write strict JSON (non-finite numbers as null) via a temporary file and rename;
     refuse to overwrite unless ``force``."""
+    if not writes_files():
+        return
     if os.path.exists(path) and not force:
         raise OptionError(f"{path} exists; pass force=True (CLI: --force) to overwrite it")
     clean = json_safe(obj)

@@ -11,7 +11,7 @@ from jaxlaws._cli import main
 from jaxlaws.laws import get_law
 from jaxlaws._demo_data import demo_data
 
-SUBCOMMANDS = ["fit", "bootstrap", "allocate", "ablate", "isoflop", "design", "extrapolate", "predict", "plot", "laws", "demo"]
+SUBCOMMANDS = ["fit", "bootstrap", "allocate", "ablate", "isoflop", "design", "extrapolate", "predict", "plot", "laws", "demo", "chain", "report"]
 
 
 @pytest.mark.parametrize("cmd", SUBCOMMANDS)

@@ -160,6 +160,14 @@ OTHER = [
     ("plot out is a file", ["plot", "{good}", "--law", "chinchilla", "--out", "{good}"], ["is a file"]),
     ("plot law without N", ["plot", "{good}", "--law", "power_law", "--out", "{tmp}/p"], ["inputs N and D"]),
     ("demo out is a file", ["demo", "--out", "{good}"], ["is a file"]),
+    ("report not html", ["report", "{good}", "--law", "chinchilla", "--out", "{tmp}/r.txt"], [".html"]),
+    ("report few resamples", ["report", "{good}", "--law", "chinchilla", "--out", "{tmp}/r.html", "--n", "3"], ["--n"]),
+    ("report bad budget", ["report", "{good}", "--law", "chinchilla", "--out", "{tmp}/r.html", "--compute", "-1"],
+     ["--compute"]),
+    ("report missing data", ["report", "{tmp}/none.csv", "--law", "chinchilla", "--out", "{tmp}/r.html"],
+     ["does not exist"]),
+    ("plot bad format", ["design", "{good}", "--law", "chinchilla", "--target", "a", "--budget", "1e20",
+                         "--plot", "{tmp}/d.gif"], [".png"]),
     ("unknown law name", ["laws", "nope"], ["unknown law"]),
 ]
 

@@ -14,7 +14,7 @@ KERNELS = REPO / "kernels"
 EDGES = {"jaxlaws._cli", "jaxlaws._cli_common", "jaxlaws._cli_fit", "jaxlaws._cli_allocate", "jaxlaws._cli_isoflop",
          "jaxlaws._cli_design", "jaxlaws._cli_extrapolate", "jaxlaws._cli_predict", "jaxlaws._cli_chain", "jaxlaws._cli_show",
          "jaxlaws._io", "jaxlaws._saved",
-         "jaxlaws._plots", "jaxlaws._plots_study", "jaxlaws._demo", "jaxlaws.__main__"}
+         "jaxlaws._plots", "jaxlaws._plots_study", "jaxlaws._report_html", "jaxlaws._demo", "jaxlaws.__main__"}
 
 
 def _modules():
