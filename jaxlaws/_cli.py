@@ -209,10 +209,13 @@ def _distributed(jax):
     spec = os.environ.get("JAXLAWS_DISTRIBUTED", "").strip()
     if not spec:
         return
-    jax.config.update("jax_cpu_collectives_implementation", "gloo")
-    if spec == "auto":
+    if jax.distributed.is_initialized():
+        pass  # a program that joined the runtime itself and calls main() from every process
+    elif spec == "auto":
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
         jax.distributed.initialize()
     else:
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
         try:
             addr, n, i = spec.split(",")
             jax.distributed.initialize(coordinator_address=addr, num_processes=int(n), process_id=int(i))

@@ -73,22 +73,34 @@ def test_user_law_with_bounded_parameter():
     assert f.params["k"] == pytest.approx(0.45, abs=0.03)
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: the same examples every run (a CI run must not depend on what a random search
+# happens to try); max_examples keeps it to about 10 s
+@settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(
     E=st.floats(1.0, 3.0), logA=st.floats(4.0, 8.0), logB=st.floats(4.0, 9.0),
     alpha=st.floats(0.2, 0.6), beta=st.floats(0.2, 0.6), seed=st.integers(0, 2**16),
 )
 def test_property_chinchilla_recovers_noiseless_truth(E, logA, logB, alpha, beta, seed):
-    """For random true parameters, fitting noise-free data reproduces the law's predictions,
-    and the fitted objective is no higher than the objective at the truth (which is 0)."""
+    """For random true parameters, fitting noise-free data reproduces the law's predictions and
+    the truth. Where one term is too small at every run to pin down its coefficient and exponent
+    (e.g. B = e^4, beta = 0.56: B / D^beta < 5e-4 of the loss), the fit must say so (degenerate,
+    for lack of curvature) rather than report parameters the data do not determine."""
+    import warnings
+
     truth = {"E": E, "A": float(np.exp(logA)), "B": float(np.exp(logB)), "alpha": alpha, "beta": beta}
     rng = np.random.default_rng(seed)
     N = 10 ** rng.uniform(7, 11, 80)
     D = 10 ** rng.uniform(9, 12, 80)
     y = np.asarray(jl.laws.chinchilla(truth, N, D))
-    f = jl.fit("chinchilla", {"N": N, "D": D, "loss": y})
-    assert f.converged
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", jl.ConvergenceWarning)
+        f = jl.fit("chinchilla", {"N": N, "D": D, "loss": y})
     np.testing.assert_allclose(f.predict({"N": N, "D": D}), y, rtol=1e-6)
+    smallest = min(np.max(truth["A"] / N**alpha / y), np.max(truth["B"] / D**beta / y))
+    if f.status == "degenerate":
+        assert smallest < 1e-2 and any("curvature" in r for r in f.reasons), (smallest, f.reasons)
+        return
+    assert f.converged
     assert f.params["alpha"] == pytest.approx(alpha, rel=1e-3)
     assert f.params["beta"] == pytest.approx(beta, rel=1e-3)
     assert f.params["E"] == pytest.approx(E, rel=1e-3)
