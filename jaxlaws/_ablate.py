@@ -35,6 +35,26 @@ def _loss_of(sel):
     return as_loss(kind)
 
 
+_HUBER_FAMILY = ("huber", "sum")
+
+
+def _family(loss):
+    """Which compiled objective a specification's loss needs: Huber and squared (summed) share
+    one, every other loss has its own (its function and normalisation)."""
+    if loss.kind in ("huber", "squared") and loss.normalise == "sum":
+        return _HUBER_FAMILY
+    return loss.key
+
+
+def _loss_row(loss) -> np.ndarray:
+    """A specification's loss parameters as data of its group's program. The squared loss is
+    Huber with delta = inf: ``q = min(|r|, inf) = |r|`` and ``q (|r| - q/2) = r^2 / 2`` exactly
+    (halving is exact in floating point), with gradient ``r`` and curvature 1 wherever r != 0."""
+    if loss.kind == "squared" and _family(loss) == _HUBER_FAMILY:
+        return np.array([np.inf])
+    return loss.array()
+
+
 def _choice_grid(choices: Mapping) -> list[dict]:
     keys = list(choices)
     for k in keys:
@@ -140,12 +160,10 @@ def ablate(law, data, choices: Mapping, *, y: str = "loss", derived=None, comput
     for s in specs:
         sel = {k: v[1] for k, v in s.items()}
         lw = sel.get("law", law)
-        lossk = sel.get("loss", "huber")
-        delta = sel.get("delta", 1e-3)
         # Huber's delta is data of the compiled objective (a per-row loss parameter), so
-        # specifications that differ only in delta share one group and one program.
-        del delta
-        key = (id(resolve_law(lw)), lossk, sel.get("residual", "log"),
+        # specifications that differ only in delta share one group and one program; the
+        # squared loss joins them as Huber with delta = inf (see _loss_row)
+        key = (id(resolve_law(lw)), _family(_loss_of(sel)), sel.get("residual", "log"),
                s["starts"][0] if "starts" in s else None, sel.get("N_column", "N"))
         groups.setdefault(key, []).append(s)
     rows = []
@@ -185,13 +203,14 @@ def ablate(law, data, choices: Mapping, *, y: str = "loss", derived=None, comput
             W.append(wv)
         W = np.array(W)
         losses = [_loss_of({k: v[1] for k, v in s.items()}) for s in ss]
-        common = dict(loss=losses[0], residual=sel0.get("residual", "log"), starts=sel0.get("starts"),
+        program_loss = huber() if _family(losses[0]) == _HUBER_FAMILY else losses[0]
+        common = dict(loss=program_loss, residual=sel0.get("residual", "log"), starts=sel0.get("starts"),
                       columns={"N": Ncol} if Ncol != "N" else None)
         # Every specification of the group is one row of a weight matrix and one row of loss
         # parameters: one batched call, each row screening the whole start grid with the same
         # strategy and convergence control as ``fit`` (no shared warm start across choices).
         prep = prepare(L, data, y, strategy=strategy, **common)
-        LP = np.stack([lo.array() for lo in losses])
+        LP = np.stack([_loss_row(lo) for lo in losses])
         W = np.pad(W, ((0, 0), (0, len(prep.w) - W.shape[1])))  # prep's rows are padded to a bucket size
         out = to_draws(prep, refit(prep, W, LP=LP, chunk_size=max(len(W), 1), progress=False, label="ablate"), W)
         for i, s in enumerate(ss):

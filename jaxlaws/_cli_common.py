@@ -290,13 +290,9 @@ def add_fit_options(p):
 
 
 def read_json(path, what):
-    if not os.path.exists(path):
-        raise OptionError(f"{what} file {path!r} does not exist")
-    try:
-        with open(path) as fh:
-            return json.load(fh)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise OptionError(f"{what} file {path!r} is not valid JSON: {e}") from None
+    from ._saved import read_json_file
+
+    return read_json_file(path, what, OptionError)
 
 
 def list_opt(name, text, conv):

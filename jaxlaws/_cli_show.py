@@ -17,8 +17,8 @@ def cmd_plot(args):
     from ._plots import FIT_FIGURES, file_names, fit_figures
 
     law, df = law_and_data(args)
-    if not {"N", "D"} <= set(law.inputs):
-        raise OptionError(f"plot needs a law with inputs N and D; {law.name} has {list(law.inputs)}")
+    if set(law.inputs) != {"N", "D"}:
+        raise OptionError(f"plot draws laws with inputs N and D only; {law.name} has {list(law.inputs)}")
     kw = fit_kwargs(args, law, df)
     check_output_folder(args.out, file_names(FIT_FIGURES), args.force)
     with warnings.catch_warnings():
@@ -178,7 +178,7 @@ def cmd_report(args):
                   title=f"jaxlaws report: {law.name} fitted to {os.path.basename(args.data)}")
     write_atomic(args.out, lambda tmp: _write_text(tmp, text), suffix=".html")
     print(f"wrote {args.out} ({len(text) / 1e6:.1f} MB): methods card, fit report, {len(rows)} intervals, "
-          f"{'allocation, ' if allocation else ''}figures; status {res.status}")
+          f"{'allocation, ' if allocation else ''}{text.count('<img ')} figures; status {res.status}")
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
     return 0

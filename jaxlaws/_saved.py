@@ -81,14 +81,15 @@ def save(result, path: str, force: bool = False) -> str:
     return path
 
 
-def _read(path):
+def read_json_file(path: str, what: str = "saved result", error=DataError):
+    """A JSON file's content, or ``error`` naming ``what`` and the file (missing, a folder, not JSON)."""
     if not os.path.isfile(path):
-        raise DataError(f"{path!r} is not a file")
+        raise error(f"{what} file {path!r} " + ("is a folder" if os.path.isdir(path) else "does not exist"))
     try:
         with open(path) as fh:
             return json.load(fh)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise DataError(f"{path} is not a JSON file written by jaxlaws ({e})") from None
+        raise error(f"{what} file {path!r} is not valid JSON: {e}") from None
 
 
 def load(path: str, law=None, loss=None):
@@ -99,7 +100,7 @@ def load(path: str, law=None, loss=None):
     fit used a custom one. Raises ``DataError`` if the file is not a saved result, or if the
     rebuilt fit does not reproduce the saved parameters and data fingerprint.
     """
-    rec = _read(path)
+    rec = read_json_file(path)
     kind = rec.get("kind") if isinstance(rec, dict) else None
     if kind == "fit":
         return _load_fit(rec, path, law, loss)

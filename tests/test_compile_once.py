@@ -90,3 +90,24 @@ def test_tables_of_other_sizes_in_one_bucket_compile_nothing():
     f58w = jl.fit(law, full, starts=GRID, weights=np.r_[np.ones(58), 0.0, 0.0])
     assert abs(f58.objective - f58w.objective) <= 1e-12 * f58.objective
     assert abs(f58.params["alpha"] - f58w.params["alpha"]) < 1e-9
+
+
+def test_a_24_specification_ablation_builds_two_solvers_and_squared_rows_equal_plain_fits():
+    """Huber (two deltas) and squared, log and raw residuals, two drop and two cutoff choices:
+    24 specifications, one solver per residual space (squared is Huber with delta = inf, data
+    of the same program); each squared specification equals a plain squared-loss fit."""
+    data, law = _design(1), _fresh_law()
+    C = 6 * data["N"] * data["D"]
+    choices = {"loss": ["huber", "squared"], "delta": [1e-3, 1e-2], "residual": ["log", "raw"],
+               "drop_top": [0, 3], "max_compute": [None, float(np.quantile(C, 0.8))], "starts": {"g": GRID}}
+    n0 = _prepare.compiled_solve.cache_info().currsize
+    tab = jl.ablate(law, data, choices)  # max_compute cuts on 6ND
+    assert len(tab) == 24
+    assert _prepare.compiled_solve.cache_info().currsize == n0 + 2
+    sq = tab[(tab["loss"] == "squared") & (tab["drop_top"] == 0) & tab["max_compute"].isna()]
+    for res in ("log",):  # (raw: the same code path; one plain fit keeps the test short)
+        row = sq[sq.residual == res].iloc[0]
+        ref = jl.fit(law, data, loss="squared", residual=res, starts=GRID)
+        for k in ("E", "A", "B", "alpha", "beta"):
+            assert np.isclose(row[k], ref.params[k], rtol=1e-7), (res, k, row[k], ref.params[k])
+        assert np.isclose(row["objective"], ref.objective, rtol=1e-9)

@@ -65,9 +65,9 @@ def test_scipy_on_same_objective_agrees(chinchilla_240, chinchilla_fit):
 
 
 def test_full_grid_strategy_agrees_with_screened(chinchilla_240, chinchilla_fit):
-    # every start runs (none pruned); 80 Newton steps take the winning basin's starts to
+    # every start runs (none pruned); 40 Newton steps take the winning basin's starts to
     # convergence (they need ~20), and all 4500 run in lock step, so the cap sets the cost
-    full = jl.fit("chinchilla", chinchilla_240, strategy=jl.Strategy.full(max_iter=80))
+    full = jl.fit("chinchilla", chinchilla_240, strategy=jl.Strategy.full(max_iter=40))
     assert full.objective == pytest.approx(chinchilla_fit.objective, rel=1e-10)
     for k in full.params:
         assert full.params[k] == pytest.approx(chinchilla_fit.params[k], rel=1e-6)

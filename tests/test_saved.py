@@ -30,13 +30,20 @@ def test_a_fit_reloads_bit_for_bit(runs, tmp_path):
 
 @pytest.mark.filterwarnings("ignore::jaxlaws.ConvergenceWarning")
 def test_a_bootstrap_reloads_with_its_calibration(runs, tmp_path):
-    b = jl.calibrate(jl.bootstrap("chinchilla", runs, n=200, seed=3), targets=("a",), n_sim=20, n_boot=50)
+    import dataclasses
+
+    # a calibration as jl.calibrate attaches one (its simulation is tested in test_chain.py):
+    # ranks of the truth in 40 simulated bootstraps
+    ranks = {"a": np.random.default_rng(0).uniform(0.02, 0.98, 40)}
+    cal = jl.Calibration(ranks=ranks, n_sim=40, n_boot=50, seed=1, noise="gaussian")
+    b = dataclasses.replace(jl.bootstrap("chinchilla", runs, n=200, seed=3), calibration=cal)
     c = jl.load(jl.save(b, str(tmp_path / "b.json")))
     assert np.array_equal(c.draws, b.draws, equal_nan=True) and np.array_equal(c.status, b.status)
     assert c.seed == 3 and c.weights_method == b.weights_method and c.calibration is not None
     for q in ("alpha", "a"):
         assert c.interval(q, level=0.8) == b.interval(q, level=0.8)
     assert c.interval("a", level=0.8).method == "calibrated"
+    assert np.array_equal(c.calibration.ranks["a"], ranks["a"]) and c.calibration.tails("a", 0.8) == cal.tails("a", 0.8)
 
 
 @pytest.mark.filterwarnings("ignore::jaxlaws.ConvergenceWarning")
