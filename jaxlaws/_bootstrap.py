@@ -19,7 +19,7 @@ from ._errors import ConvergenceWarning, OptionError
 from ._fit import fit
 from ._prepare import Prepared, Strategy, prepare
 from ._refit import fingerprint, refit, to_draws
-from ._resample import resample_weights
+from ._resample import WeightRows, resample_weights
 from ._stats import bca_interval, percentile_interval
 from ._units import convert, factors
 from ._util import x64
@@ -364,7 +364,8 @@ def bootstrap(
             else:
                 g = np.asarray(groups)
             g = g[active] if len(g) == prep.n_rows else g
-        W = resample_weights(len(active), method, n, seed, g)
+        # generated a chunk at a time inside refit: memory does not grow with resamples x points
+        W = WeightRows(len(active), method, n, seed, g)
         method_name = method
     fp = fingerprint(prep, W, strategy, chunk_size, [method_name, seed]) if checkpoint else None
     out = to_draws(prep, refit(prep, W, active=active, chunk_size=chunk_size, devices=devices, progress=progress,

@@ -36,7 +36,7 @@ def fingerprint(prep: Prepared, W, strategy_name, chunk_size, extra) -> str:
     for k in prep.problem.law.inputs:
         h.update(np.ascontiguousarray(prep.X[k]).tobytes())
     h.update(np.ascontiguousarray(prep.y).tobytes())
-    h.update(np.ascontiguousarray(W).tobytes())
+    h.update(W.key() if hasattr(W, "key") else np.ascontiguousarray(W).tobytes())
     h.update(np.ascontiguousarray(prep.starts_user).tobytes())
     h.update(np.ascontiguousarray(prep.extra_user).tobytes())
     h.update(json.dumps([prep.problem.law.name, str(prep.loss), prep.problem.residual,
@@ -67,6 +67,9 @@ def save_checkpoint(path, fp, done, arrays):
     write_atomic(path, lambda tmp: np.savez(tmp, meta=meta, **{k: v[:done] for k, v in arrays.items()}), suffix=".npz")
 
 
+CHUNK_CELLS = 2 * 10**7
+
+
 def refit(prep: Prepared, W, *, active=None, LP=None, chunk_size=500, devices=None, progress=False,
           checkpoint=None, fingerprint_=None, on_chunk=None, label="bootstrap") -> dict:
     """Fit every row of ``W`` (weights over the ``active`` points) in chunks; numpy arrays out.
@@ -75,9 +78,18 @@ def refit(prep: Prepared, W, *, active=None, LP=None, chunk_size=500, devices=No
     free fit coordinates ``theta`` (B, k), objectives ``f``, result codes ``status`` and
     ``n_iter``.
     """
-    W = np.asarray(W, float)
+    if hasattr(W, "rows"):  # a WeightRows plan: rows generated a chunk at a time
+        rows = W.rows
+    else:
+        W = np.asarray(W, float)
+        rows = lambda lo, hi: W[lo:hi]  # noqa: E731
     B = W.shape[0]
     active = np.arange(len(prep.w)) if active is None else active
+    law = prep.problem.law
+    Xa = {k: np.asarray(v)[active] for k, v in prep.X.items()}
+    # why each row's weighted design cannot identify the law (see to_draws), chunk by chunk so
+    # that no (B, n) array is ever built
+    design = [None] * B
     base_w = prep.w
     dt = prep.yt.dtype
     lp0 = np.asarray(prep.loss.array())
@@ -85,8 +97,12 @@ def refit(prep: Prepared, W, *, active=None, LP=None, chunk_size=500, devices=No
     solver = compiled_solve(prep.problem, prep.strategy, batched=True)
     # PartitionSpec("batch") splits the leading (row) axis and keeps the rest whole
     sharding, n_dev = mesh_sharding(devices)
-    # Chunk size: a multiple of the device count so every device gets equal rows.
-    cs = max(1, min(chunk_size, B))
+    # Chunk size: a multiple of the device count so every device gets equal rows, and small
+    # enough that a chunk's batched solve (resamples x kept starts x points residuals and their
+    # Jacobians) stays within CHUNK_CELLS: 500 resamples of 10^4 runs with 4 warm starts, 50 of
+    # 10^5. Tables of today's sizes (a few hundred runs) keep the requested chunk.
+    cells = len(prep.w) * max(1, prep.strategy.keep_k)
+    cs = max(1, min(chunk_size, B, max(1, CHUNK_CELLS // cells)))
     cs = -(-cs // n_dev) * n_dev
     n_chunks = -(-B // cs)
     k = prep.starts_fit.shape[1]
@@ -96,13 +112,18 @@ def refit(prep: Prepared, W, *, active=None, LP=None, chunk_size=500, devices=No
         done, arrs = load_checkpoint(checkpoint, fingerprint_)
         for key in out:
             out[key][:done] = arrs[key]
+    for lo in range(0, done, cs):  # a resumed run: the finished rows' designs
+        hi = min(lo + cs, done)
+        design[lo:hi] = design_reasons(law, Xa, rows(lo, hi) * base_w[active][None, :], prep.problem.n_free)
     bar = Progress(label, B, show=progress, start_done=done, log=n_chunks > 1)
     for c in range(done // cs, n_chunks):
         lo, hi = c * cs, min((c + 1) * cs, B)
+        Wrows = rows(lo, hi)
+        design[lo:hi] = design_reasons(law, Xa, Wrows * base_w[active][None, :], prep.problem.n_free)
         # Pad the last chunk with copies of the plain data so every call has one shape
         # (one compilation); padded rows are discarded.
         Wc = np.tile(base_w, (cs, 1))
-        Wc[: hi - lo, active] = W[lo:hi] * base_w[active]
+        Wc[: hi - lo, active] = Wrows * base_w[active]
         LPc = np.tile(lp0, (cs, 1))
         LPc[: hi - lo] = LP[lo:hi]
         Wj = shard_rows(jnp.asarray(Wc, dt), sharding)
@@ -116,6 +137,7 @@ def refit(prep: Prepared, W, *, active=None, LP=None, chunk_size=500, devices=No
             on_chunk(hi, B)
         bar.update(hi)
     bar.close()
+    out["design_reasons"] = design
     return out
 
 
@@ -137,8 +159,10 @@ def to_draws(prep: Prepared, out: dict, W=None, active=None, curvature: bool = F
     status = R.name_of(out["status"])
     status[~np.isfinite(out["f"])] = "nonfinite"
     reasons = [[] for _ in range(len(status))]
-    if W is not None:
-        idx = np.arange(len(prep.w)) if active is None else active
+    idx = np.arange(len(prep.w)) if active is None else active
+    if W is not None and "design_reasons" in out:
+        reasons = [list(r) for r in out["design_reasons"]]  # computed chunk by chunk in refit
+    elif W is not None:
         Xa = {k: np.asarray(v)[idx] for k, v in prep.X.items()}
         reasons = design_reasons(law, Xa, np.asarray(W) * prep.w[idx][None, :], prep.problem.n_free)
     for b, row in enumerate(draws):
@@ -155,7 +179,7 @@ def to_draws(prep: Prepared, out: dict, W=None, active=None, curvature: bool = F
         H = hessian_fn(prep.problem)
         for b in np.flatnonzero(status == "converged"):
             w = np.zeros(len(prep.w))
-            w[idx] = np.asarray(W)[b] * prep.w[idx]
+            w[idx] = (W.rows(b, b + 1)[0] if hasattr(W, "rows") else np.asarray(W)[b]) * prep.w[idx]
             flat = curvature_reasons(np.asarray(H(jnp.asarray(out["theta"][b]), prep.args(w))))[0]
             if flat:
                 status[b], reasons[b] = "degenerate", reasons[b] + flat

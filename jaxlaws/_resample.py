@@ -32,40 +32,84 @@ def resample_weights(n: int, method: str = "ordinary", n_resamples: int = 1000, 
     - ``loo`` / ``logo``: leave one point / one group out (``B = n`` / number of groups);
     - ``epoch``: Besiroglu et al.'s protocol, ``numpy.random.seed(seed)`` then
       ``np.random.choice(n, n, replace=True)`` per resample (seed 42, 4000 in their paper).
+
+    The whole matrix at once; ``WeightRows`` gives the same rows a chunk at a time.
     """
-    if method not in METHODS:
-        raise OptionError(f"method={method!r} must be one of {METHODS}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
-        raise OptionError(f"seed must be an integer in [0, 2^32), got {seed!r}")
-    if groups is not None and method in ("ordinary", "epoch", "loo"):
-        # a silent ordinary bootstrap of clustered data gives intervals that are too narrow
-        raise OptionError(f"groups= was given but method={method!r} ignores groups; use method='group' "
-                          f"(resample whole groups) or 'logo' (leave one group out)")
-    if method in ("ordinary", "group", "epoch"):
-        if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)) or n_resamples < 1:
-            raise OptionError(f"the number of resamples must be a positive integer, got {n_resamples!r}")
-    if method == "ordinary":
-        rng = np.random.default_rng(seed)
-        idx = rng.integers(0, n, size=(n_resamples, n))
-        return _counts(idx, n)
-    if method == "epoch":
-        rs = np.random.RandomState(seed)  # the legacy global-state stream np.random.seed uses
-        idx = np.stack([rs.choice(n, n, replace=True) for _ in range(n_resamples)])
-        return _counts(idx, n)
-    if method == "loo":
-        return 1.0 - np.eye(n)
-    codes = _group_codes(groups, n) if groups is not None else None
-    if codes is None:
-        raise OptionError(f"method={method!r} needs groups= (a column name or one label per row)")
-    G = int(codes.max()) + 1
-    if G < 2:
-        raise OptionError("groups: need at least two distinct groups to resample")
-    if method == "logo":
-        return (codes[None, :] != np.arange(G)[:, None]).astype(float)
-    rng = np.random.default_rng(seed)
-    gidx = rng.integers(0, G, size=(n_resamples, G))
-    gcount = _counts(gidx, G)
-    return gcount[:, codes]
+    plan = WeightRows(n, method, n_resamples, seed, groups)
+    return plan.rows(0, plan.shape[0])
+
+
+class WeightRows:
+    """A resampling plan (see ``resample_weights``) that generates its weight rows a chunk at a
+    time, so a bootstrap's memory does not grow with resamples x points.
+
+    The rows are the numbers ``resample_weights`` returns: numpy's PCG64 keeps a half-used
+    32-bit word in the generator's state, so consecutive ``integers`` calls continue one stream
+    (``tests/test_bootstrap.py`` checks chunked against whole), and the legacy ``epoch`` stream
+    draws one resample per call anyway. Rows are asked for in order (a bootstrap's chunks); an
+    earlier row restarts the stream from the seed, a later one skips ahead.
+    """
+
+    def __init__(self, n: int, method: str = "ordinary", n_resamples: int = 1000, seed: int = 0, groups=None):
+        if method not in METHODS:
+            raise OptionError(f"method={method!r} must be one of {METHODS}")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
+            raise OptionError(f"seed must be an integer in [0, 2^32), got {seed!r}")
+        if groups is not None and method in ("ordinary", "epoch", "loo"):
+            # a silent ordinary bootstrap of clustered data gives intervals that are too narrow
+            raise OptionError(f"groups= was given but method={method!r} ignores groups; use method='group' "
+                              f"(resample whole groups) or 'logo' (leave one group out)")
+        if method in ("ordinary", "group", "epoch"):
+            if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)) or n_resamples < 1:
+                raise OptionError(f"the number of resamples must be a positive integer, got {n_resamples!r}")
+        self.n, self.method, self.seed = int(n), method, int(seed)
+        self.codes = None
+        if method in ("group", "logo"):
+            self.codes = _group_codes(groups, n) if groups is not None else None
+            if self.codes is None:
+                raise OptionError(f"method={method!r} needs groups= (a column name or one label per row)")
+            if int(self.codes.max()) + 1 < 2:
+                raise OptionError("groups: need at least two distinct groups to resample")
+        G = None if self.codes is None else int(self.codes.max()) + 1
+        B = {"loo": self.n, "logo": G}.get(method, int(n_resamples))
+        self.shape = (B, self.n)
+        self._stream, self._pos = None, 0
+
+    def key(self) -> bytes:
+        """What determines every row (for checkpoint fingerprints), without generating them."""
+        codes = b"" if self.codes is None else np.ascontiguousarray(self.codes).tobytes()
+        return f"{self.method}:{self.seed}:{self.shape}".encode() + codes
+
+    def _draw(self, k: int) -> np.ndarray:
+        """The next ``k`` rows of the stream."""
+        if self.method == "ordinary":
+            return _counts(self._stream.integers(0, self.n, size=(k, self.n)), self.n)
+        if self.method == "epoch":
+            return _counts(np.stack([self._stream.choice(self.n, self.n, replace=True) for _ in range(k)])
+                           .reshape(k, self.n), self.n)
+        G = self.codes.max() + 1
+        return _counts(self._stream.integers(0, G, size=(k, G)), G)[:, self.codes]
+
+    def rows(self, lo: int, hi: int) -> np.ndarray:
+        """Rows ``lo .. hi - 1`` as a ``(hi - lo, n)`` float array."""
+        lo, hi = max(0, int(lo)), min(int(hi), self.shape[0])
+        if self.method == "loo":
+            out = np.ones((hi - lo, self.n))
+            out[np.arange(hi - lo), np.arange(lo, hi)] = 0.0
+            return out
+        if self.method == "logo":
+            return (self.codes[None, :] != np.arange(lo, hi)[:, None]).astype(float)
+        if self._stream is None or lo < self._pos:
+            # the legacy global-state stream np.random.seed uses, for Besiroglu et al.'s protocol
+            self._stream = np.random.RandomState(self.seed) if self.method == "epoch" else np.random.default_rng(self.seed)
+            self._pos = 0
+        while self._pos < lo:  # skip ahead in bounded pieces
+            step = min(lo - self._pos, 1024)
+            self._draw(step)
+            self._pos += step
+        out = self._draw(hi - lo) if hi > lo else np.zeros((0, self.n))
+        self._pos = hi
+        return out
 
 
 def _counts(idx: np.ndarray, n: int) -> np.ndarray:

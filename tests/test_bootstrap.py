@@ -151,6 +151,7 @@ def _run_script(out, checkpoint, sleep=0.0, env=None):
                             env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.e2e
 def test_kill_resume_and_device_count_give_identical_results(tmp_path):
     """One reference run (1 device); a run SIGKILLed mid-way and resumed from its checkpoint,
     and a run on 4 forced host devices, must both reproduce it bit for bit."""
@@ -254,3 +255,20 @@ def test_cli_logs_one_line_per_chunk_when_not_a_terminal(demo, tmp_path, capsys)
     assert [ln.split()[2] for ln in lines] == ["10/40", "20/40", "30/40", "40/40"] and all("ETA" in ln for ln in lines)
     assert main(args + ["--quiet"]) == 0
     assert "jaxlaws: bootstrap:" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("method", ["ordinary", "epoch", "group", "loo", "logo"])
+def test_weight_rows_a_chunk_at_a_time_are_the_whole_matrix(method):
+    """The bootstrap generates its resampling weights a chunk at a time (flat memory in
+    resamples x points); the rows are exactly resample_weights' whole matrix, in any chunking,
+    and a later chunk asked for first (a resumed run) is the same too."""
+    from jaxlaws._resample import WeightRows, resample_weights
+
+    groups = np.repeat(np.arange(9), 10) if method in ("group", "logo") else None
+    whole = resample_weights(90, method, 57, 3, groups)
+    plan = WeightRows(90, method, 57, 3, groups)
+    B = plan.shape[0]
+    for step in (1, 7, 20, B):
+        assert np.array_equal(np.concatenate([plan.rows(lo, min(lo + step, B)) for lo in range(0, B, step)]), whole)
+    fresh = WeightRows(90, method, 57, 3, groups)
+    assert np.array_equal(fresh.rows(5, 9), whole[5:9]) and np.array_equal(fresh.rows(0, 3), whole[:3])

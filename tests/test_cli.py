@@ -223,6 +223,7 @@ def test_fit_with_fixed_parameters(capsys, tmp_path):
                              "--fix", "d"], "use PARAM=VALUE")
 
 
+@pytest.mark.e2e
 def test_cli_keeps_compiled_programs_in_the_users_cache(tmp_path, demo_csv):
     import os
     import subprocess

@@ -26,6 +26,7 @@ def _free_port():
         return s.getsockname()[1]
 
 
+@pytest.mark.e2e
 def test_two_processes_give_the_one_process_numbers(tmp_path):
     runs_csv = tmp_path / "runs.csv"
     jl.example_data()["runs"].to_csv(runs_csv, index=False)

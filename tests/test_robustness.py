@@ -14,14 +14,15 @@ GRID = jl.grid(space="unconstrained", E=[0.0, 0.5], A=[4.0, 7.0], B=[4.0, 8.0], 
 
 def test_ablation_checkpoint_resumes_identically(tmp_path):
     df = demo_data()
-    choices = {"loss": ["huber", "squared"], "delta": [1e-3, 1e-2], "drop_top": [0, 3]}
+    choices = {"loss": ["huber", "squared"], "delta": [1e-3, 1e-2], "residual": ["log", "raw"], "drop_top": [0, 3]}
     ck = tmp_path / "abl.json"
     full = jl.ablate("chinchilla", df, choices, checkpoint=str(ck))
-    # delta does not apply to squared loss: its two specifications are kept once each
-    assert len(full) == 6 and full[full.loss == "squared"].delta.isna().all()
-    assert len(full[full.loss == "huber"]) == 4
+    # delta does not apply to squared loss: its specifications are kept once each
+    assert len(full) == 12 and full[full.loss == "squared"].delta.isna().all()
+    assert len(full[full.loss == "huber"]) == 8
     d = json.loads(ck.read_text())
-    # Huber deltas are data of one compiled objective: both huber rows are one group
+    # Huber's deltas and the squared loss (delta = inf) are data of one compiled objective:
+    # one group per residual space
     assert set(d["groups"]) == {"0", "1"}
     # simulate a kill after the first group: drop the last group from the file
     del d["groups"]["1"]
