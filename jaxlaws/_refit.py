@@ -67,7 +67,7 @@ def save_checkpoint(path, fp, done, arrays):
     write_atomic(path, lambda tmp: np.savez(tmp, meta=meta, **{k: v[:done] for k, v in arrays.items()}), suffix=".npz")
 
 
-CHUNK_CELLS = 2 * 10**7
+CHUNK_CELLS = 5 * 10**6
 
 
 def refit(prep: Prepared, W, *, active=None, LP=None, chunk_size=500, devices=None, progress=False,
@@ -99,7 +99,7 @@ def refit(prep: Prepared, W, *, active=None, LP=None, chunk_size=500, devices=No
     sharding, n_dev = mesh_sharding(devices)
     # Chunk size: a multiple of the device count so every device gets equal rows, and small
     # enough that a chunk's batched solve (resamples x kept starts x points residuals and their
-    # Jacobians) stays within CHUNK_CELLS: 500 resamples of 10^4 runs with 4 warm starts, 50 of
+    # Jacobians) stays within CHUNK_CELLS: 122 resamples of 10^4 runs with 4 warm starts, 12 of
     # 10^5. Tables of today's sizes (a few hundred runs) keep the requested chunk.
     cells = len(prep.w) * max(1, prep.strategy.keep_k)
     cs = max(1, min(chunk_size, B, max(1, CHUNK_CELLS // cells)))
