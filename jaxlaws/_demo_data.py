@@ -106,13 +106,18 @@ def filtering_data(seed: int = 4):
     import jax.numpy as jnp
     import pandas as pd
 
+    from ._util import x64
     from .laws import data_filtering
 
     rng = np.random.default_rng(seed)
     n, P = np.meshgrid(np.logspace(7, 9.5, 6), np.array([3e7, 3e8, 3e9]))  # at most 100 passes over a pool
     n, P = n.ravel(), P.ravel()
     truth = data_filtering.coefficients["goyal2024_tmars_top0to10p"].values
-    err = np.asarray(data_filtering(truth, jnp.asarray(n), jnp.asarray(P)))
+    @x64  # float64 whatever the caller's jax_enable_x64: the same table from the CLI and from Python
+    def errors():
+        return np.asarray(data_filtering(truth, jnp.asarray(n), jnp.asarray(P)))
+
+    err = errors()
     return pd.DataFrame({"n": n, "P": P, "error": err * np.exp(0.01 * rng.standard_normal(n.size))})
 
 

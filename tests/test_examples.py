@@ -125,3 +125,22 @@ def test_demo_says_when_the_truth_is_outside_a_band_and_how_often_that_is_expect
     assert miss_note([], 6, 0.95, "intervals") == "the truth is inside all 6 intervals"
     note = miss_note(["A", "B"], 6, 0.95, "intervals")
     assert "in 5% of data sets" in note and "about 0.3 of 6" in note
+
+
+def test_example_tables_do_not_depend_on_the_callers_precision_setting():
+    """jl.example_data() gives the same numbers with jax_enable_x64 off (a user's default) and on
+    (the CLI's): the data-filtering curves are evaluated in float64 either way."""
+    import jax
+
+    import jaxlaws as jl
+
+    before = jax.config.jax_enable_x64
+    try:
+        jax.config.update("jax_enable_x64", False)
+        off = jl.example_data()
+        jax.config.update("jax_enable_x64", True)
+        on = jl.example_data()
+    finally:
+        jax.config.update("jax_enable_x64", before)
+    for name in off:
+        assert off[name].equals(on[name]), name
