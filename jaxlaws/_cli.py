@@ -325,6 +325,8 @@ def main(argv=None) -> int:
     except OSError as e:  # a write that failed after the checks (disk full, folder removed meanwhile)
         print(f"jaxlaws: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
         return 2
+    finally:
+        log_to_stderr(False)  # the handler holds this call's stderr: not a later one's
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -30,16 +30,20 @@ def set_quiet(quiet: bool = True):
 
 def log_to_stderr(enable: bool):
     """The CLI's one-line-per-chunk log: progress records to the current stderr as
-    ``jaxlaws: <job>: 3/8 (38%) ...`` when stderr is not a terminal; replaces an earlier handler."""
+    ``jaxlaws: <job>: 3/8 (38%) ...`` when stderr is not a terminal. Replaces an earlier handler;
+    ``log_to_stderr(False)`` removes it and restores the logger's level (the CLI does so on
+    return, so a process that runs ``main`` more than once never logs to a stream since closed)."""
     if _CLI_HANDLER[0] is not None:
-        LOG.removeHandler(_CLI_HANDLER[0])
+        handler, level = _CLI_HANDLER[0]
+        LOG.removeHandler(handler)
+        LOG.setLevel(level)
         _CLI_HANDLER[0] = None
     if enable:
         h = logging.StreamHandler(sys.stderr)
         h.setFormatter(logging.Formatter("jaxlaws: %(message)s"))
+        _CLI_HANDLER[0] = (h, LOG.level)
         LOG.addHandler(h)
         LOG.setLevel(logging.INFO)
-        _CLI_HANDLER[0] = h
 
 
 def _in_notebook() -> bool:

@@ -255,6 +255,11 @@ def test_cli_logs_one_line_per_chunk_when_not_a_terminal(demo, tmp_path, capsys)
     assert [ln.split()[2] for ln in lines] == ["10/40", "20/40", "30/40", "40/40"] and all("ETA" in ln for ln in lines)
     assert main(args + ["--quiet"]) == 0
     assert "jaxlaws: bootstrap:" not in capsys.readouterr().err
+    # the CLI's handler leaves with the call: a later record must not go to this (captured,
+    # since closed) stderr
+    import logging
+
+    assert logging.getLogger("jaxlaws").handlers == [] and logging.getLogger("jaxlaws").level == logging.NOTSET
 
 
 @pytest.mark.parametrize("method", ["ordinary", "epoch", "group", "loo", "logo"])
