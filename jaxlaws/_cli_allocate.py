@@ -208,14 +208,13 @@ def allocate_under_uncertainty(args, law, params, C, inputs):
 def same_study(params_path, fit_d, draws_path, boot_d, law_name):
     """Refuse a fit and bootstrap draws of different laws or different data (their data
     fingerprints differ): an optimum and a band from two studies would not belong together."""
+    from ._prepare import check_same_data
+
     boot_fit = boot_d.get("fit") if isinstance(boot_d, dict) else None
     if not isinstance(boot_fit, dict):
         return  # not a jaxlaws bootstrap file: read_draws says what is wrong with it
     for path, d in ((params_path, fit_d), (draws_path, boot_fit)):
         if d.get("law") not in (None, law_name):
             raise OptionError(f"{path} holds a fit of {d.get('law')!r}, but --law is {law_name!r}")
-    a, b = fit_d.get("data_fingerprint"), boot_fit.get("data_fingerprint")
-    if a and b and a != b:
-        raise OptionError(f"--params {params_path} was fitted to {fit_d.get('n_points')} runs (data {a}) and --draws "
-                          f"{draws_path} to {boot_fit.get('n_points')} runs (data {b}): give a fit and a bootstrap of "
-                          f"the same data")
+    check_same_data(f"--params {params_path}", fit_d.get("n_points"), fit_d.get("data_fingerprint"),
+                    f"--draws {draws_path}", boot_fit.get("n_points"), boot_fit.get("data_fingerprint"))

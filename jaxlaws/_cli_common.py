@@ -341,10 +341,11 @@ def add_band_options(p, n: int, what: str = "bootstrap resamples"):
 
 
 def check_band_options(args, min_n: int = 10):
-    """Check ``add_band_options``'s values and the JSON path before any computing."""
+    """Check ``add_band_options``'s values and the JSON path (if the command has one) before
+    any computing."""
     if not (0 < args.level < 1):
         raise OptionError(f"--level {args.level}: give a number in (0, 1), e.g. 0.95")
     if args.n < min_n:
         raise OptionError(f"--n {args.n}: at least {min_n}")
-    if args.json:
+    if getattr(args, "json", None):
         check_output(args.json, args.force)

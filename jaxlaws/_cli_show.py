@@ -11,6 +11,13 @@ from ._errors import ConvergenceWarning, OptionError
 from ._cli_common import check_output, check_output_folder, fit_kwargs, law_and_data
 
 
+def figure_table(df, kw):
+    """The table as the figures read it: the law's input names (``--map`` undone) and the target
+    as ``loss``."""
+    data = df.rename(columns={v: k for k, v in (kw["columns"] or {}).items()})
+    return data.rename(columns={kw["y"]: "loss"}) if kw["y"] != "loss" else data
+
+
 def cmd_plot(args):
     from ._bootstrap import bootstrap
     from ._fit import fit
@@ -25,10 +32,7 @@ def cmd_plot(args):
         warnings.simplefilter("ignore", ConvergenceWarning)
         res = fit(law, df, **kw)
         boot = bootstrap(law, df, n=args.n, seed=args.seed, full_fit=res, **kw)
-    data = df.rename(columns={v: k for k, v in (kw["columns"] or {}).items()})
-    if kw["y"] != "loss":
-        data = data.rename(columns={kw["y"]: "loss"})
-    for p in fit_figures(args.out, data, res, boot):
+    for p in fit_figures(args.out, figure_table(df, kw), res, boot):
         print(f"wrote {p}")
     return 0
 
@@ -140,7 +144,7 @@ def cmd_report(args):
     import numpy as np
 
     from ._bootstrap import bootstrap
-    from ._cli_common import command_line, list_opt
+    from ._cli_common import check_band_options, command_line, list_opt
     from ._cli_fit import derived_rows
     from ._fit import fit
     from ._methods import methods_card
@@ -150,10 +154,7 @@ def cmd_report(args):
     if not args.out.lower().endswith((".html", ".htm")):
         raise OptionError(f"--out {args.out}: give a file ending in .html")
     check_output(args.out, args.force)
-    if args.n < 10:
-        raise OptionError(f"--n {args.n}: give at least 10 resamples")
-    if not 0 < args.level < 1:
-        raise OptionError(f"--level {args.level:g} must be between 0 and 1 (e.g. 0.95)")
+    check_band_options(args)
     C = np.array(list_opt("--compute", args.compute, float))
     if not np.all(np.isfinite(C) & (C > 0)):
         raise OptionError("--compute: give positive budgets in FLOPs, e.g. 1e22,1e24")
@@ -170,11 +171,8 @@ def cmd_report(args):
     rows = [(k, boot.interval(k, level=args.level)) for k in law.param_names if k not in res.fixed]
     rows += derived_rows(law, boot, float(C[-1]), args.level)
     allocation = allocation_table(res, boot, C, args.level) if set(law.inputs) == {"N", "D"} else None
-    data = df.rename(columns={v: k for k, v in (kw["columns"] or {}).items()})
-    if kw["y"] != "loss":
-        data = data.rename(columns={kw["y"]: "loss"})
     card = methods_card(res, boot, command=command_line())
-    text = render(data, res, boot, card=card, intervals=rows, allocation=allocation, level=args.level,
+    text = render(figure_table(df, kw), res, boot, card=card, intervals=rows, allocation=allocation, level=args.level,
                   title=f"jaxlaws report: {law.name} fitted to {os.path.basename(args.data)}")
     write_atomic(args.out, lambda tmp: _write_text(tmp, text), suffix=".html")
     print(f"wrote {args.out} ({len(text) / 1e6:.1f} MB): methods card, fit report, {len(rows)} intervals, "

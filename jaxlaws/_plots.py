@@ -245,6 +245,10 @@ def bootstrap_pairs(path, boot, names=None):
     ok = boot.ok
     D = {k: boot.draws[ok, boot.params.index(k)] for k in names}
     logs = {k: bool(np.all(D[k] > 0) and np.nanmax(D[k]) / np.nanmin(D[k]) > 10) for k in names}
+    # each parameter on its plotting scale (log10 where it spans decades): draws and estimate
+    V = {k: np.log10(D[k]) if logs[k] else D[k] for k in names}
+    est = {k: np.log10(fit.params[k]) if logs[k] else fit.params[k] for k in names}
+    label = {k: f"log10 {k}" if logs[k] else k for k in names}
     k = len(names)
     fig, axes = plt.subplots(k, k, figsize=(1.9 * k + 1, 1.9 * k + 0.6), squeeze=False)
     for i, a in enumerate(names):
@@ -254,30 +258,24 @@ def bootstrap_pairs(path, boot, names=None):
                 ax.set_visible(False)
                 continue
             if i == j:
-                v = np.log10(D[a]) if logs[a] else D[a]
-                ax.hist(v, bins=40, color=OKABE_ITO[0], alpha=0.7)
-                est = np.log10(fit.params[a]) if logs[a] else fit.params[a]
-                ax.axvline(est, color=OKABE_ITO[1], lw=1.5)
-                for q in np.quantile(v, (0.025, 0.975)):
+                ax.hist(V[a], bins=40, color=OKABE_ITO[0], alpha=0.7)
+                ax.axvline(est[a], color=OKABE_ITO[1], lw=1.5)
+                for q in np.quantile(V[a], (0.025, 0.975)):
                     ax.axvline(q, color="k", ls="--", lw=0.8)
                 ax.set_yticks([])
             else:
-                x = np.log10(D[b]) if logs[b] else D[b]
-                y = np.log10(D[a]) if logs[a] else D[a]
-                ax.scatter(x, y, s=2, alpha=0.3, color=OKABE_ITO[0], rasterized=True)
-                ax.scatter([np.log10(fit.params[b]) if logs[b] else fit.params[b]],
-                           [np.log10(fit.params[a]) if logs[a] else fit.params[a]],
-                           marker="+", s=80, color=OKABE_ITO[1], linewidths=1.8, zorder=3)
+                ax.scatter(V[b], V[a], s=2, alpha=0.3, color=OKABE_ITO[0], rasterized=True)
+                ax.scatter([est[b]], [est[a]], marker="+", s=80, color=OKABE_ITO[1], linewidths=1.8, zorder=3)
                 ax.yaxis.set_major_locator(MaxNLocator(3))
             ax.xaxis.set_major_locator(MaxNLocator(3))
             ax.tick_params(labelsize=7)
             ax.tick_params(axis="x", labelrotation=45)
             if i == k - 1:
-                ax.set_xlabel(f"log10 {b}" if logs[b] else b)
+                ax.set_xlabel(label[b])
             else:
                 ax.set_xticklabels([])
             if j == 0 and i > 0:
-                ax.set_ylabel(f"log10 {a}" if logs[a] else a)
+                ax.set_ylabel(label[a])
             elif i != j:
                 ax.set_yticklabels([])
     fig.suptitle(f"bootstrap draws ({int(ok.sum())} converged resamples; +: the fit; dashed: 95% interval)")

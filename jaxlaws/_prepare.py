@@ -367,7 +367,12 @@ def check_same_study(a, b, what_a: str = "the fit", what_b: str = "the bootstrap
     pa, pb = getattr(a, "prepared", None), getattr(b, "prepared", None)
     if pa is None or pb is None:
         return
-    fa, fb = pa.data_fingerprint(), pb.data_fingerprint()
-    if fa != fb:
-        raise OptionError(f"{what_a} was fitted to {a.n_points} runs (data {fa}) and {what_b} to {b.n_points} runs "
-                          f"(data {fb}): give results of the same data")
+    check_same_data(what_a, a.n_points, pa.data_fingerprint(), what_b, b.n_points, pb.data_fingerprint())
+
+
+def check_same_data(what_a: str, n_a, fp_a, what_b: str, n_b, fp_b):
+    """Refuse two results whose data fingerprints (``Prepared.data_fingerprint``) differ,
+    naming both with their run counts; a missing fingerprint (an older file) is not checked."""
+    if fp_a and fp_b and fp_a != fp_b:
+        raise OptionError(f"{what_a} was fitted to {n_a} runs (data {fp_a}) and {what_b} to {n_b} runs "
+                          f"(data {fp_b}): give results of the same data")

@@ -112,18 +112,17 @@ def refit(prep: Prepared, W, *, active=None, LP=None, chunk_size=500, devices=No
         done, arrs = load_checkpoint(checkpoint, fingerprint_)
         for key in out:
             out[key][:done] = arrs[key]
-    for lo in range(0, done, cs):  # a resumed run: the finished rows' designs
-        hi = min(lo + cs, done)
-        design[lo:hi] = design_reasons(law, Xa, rows(lo, hi) * base_w[active][None, :], prep.problem.n_free)
     bar = Progress(label, B, show=progress, start_done=done, log=n_chunks > 1)
-    for c in range(done // cs, n_chunks):
+    for c in range(n_chunks):
         lo, hi = c * cs, min((c + 1) * cs, B)
-        Wrows = rows(lo, hi)
-        design[lo:hi] = design_reasons(law, Xa, Wrows * base_w[active][None, :], prep.problem.n_free)
+        weighted = rows(lo, hi) * base_w[active][None, :]
+        design[lo:hi] = design_reasons(law, Xa, weighted, prep.problem.n_free)
+        if hi <= done:  # a resumed run's finished chunk: its fits came from the checkpoint
+            continue
         # Pad the last chunk with copies of the plain data so every call has one shape
         # (one compilation); padded rows are discarded.
         Wc = np.tile(base_w, (cs, 1))
-        Wc[: hi - lo, active] = Wrows * base_w[active]
+        Wc[: hi - lo, active] = weighted
         LPc = np.tile(lp0, (cs, 1))
         LPc[: hi - lo] = LP[lo:hi]
         Wj = shard_rows(jnp.asarray(Wc, dt), sharding)
@@ -144,7 +143,8 @@ def refit(prep: Prepared, W, *, active=None, LP=None, chunk_size=500, devices=No
 def to_draws(prep: Prepared, out: dict, W=None, active=None, curvature: bool = False) -> dict:
     """Refit outputs (free fit coordinates, codes) to natural draws and status names.
 
-    With the weight matrix ``W`` (rows over the ``active`` points), a converged row whose
+    With the weight matrix ``W`` (rows over the ``active`` points; ``out`` from ``refit``, which
+    checks each row's weighted design), a converged row whose
     weighted design cannot identify the law, or whose parameters ran to a bound, is
     ``degenerate`` (see ``_identify``): it is excluded from summaries and counted.
     ``curvature=True`` also checks each converged row's Hessian for a flat direction, as a
@@ -160,11 +160,8 @@ def to_draws(prep: Prepared, out: dict, W=None, active=None, curvature: bool = F
     status[~np.isfinite(out["f"])] = "nonfinite"
     reasons = [[] for _ in range(len(status))]
     idx = np.arange(len(prep.w)) if active is None else active
-    if W is not None and "design_reasons" in out:
+    if W is not None:
         reasons = [list(r) for r in out["design_reasons"]]  # computed chunk by chunk in refit
-    elif W is not None:
-        Xa = {k: np.asarray(v)[idx] for k, v in prep.X.items()}
-        reasons = design_reasons(law, Xa, np.asarray(W) * prep.w[idx][None, :], prep.problem.n_free)
     for b, row in enumerate(draws):
         more = parameter_reasons(law, dict(zip(law.param_names, row)), prep.fixed)
         reasons[b] = reasons[b] + more

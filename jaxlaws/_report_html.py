@@ -103,10 +103,11 @@ def render(df, fit, boot, *, card: dict, intervals: list, allocation, level: flo
                      f"draws.</p>")
         parts.append(_table(allocation[0], allocation[1]))
     parts.append("<h2>Figures</h2>")
-    if set(fit.law.inputs) != {"N", "D"}:
+    drawable = set(fit.law.inputs) == {"N", "D"}
+    if not drawable:
         parts.append(f"<p>The figures are drawn for laws of N and D; {html.escape(fit.law.name)} has inputs "
                      f"{html.escape(', '.join(fit.law.inputs))}.</p>")
-    for name, data in (_figures(df, fit, boot) if set(fit.law.inputs) == {"N", "D"} else []):
+    for name, data in (_figures(df, fit, boot) if drawable else []):
         parts.append(f'<figure><img alt="{name}" src="data:image/png;base64,{data}">'
                      f"<figcaption>{html.escape(CAPTIONS.get(name, name))}</figcaption></figure>")
     parts.append(f"<p><small>Written by jaxlaws {html.escape(str(card['versions'].get('jaxlaws')))}.</small></p>")

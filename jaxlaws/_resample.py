@@ -70,8 +70,8 @@ class WeightRows:
                 raise OptionError(f"method={method!r} needs groups= (a column name or one label per row)")
             if int(self.codes.max()) + 1 < 2:
                 raise OptionError("groups: need at least two distinct groups to resample")
-        G = None if self.codes is None else int(self.codes.max()) + 1
-        B = {"loo": self.n, "logo": G}.get(method, int(n_resamples))
+        self.n_groups = None if self.codes is None else int(self.codes.max()) + 1
+        B = {"loo": self.n, "logo": self.n_groups}.get(method, int(n_resamples))
         self.shape = (B, self.n)
         self._stream, self._pos = None, 0
 
@@ -85,9 +85,8 @@ class WeightRows:
         if self.method == "ordinary":
             return _counts(self._stream.integers(0, self.n, size=(k, self.n)), self.n)
         if self.method == "epoch":
-            return _counts(np.stack([self._stream.choice(self.n, self.n, replace=True) for _ in range(k)])
-                           .reshape(k, self.n), self.n)
-        G = self.codes.max() + 1
+            return _counts(np.stack([self._stream.choice(self.n, self.n, replace=True) for _ in range(k)]), self.n)
+        G = self.n_groups
         return _counts(self._stream.integers(0, G, size=(k, G)), G)[:, self.codes]
 
     def rows(self, lo: int, hi: int) -> np.ndarray:

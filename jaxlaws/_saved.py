@@ -57,8 +57,8 @@ def bootstrap_record(boot, command: str | None = None) -> dict:
     from ._methods import methods_card
 
     return {"kind": "bootstrap", "format": FORMAT, "jaxlaws_version": _version(), "law": boot.fit.law.name,
-            "methods": methods_card(boot.fit, boot, command=command), "fit": fit_record(boot.fit, command), "params": list(boot.params), "method": boot.weights_method,
-            "strategy": boot.strategy, "seed": boot.seed, "chunk_size": boot.chunk_size, "timings": dict(boot.timings),
+            "methods": methods_card(boot.fit, boot, command=command), "fit": fit_record(boot.fit, command),
+            "params": list(boot.params), "method": boot.weights_method, "strategy": boot.strategy, "seed": boot.seed, "chunk_size": boot.chunk_size, "timings": dict(boot.timings),
             "resamples": {"draws": np.asarray(boot.draws).tolist(), "objective": np.asarray(boot.objective).tolist(),
                           "status": [str(s) for s in boot.status], "iterations": np.asarray(boot.iterations).tolist()},
             "calibration": None if boot.calibration is None else boot.calibration.to_dict()}
@@ -186,14 +186,14 @@ def _load_bootstrap(rec, path, law, loss):
 
     fit = _load_fit(rec["fit"], path, law, loss)
     r = rec["resamples"]
-    draws = np.array([[np.nan if v is None else v for v in row] for row in r["draws"]], float)
+    # strict JSON wrote non-finite numbers as null; numpy reads None back as nan
+    draws = np.array(r["draws"], float).reshape(-1, len(rec["params"]))
     cal = None
     if rec.get("calibration"):
         from ._coverage import Calibration
 
         cal = Calibration.from_dict(rec["calibration"])
-    return BootstrapResult(fit=fit, params=tuple(rec["params"]), draws=draws.reshape(-1, len(rec["params"])),
-                           objective=np.array([np.nan if v is None else v for v in r["objective"]], float),
+    return BootstrapResult(fit=fit, params=tuple(rec["params"]), draws=draws, objective=np.array(r["objective"], float),
                            status=np.asarray(r["status"], dtype=np.asarray(R.NAMES).dtype), iterations=np.asarray(r["iterations"], int),
                            weights_method=rec["method"], strategy=rec["strategy"], seed=int(rec["seed"]),
                            timings=dict(rec.get("timings") or {}), prepared=fit.prepared,
