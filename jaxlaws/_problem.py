@@ -30,7 +30,7 @@ import numpy as np
 
 from ._constraints import Free, Positive
 from ._law import Law, PowerSumLaw
-from .kernels import Objective, cholesky_solve, lse, make_objective, power_sum_objective
+from .kernels import Objective, cholesky_solve, lse, make_objective, power_sum_objective, row_blocked
 
 # Residual spaces: log pred - log y (multiplicative noise, the default), pred - y, and
 # log(1 + pred) - log(1 + y) (a recipe for targets that reach 0, e.g. broken power laws).
@@ -189,8 +189,14 @@ def residual_inverse(residual: str, t):
 @functools.lru_cache(maxsize=256)
 def _objective(problem: FitProblem) -> Objective:
     # Cached so every job shares one Python function per problem (and so one jit cache entry).
-    law = problem.law
+    # Large tables are evaluated in blocks of rows (kernels.row_blocked: memory flat in rows).
     rho, mean = problem.loss_key
+    whole = _objective_of(problem, rho, mean)
+    return row_blocked(whole, _objective_of(problem, rho, False) if mean else whole, mean=mean)
+
+
+def _objective_of(problem: FitProblem, rho, mean: bool) -> Objective:
+    law = problem.law
     analytic = (problem.power_sum and problem.free_idx is None and problem.residual == "log"
                 and all(isinstance(law.params[e], Free) for _, e, _ in law.terms))
     if analytic:
@@ -200,15 +206,14 @@ def _objective(problem: FitProblem) -> Objective:
         const = idx[law.constant] if law.constant is not None else None
         inner = power_sum_objective(terms, const, law.n_params, rho, mean)
         # Same signature as the generic objective: drop the unused base.
-        obj = Objective(lambda th, a: inner.value(th, (a[0][0],) + tuple(a[1:])),
-                        lambda th, a: inner.vgh(th, (a[0][0],) + tuple(a[1:])))
-    else:
-        def pred(theta, Xb):
-            Xfit, base = Xb
-            return problem.predict_fit(problem.full(theta, base), Xfit)
+        return Objective(lambda th, a: inner.value(th, (a[0][0],) + tuple(a[1:])),
+                         lambda th, a: inner.vgh(th, (a[0][0],) + tuple(a[1:])))
 
-        obj = make_objective(pred, rho, mean)
-    return obj
+    def pred(theta, Xb):
+        Xfit, base = Xb
+        return problem.predict_fit(problem.full(theta, base), Xfit)
+
+    return make_objective(pred, rho, mean)
 
 
 def implicit_root(value, theta_star, args):

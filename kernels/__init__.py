@@ -37,6 +37,7 @@ from ._multistart import select_best as select_best
 from ._newton import DampedNewton as DampedNewton
 from ._objective import Objective as Objective
 from ._objective import make_objective as make_objective
+from ._objective import row_blocked as row_blocked
 from ._objective import weighted_sum as weighted_sum
 from ._power_sum import power_sum_objective as power_sum_objective
 from ._results import Solution as Solution

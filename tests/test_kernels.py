@@ -119,3 +119,39 @@ def test_multistart_accounts_for_every_start_and_ignores_nonfinite():
     roots = np.roots([4, 0, -4, 0.3]).real
     xg = roots[np.argmin((roots**2 - 1) ** 2 + 0.3 * roots)]
     np.testing.assert_allclose(r.theta[0], xg, rtol=1e-10)
+
+
+def test_row_blocked_objective_equals_the_whole_table_for_sum_and_mean():
+    # Large tables are summed over blocks of rows (memory flat in rows); the value, gradient and
+    # Hessian must be those of the whole table, for the analytic power-sum and the autodiff path.
+    rng = np.random.default_rng(3)
+    n = 1024
+    xs = (jnp.asarray(rng.normal(size=n)), jnp.asarray(rng.normal(size=n)))
+    y = jnp.asarray(1.0 + 0.3 * rng.normal(size=n))
+    w = jnp.asarray(rng.integers(0, 3, size=n).astype(float))
+    lp = jnp.array([1e-2])
+    theta = jnp.array([0.1, 0.5, -0.2, 0.3, 0.2])  # (log E, log A, log B, alpha, beta)
+    rho = K.LOSSES["huber"].rho
+
+    def pred(th, Xb):
+        X = Xb[0]
+        return K.lse(th[1] - th[3] * X[0], th[2] - th[4] * X[1], jnp.broadcast_to(th[0], X[0].shape))
+
+    for mean in (False, True):
+        ps = K.power_sum_objective(((1, 3), (2, 4)), 0, 5, rho, mean)
+        ps0 = K.power_sum_objective(((1, 3), (2, 4)), 0, 5, rho, False)
+        wrap = lambda o: K.Objective(lambda t, a: o.value(t, (a[0][0],) + a[1:]),  # noqa: E731
+                                     lambda t, a: o.vgh(t, (a[0][0],) + a[1:]))
+        generic = (K.make_objective(pred, rho, mean), K.make_objective(pred, rho, False))
+        for whole, summed in ((wrap(ps), wrap(ps0)), generic):
+            args = ((xs, None), y, w, lp)
+            blocked = K.row_blocked(whole, summed, mean=mean, block=64, block_from=256)
+            f, g, H = whole.vgh(theta, args)
+            fb, gb, Hb = jax.jit(blocked.vgh)(theta, args)
+            np.testing.assert_allclose(fb, f, rtol=1e-12)
+            np.testing.assert_allclose(gb, g, rtol=1e-11, atol=1e-14 * np.abs(g).max())
+            np.testing.assert_allclose(Hb, H, rtol=1e-11, atol=1e-14 * np.abs(H).max())
+            np.testing.assert_allclose(jax.jit(blocked.value)(theta, args), whole.value(theta, args), rtol=1e-12)
+            # below block_from, or when the block does not divide the rows: the whole table as is
+            small = K.row_blocked(whole, summed, mean=mean, block=100, block_from=256)
+            assert float(small.value(theta, args)) == float(whole.value(theta, args))
