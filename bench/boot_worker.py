@@ -44,14 +44,14 @@ else:
     kw = {}
     if row == "single":
         kw = dict(method="epoch", seed=42, strategy="single", start=jl.laws.chinchilla.coefficient_set("hoffmann2022_unrounded"))
-    elif row in ("grid", "fast"):
+    elif row in ("grid", "fast", "grid_independent"):
         kw = dict(method="ordinary", seed=1, strategy=row)
     t0 = time.perf_counter()
     b = jl.bootstrap("chinchilla", df, n=n, full_fit=full, chunk_size=500, **kw)
     first = time.perf_counter() - t0
     t0 = time.perf_counter()
-    b = jl.bootstrap("chinchilla", df, n=n, full_fit=full, chunk_size=500, **kw) if n <= 1000 or row != "grid" else b
-    warm = time.perf_counter() - t0 if (n <= 1000 or row != "grid") else None
+    b = jl.bootstrap("chinchilla", df, n=n, full_fit=full, chunk_size=500, **kw) if n <= 1000 or row != "grid_independent" else b
+    warm = time.perf_counter() - t0 if (n <= 1000 or row != "grid_independent") else None
     np.save(f"/tmp/jaxlaws_bench_{row}_{n}.npy", b.objective)
     emit({"row": row, "n": n, "first_call_s": first, "warm_s": warm, "n_failed": b.n_failed,
           "devices": jax.device_count(), "data": label})

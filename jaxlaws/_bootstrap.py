@@ -7,6 +7,7 @@ resample uses, and summarises the draws (intervals, derived quantities, predicti
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ import numpy as np
 
 from ._errors import ConvergenceWarning, OptionError
 from ._fit import fit
+from ._grid_starts import grid_warm_starts
 from ._prepare import Prepared, Strategy, prepare
 from ._refit import fingerprint, refit, to_draws
 from ._resample import WeightRows, resample_weights
@@ -24,7 +26,7 @@ from ._stats import bca_interval, percentile_interval
 from ._units import convert, factors
 from ._util import x64
 
-STRATEGIES = ("fast", "grid", "single")
+STRATEGIES = ("fast", "grid", "grid_independent", "single")
 
 
 @dataclass(frozen=True)
@@ -288,11 +290,15 @@ def bootstrap(
       Resampling is over the points with positive ``weights`` (dropped rows stay dropped).
     - ``strategy``: ``"fast"`` (default: warm starts at the full-data fit's ``n_basins``
       best distinct local optima), ``"grid"`` (every resample screens the law's whole start
-      grid, the robust reference), ``"single"`` (one start per resample, ``start=`` a dict
-      of natural values; Besiroglu et al.'s protocol).
+      grid on its own weights and is converged from the best basins its own best starts
+      reach, the solves shared across resamples done once: see ``_grid_starts``),
+      ``"grid_independent"`` (every resample runs the whole screen, halving and convergence
+      alone: the reference, ~4x slower), ``"single"`` (one start per resample, ``start=`` a
+      dict of natural values; Besiroglu et al.'s protocol).
     - ``chunk_size``: resamples per compiled call (memory stays flat); ``checkpoint``: a
       ``.npz`` file; finished chunks are saved and a rerun resumes from it.
-    - ``grid_strategy``: the :class:`Strategy` each resample uses with ``strategy="grid"``.
+    - ``grid_strategy``: the :class:`Strategy` of the grid strategies (``screen_k`` starts kept
+      per resample, ``keep_k`` converged; default 64 and 8, at most 100 Newton steps).
     - ``on_chunk(done, total)``: called after each finished chunk (progress hooks).
     - ``devices``: how many devices to shard the resample axis over (default: all).
     - ``by``: a column (or columns): bootstrap each group's own fit (ordinary resamples within
@@ -321,7 +327,7 @@ def bootstrap(
             warnings.simplefilter("ignore", ConvergenceWarning)
             full_fit = fit(law, data, y, starts=starts, **common)
     t1 = time.perf_counter()
-    if strategy == "grid":
+    if strategy in ("grid", "grid_independent"):
         # Per-resample grid: the screen as in fit, fewer kept starts and a tighter cap than a
         # single fit (under vmap every resample of a chunk waits for the slowest member);
         # a resample whose winner hits the cap is flagged, not returned as converged.
@@ -367,9 +373,19 @@ def bootstrap(
         # generated a chunk at a time inside refit: memory does not grow with resamples x points
         W = WeightRows(len(active), method, n, seed, g)
         method_name = method
+    row_starts = None
+    if strategy == "grid":
+        # every resample screens the whole grid on its own weights; the solves it shares with
+        # the other resamples are done once (see _grid_starts)
+        row_starts = grid_warm_starts(prep, W, active, chunk_size)
+        k = row_starts.shape[1]
+        prep = dataclasses.replace(prep, strategy=dataclasses.replace(prep.strategy, screen_k=k, keep_k=k,
+                                                                      halving_iters=0),
+                                   starts_fit=jnp.asarray(row_starts[0]), strata=None)
     fp = fingerprint(prep, W, strategy, chunk_size, [method_name, seed]) if checkpoint else None
-    out = to_draws(prep, refit(prep, W, active=active, chunk_size=chunk_size, devices=devices, progress=progress,
-                               checkpoint=checkpoint, fingerprint_=fp, on_chunk=on_chunk), W, active)
+    out = to_draws(prep, refit(prep, W, active=active, starts=row_starts, chunk_size=chunk_size, devices=devices,
+                               progress=progress, checkpoint=checkpoint, fingerprint_=fp, on_chunk=on_chunk),
+                   W, active)
     t2 = time.perf_counter()
     res = BootstrapResult(
         fit=full_fit, params=prep.problem.law.param_names, draws=out["draws"], objective=out["objective"],

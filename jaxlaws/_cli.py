@@ -111,8 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="resample whole groups of rows (cluster bootstrap; implies --method group)")
     p.add_argument("--by", metavar="COLUMN[,COLUMN]",
                    help="bootstrap each group's own fit (per budget, per task), all groups in one batched call")
-    p.add_argument("--strategy", choices=("fast", "grid", "single"), default="fast",
-                   help="fast: warm starts at the full fit's optima; grid: every resample screens the full grid; single: --start only")
+    p.add_argument("--strategy", choices=("fast", "grid", "grid_independent", "single"), default="fast",
+                   help="fast: warm starts at the full fit's optima; grid: every resample screens the full grid "
+                        "(shared solves); grid_independent: each resample runs the whole grid pipeline alone; "
+                        "single: --start only")
     p.add_argument("--start", metavar="COEFFICIENT_SET", help="start for --strategy single, e.g. hoffmann2022_unrounded")
     p.add_argument("--compute", type=float, default=5.88e23, help="compute budget C for derived quantities (default 5.88e23)")
     p.add_argument("--level", type=float, default=0.95)

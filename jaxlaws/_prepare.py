@@ -126,11 +126,12 @@ def hessian_fn(problem):
 
 
 @functools.lru_cache(maxsize=64)
-def compiled_solve(problem: FitProblem, strategy: Strategy, batched: bool = False):
-    """``jit(solve)`` for one problem and strategy; ``batched`` vmaps over rows of ``(w, lp)``."""
+def compiled_solve(problem: FitProblem, strategy: Strategy, batched: bool = False, row_starts: bool = False):
+    """``jit(solve)`` for one problem and strategy; ``batched`` vmaps over rows of ``(w, lp)``
+    (and of the starts too with ``row_starts``: each row its own warm starts)."""
     fn = functools.partial(solve, problem, strategy)
     if batched:
-        fn = jax.vmap(fn, in_axes=(None, None, None, None, 0, 0, None))
+        fn = jax.vmap(fn, in_axes=(0 if row_starts else None, None, None, None, 0, 0, None))
     return jax.jit(fn)
 
 

@@ -70,11 +70,12 @@ def save_checkpoint(path, fp, done, arrays):
 CHUNK_CELLS = 5 * 10**6
 
 
-def refit(prep: Prepared, W, *, active=None, LP=None, chunk_size=500, devices=None, progress=False,
+def refit(prep: Prepared, W, *, active=None, LP=None, starts=None, chunk_size=500, devices=None, progress=False,
           checkpoint=None, fingerprint_=None, on_chunk=None, label="bootstrap") -> dict:
     """Fit every row of ``W`` (weights over the ``active`` points) in chunks; numpy arrays out.
 
-    ``LP`` (rows, k) gives each row its own loss parameters (default: ``prep``'s). Returns
+    ``LP`` (rows, k) gives each row its own loss parameters (default: ``prep``'s); ``starts``
+    (rows, S, k) its own starts in free fit coordinates (default: ``prep``'s, shared). Returns
     free fit coordinates ``theta`` (B, k), objectives ``f``, result codes ``status`` and
     ``n_iter``.
     """
@@ -94,7 +95,7 @@ def refit(prep: Prepared, W, *, active=None, LP=None, chunk_size=500, devices=No
     dt = prep.yt.dtype
     lp0 = np.asarray(prep.loss.array())
     LP = np.tile(lp0, (B, 1)) if LP is None else np.asarray(LP, float)
-    solver = compiled_solve(prep.problem, prep.strategy, batched=True)
+    solver = compiled_solve(prep.problem, prep.strategy, batched=True, row_starts=starts is not None)
     # PartitionSpec("batch") splits the leading (row) axis and keeps the rest whole
     sharding, n_dev = mesh_sharding(devices)
     # Chunk size: a multiple of the device count so every device gets equal rows, and small
@@ -127,7 +128,12 @@ def refit(prep: Prepared, W, *, active=None, LP=None, chunk_size=500, devices=No
         LPc[: hi - lo] = LP[lo:hi]
         Wj = shard_rows(jnp.asarray(Wc, dt), sharding)
         LPj = shard_rows(jnp.asarray(LPc, dt), sharding)
-        r = jax.block_until_ready(solver(prep.starts_fit, prep.extra_fit, prep.Xb, prep.yt, Wj, LPj, prep.strata))
+        S0 = prep.starts_fit
+        if starts is not None:
+            Sc = np.repeat(starts[lo:lo + 1], cs, axis=0)
+            Sc[: hi - lo] = starts[lo:hi]
+            S0 = shard_rows(jnp.asarray(Sc, dt), sharding)
+        r = jax.block_until_ready(solver(S0, prep.extra_fit, prep.Xb, prep.yt, Wj, LPj, prep.strata))
         for key, val in zip(_FIELDS, (r.theta, r.f, r.status, r.n_iter)):
             out[key][lo:hi] = to_host(val)[: hi - lo]
         if checkpoint:

@@ -33,6 +33,10 @@ from ._losses import derivatives as derivatives
 from ._lse import lse as lse
 from ._multistart import MultiStartResult as MultiStartResult
 from ._multistart import multistart as multistart
+from ._multistart import screen_rows as screen_rows
+from ._multistart import strata_groups as strata_groups
+from ._multistart import stratified_key as stratified_key
+from ._multistart import stratified_top_k as stratified_top_k
 from ._multistart import select_best as select_best
 from ._newton import DampedNewton as DampedNewton
 from ._objective import Objective as Objective

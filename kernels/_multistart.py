@@ -107,7 +107,7 @@ def multistart(
 
     if screen_k < n_grid:
         # Ties (e.g. many starts at +inf) are broken by index: deterministic.
-        _, idx0 = jax.lax.top_k(-_stratified_key(f0, strata), screen_k)
+        _, idx0 = jax.lax.top_k(-stratified_key(f0, strata), screen_k)
     else:
         idx0 = jnp.arange(n_grid)
     theta_a = starts[idx0]
@@ -116,7 +116,7 @@ def multistart(
         ra = iterate_batch(solver, fn, theta_a, args, halving_iters)
         # A start that already converged inside the halving budget is as good as any kept
         # one; rank by objective alone so the kept set is the best `keep_k` basins so far.
-        _, idx1 = jax.lax.top_k(-_stratified_key(ra.f, None if strata is None else strata[idx0]), keep_k)
+        _, idx1 = jax.lax.top_k(-stratified_key(ra.f, None if strata is None else strata[idx0]), keep_k)
         start_f = start_f.at[idx0].set(ra.f)
         start_status = start_status.at[idx0].set(jnp.where(ra.result == R.NONFINITE, R.NONFINITE, R.PRUNED_HALVING))
         start_iter = start_iter.at[idx0].set(ra.stats["n_steps"])
@@ -149,7 +149,71 @@ def multistart(
     )
 
 
-def _stratified_key(f, strata):
+def screen_rows(L, W, groups, k: int):
+    """The ``k`` best starts for each row of weights ``W`` (B, n), by the objective at every
+    start, from the per-point losses ``L`` (S, n) at the starts, stratified as in
+    ``multistart`` by ``groups`` (``strata_groups(strata)``, or None).
+
+    The objective is linear in the weights, so when many weight vectors (bootstrap resamples)
+    screen the same starts on the same points, the per-point losses are computed once and each
+    row's screen is one matrix product: the same objective each row would evaluate alone,
+    without its S x n losses. A start whose loss is not finite at a point that a row weights
+    is +inf for that row (``0 * inf`` would be nan), as in ``multistart``'s screen.
+    Returns ``(B, k)`` start indices, best first, and the objectives ``(B, S)``.
+    """
+    finite = jnp.isfinite(L)
+    f = W @ jnp.where(finite, L, 0.0).T
+    hit = (W > 0).astype(L.dtype) @ (~finite).astype(L.dtype).T
+    f = jnp.where(hit > 0, jnp.inf, f)
+    k = max(1, min(k, L.shape[0]))
+    idx = jax.vmap(lambda fr: stratified_top_k(fr, groups, k))(f)
+    return idx, f
+
+
+def strata_groups(strata):
+    """Stratum labels ``(S,)`` as a padded index matrix ``(strata, largest)`` (host numpy; -1
+    pads), members in index order: the layout ``stratified_top_k`` reduces over."""
+    import numpy as np
+
+    strata = np.asarray(strata)
+    labels, counts = np.unique(strata, return_counts=True)
+    out = -np.ones((len(labels), counts.max()), np.int32)
+    for r, lab in enumerate(labels):
+        members = np.flatnonzero(strata == lab)
+        out[r, : len(members)] = members
+    return out
+
+
+def stratified_top_k(f, groups, k: int):
+    """``top_k(-stratified_key(f, strata), k)``'s indices without sorting all of ``f``.
+
+    The best member of each stratum (by objective, then index) comes first, ordered by
+    objective, then the rest by objective; ties by index. ``groups`` is
+    ``strata_groups(strata)``. Two ``top_k`` calls and a reduction over the groups instead of
+    a full lexsort and argsort: a bootstrap's screen runs this over thousands of starts for
+    every resample.
+    """
+    n = f.shape[0]
+    if groups is None:
+        return jax.lax.top_k(-f, k)[1]
+    finite = jnp.isfinite(f)
+    fm = jnp.where(finite, f, jnp.inf)
+    G = jnp.where(groups >= 0, fm[jnp.maximum(groups, 0)], jnp.inf)
+    j = jnp.argmin(G, axis=1)  # the first minimum: the lowest index among ties
+    best = jnp.take_along_axis(groups, j[:, None], axis=1)[:, 0]
+    ok = jnp.isfinite(jnp.take_along_axis(G, j[:, None], axis=1)[:, 0])
+    is_best = jnp.zeros((n,), bool).at[best].max(ok)
+    # -f with non-finite objectives just above -inf (so they rank after every finite one, by
+    # index); -inf marks the members each call leaves out
+    neg = jnp.where(finite, -f, -jnp.finfo(f.dtype).max)
+    _, a = jax.lax.top_k(jnp.where(is_best, neg, -jnp.inf), k)
+    _, b = jax.lax.top_k(jnp.where(is_best, -jnp.inf, neg), k)
+    nb = jnp.sum(is_best)
+    i = jnp.arange(k)
+    return jnp.where(i < nb, a, b[jnp.clip(i - nb, 0, k - 1)])
+
+
+def stratified_key(f, strata):
     """Ranking key: stratum-best members first (by objective), then the rest (by objective).
 
     Implemented as a rank so that it is exact whatever the objective's scale: members are

@@ -90,6 +90,20 @@ def test_batched_resamples_equal_individual_fits(demo):
         assert b.objective[i] == pytest.approx(f.objective, rel=1e-10)
 
 
+def test_grid_strategy_reaches_each_resamples_own_grid_optimum(demo):
+    # "grid" shares the solves of the whole-grid screen across resamples; "grid_independent"
+    # runs the screen, halving and convergence for each resample alone. On a grid where the
+    # screen keeps 64 of 200 starts, every resample must reach the same optimum either way.
+    starts = jl.grid(space="unconstrained", E=[-1.0, 0.5], A=[3.0, 7.0], B=[3.0, 8.0],
+                     alpha=[0.05, 0.2, 0.4, 0.7, 1.2], beta=[0.05, 0.2, 0.4, 0.7, 1.2])
+    shared = jl.bootstrap("chinchilla", demo, n=48, seed=3, strategy="grid", starts=starts, chunk_size=16)
+    alone = jl.bootstrap("chinchilla", demo, n=48, seed=3, strategy="grid_independent", starts=starts, chunk_size=16)
+    assert list(shared.status) == list(alone.status) and shared.n_failed == 0
+    np.testing.assert_allclose(shared.objective, alone.objective, rtol=1e-9)
+    np.testing.assert_allclose(shared.draws, alone.draws, rtol=2e-5)
+    assert shared.strategy == "grid"
+
+
 def test_fast_strategy_agrees_with_grid_and_summaries(demo):
     bf = jl.bootstrap("chinchilla", demo, n=64, seed=5, strategy="fast", starts=GRID)
     bg = jl.bootstrap("chinchilla", demo, n=64, seed=5, strategy="grid", starts=GRID)

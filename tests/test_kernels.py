@@ -155,3 +155,37 @@ def test_row_blocked_objective_equals_the_whole_table_for_sum_and_mean():
             # below block_from, or when the block does not divide the rows: the whole table as is
             small = K.row_blocked(whole, summed, mean=mean, block=100, block_from=256)
             assert float(small.value(theta, args)) == float(whole.value(theta, args))
+
+
+def test_screen_rows_is_each_rows_own_objective_and_stratified_ranking():
+    # The bootstrap's shared screen: per-point losses once, each weight row's objective as a
+    # matrix product. It must equal the objective each row evaluates alone, and rank as the
+    # multistart screen does (stratum bests first; ties by index; non-finite last).
+    rng = np.random.default_rng(4)
+    n, S = 60, 40
+    xs = (jnp.asarray(rng.normal(size=n)), jnp.asarray(rng.normal(size=n)))
+    y = jnp.asarray(1.0 + 0.3 * rng.normal(size=n))
+    lp = jnp.array([1e-2])
+    obj = K.power_sum_objective(((1, 3), (2, 4)), 0, 5, K.LOSSES["huber"].rho)
+    starts = jnp.asarray(rng.normal(size=(S, 5)))
+    starts = starts.at[3, 0].set(jnp.nan)  # a non-finite start: +inf for every row
+    one = lambda t, a, b, c: obj.value(t, ((a[None], b[None]), c[None], jnp.ones(1), lp))  # noqa: E731
+    L = jax.vmap(lambda t: jax.vmap(lambda a, b, c: one(t, a, b, c))(xs[0], xs[1], y))(starts)
+    W = jnp.asarray(rng.integers(0, 3, size=(7, n)).astype(float))
+    strata = rng.integers(0, 6, S)
+    idx, f = jax.jit(K.screen_rows, static_argnames="k")(L, W, jnp.asarray(K.strata_groups(strata)), k=12)
+    alone = jax.vmap(lambda w: jax.vmap(lambda t: obj.value(t, (xs, y, w, lp)))(starts))(W)
+    alone = jnp.where(jnp.isfinite(alone), alone, jnp.inf)
+    np.testing.assert_allclose(f, alone, rtol=1e-12)
+    assert np.all(np.isinf(np.asarray(f)[:, 3]))
+    key = jax.vmap(lambda r: jax.lax.top_k(-K.stratified_key(r, jnp.asarray(strata)), 12)[1])(alone)
+    np.testing.assert_array_equal(idx, key)
+    # ties and non-finite objectives, many strata layouts: the same order as the full sort
+    ref = jax.jit(lambda f, s: jax.lax.top_k(-K.stratified_key(f, s), 9)[1])
+    new = jax.jit(lambda f, g: K.stratified_top_k(f, g, 9))
+    for t in range(12):
+        lab = rng.integers(0, [1, 3, 40][t % 3], S)
+        fv = rng.integers(0, 6, S).astype(float) if t % 2 else rng.normal(size=S)
+        fv[rng.random(S) < 0.15] = np.inf
+        np.testing.assert_array_equal(new(jnp.asarray(fv), jnp.asarray(K.strata_groups(lab))),
+                                      ref(jnp.asarray(fv), jnp.asarray(lab)))

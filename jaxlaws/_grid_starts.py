@@ -1,0 +1,132 @@
+"""Each resample's warm starts for the grid bootstrap, from one shared pass over the start grid.
+
+Why: run alone, every resample of a full-grid bootstrap screens the whole start grid, takes
+solver steps on its best 64 starts and converges its best 8 (``strategy="grid_independent"``:
+Hoffmann et al.'s 4500 starts x 4000 resamples of Epoch's 240 points, 115 s). Most of that
+work is the same for every resample: the loss at a start does not depend on the weights, and
+the resamples' best starts are a few dozen of the 4500 which run into the same few basins.
+So the grid bootstrap (``strategy="grid"``) shares it:
+
+1. *screen*: the objective of every grid start under every resample's weights, as one matrix
+   product of the weights with the per-point losses at the starts (computed once;
+   ``kernels.screen_rows``). Each resample keeps its own ``screen_k`` best starts (stratified as
+   in a fit): every resample still screens the whole grid, on its own data.
+2. *basins*: the union of the kept starts is converged once on the full data; starts that reach
+   the same objective (relative 1e-6) share a basin.
+3. *per resample*: the basins its own kept starts reach are ranked by its own objective at
+   them, and its ``keep_k`` best are its warm starts, converged on its data by ``refit`` like any
+   resample (the objective, statuses and identification checks are those of every fit).
+
+Checked against the independent per-resample pipeline on all 4000 resamples of the
+replication (bench/bench_bootstrap.py): the same optimum for every resample.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._prepare import Prepared
+from ._util import bucket_size
+from .kernels import iterate_batch, screen_rows, strata_groups
+from .kernels import results as R
+
+
+@functools.lru_cache(maxsize=16)
+def _losses_at(problem):
+    """``(points (S, k), args) -> (S, n)`` each point's per-point losses (compiled once per problem)."""
+    return jax.jit(jax.vmap(problem.per_point, in_axes=(0, None)))
+
+
+@functools.lru_cache(maxsize=16)
+def _converge(problem, strategy):
+    # A fit's step budget: a start that has not converged on the full data by then is drifting
+    # (typically towards a degenerate edge, an exponent running to 0) and is not a basin
+    solver = strategy.make_solver()
+    steps = max(strategy.halving_iters + strategy.max_iter, FULL_DATA_STEPS)
+    return jax.jit(lambda th, args: iterate_batch(solver, problem.objective(), th, args, steps))
+
+
+FULL_DATA_STEPS = 1000
+
+
+_screen = jax.jit(screen_rows, static_argnames="k")
+
+
+def _padded(x, size):
+    """Rows of ``x`` padded to ``size`` with copies of its first row (one program per bucket)."""
+    return np.concatenate([x, np.repeat(x[:1], size - len(x), axis=0)]) if size > len(x) else x
+
+
+def grid_warm_starts(prep: Prepared, W, active, chunk_size: int = 500) -> np.ndarray:
+    """``(B, keep_k, k)`` warm starts in free fit coordinates: each row's best basins (see module doc).
+
+    ``prep`` holds the grid (``starts_fit``, ``strata``) and the strategy whose ``screen_k``,
+    ``keep_k``, ``halving_iters + max_iter`` (the full-data solves) and solver are used; ``W``
+    a weight plan (``rows(lo, hi)``) or matrix over the ``active`` points.
+    """
+    rows = W.rows if hasattr(W, "rows") else (lambda lo, hi: np.asarray(W, float)[lo:hi])
+    B = W.shape[0]
+    st = prep.strategy
+    dt = prep.yt.dtype
+    full = prep.args()
+    ones = prep.args(np.ones(len(prep.w)))  # unweighted losses: resample weights multiply them
+    starts = np.asarray(prep.starts_fit)
+    L = np.asarray(_losses_at(prep.problem)(jnp.asarray(_padded(starts, bucket_size(len(starts)))), ones))
+    L = jnp.asarray(L[: len(starts)][:, active])
+    base = prep.w[active][None, :]
+    groups = None if prep.strata is None else jnp.asarray(strata_groups(prep.strata))
+    kept = []
+    for lo in range(0, B, chunk_size):
+        hi = min(lo + chunk_size, B)
+        Wc = _padded(rows(lo, hi) * base, chunk_size)  # one shape for every chunk
+        idx, _ = _screen(L, jnp.asarray(Wc, dt), groups, k=st.screen_k)
+        kept.append(np.asarray(idx)[: hi - lo])
+    kept = np.concatenate(kept)  # (B, screen_k) start indices
+
+    # 2. the union of kept starts, converged once on the full data; basins by objective value
+    union = np.unique(kept)
+    sol = _converge(prep.problem, st)(jnp.asarray(_padded(starts[union], bucket_size(len(union)))), full)
+    theta_u, f_u = np.asarray(sol.value)[: len(union)], np.asarray(sol.f)[: len(union)]
+    conv = np.asarray(sol.result)[: len(union)] == R.CONVERGED
+    # Basins: converged starts grouped by objective value (as FitResult.basins). A start that
+    # did not converge on the full data is its own candidate, used only by a row none of whose
+    # kept starts converged on the full data (its resamples then run from where it ended).
+    basin = np.arange(len(union))
+    order = np.flatnonzero(conv)[np.argsort(f_u[conv], kind="stable")]
+    for a, b in zip(order[:-1], order[1:]):
+        if abs(f_u[b] - f_u[a]) <= 1e-6 * abs(f_u[a]):
+            basin[b] = basin[a]
+    reps = np.unique(basin)
+    points = theta_u[reps]
+    good = conv[reps]
+    of_start = np.searchsorted(reps, basin)  # union index -> basin index
+    cand = of_start[np.searchsorted(union, kept)]  # (B, screen_k) basins each row's starts reach
+    mine_all = np.zeros((B, len(reps)), bool)
+    np.put_along_axis(mine_all, cand, True, axis=1)
+    has_good = (mine_all & good).any(1)
+    mine_all[has_good] &= good
+    width = min(st.keep_k, int(mine_all.sum(1).max()))
+
+    # 3. each row's keep_k best basins by its own objective there
+    Lq = np.asarray(_losses_at(prep.problem)(jnp.asarray(_padded(points, bucket_size(len(points)))), ones))
+    Lq = Lq[: len(points)][:, active]
+    finite = np.isfinite(Lq)
+    Lq0 = np.where(finite, Lq, 0.0)
+    out = np.empty((B, width, points.shape[1]))
+    for lo in range(0, B, chunk_size):
+        hi = min(lo + chunk_size, B)
+        Wc = rows(lo, hi) * base
+        fq = Wc @ Lq0.T
+        fq[(Wc > 0) @ ~finite.T] = np.inf
+        fq = np.where(np.isnan(fq), np.inf, fq)
+        mine = mine_all[lo:hi]
+        # a row's own basins first, best objective first (ties by basin index: deterministic)
+        best = np.lexsort((fq, ~mine), axis=1)[:, :width]
+        # fewer basins than the width: repeat the best (a repeated start converges identically)
+        best = np.where(np.take_along_axis(mine, best, axis=1), best, best[:, :1])
+        out[lo:hi] = points[best]
+    return out
