@@ -16,6 +16,7 @@ import numpy as np
 
 from ._constraints import Positive
 from ._errors import FitError, OptionError
+from ._util import bucket_size
 from .kernels import design as KD
 
 
@@ -27,9 +28,12 @@ def psi_at_residuals(fit, smooth: float = 0.0):
     of ``|r| < delta``; with delta far below the noise it is 1 on a few rows and 0 elsewhere,
     and a curvature matrix built from it depends on which runs happen to fall inside delta.
     """
-    r = jnp.asarray(fit.residuals()[fit.prepared.used()[2]])
-    psi, dpsi = _psi_program(fit.loss.rho)(r, jnp.asarray(fit.loss.array()), jnp.asarray(float(smooth)))
-    return np.asarray(psi), np.asarray(dpsi)
+    r = fit.residuals()[fit.prepared.used()[2]]
+    n = len(r)
+    # padded to the size bucket: another table of about as many runs reuses the program
+    rp = jnp.asarray(np.concatenate([r, np.zeros(bucket_size(n) - n)]))
+    psi, dpsi = _psi_program(fit.loss.rho)(rp, jnp.asarray(fit.loss.array()), jnp.asarray(float(smooth)))
+    return np.asarray(psi)[:n], np.asarray(dpsi)[:n]
 
 
 @functools.lru_cache(maxsize=16)

@@ -230,7 +230,9 @@ def test_cli_keeps_compiled_programs_in_the_users_cache(tmp_path, demo_csv):
     import sys
 
     def run(cache_home, **env):
-        e = {k: v for k, v in os.environ.items() if k != "JAX_COMPILATION_CACHE_DIR"}
+        # the CLI's own settings, not the test run's (conftest caches every program)
+        e = {k: v for k, v in os.environ.items()
+             if k not in ("JAX_COMPILATION_CACHE_DIR", "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS")}
         e.update(XDG_CACHE_HOME=str(cache_home), **env)
         r = subprocess.run([sys.executable, "-m", "jaxlaws", "fit", str(demo_csv), "--law", "chinchilla"],
                            capture_output=True, text=True, env=e, timeout=300)
@@ -241,10 +243,19 @@ def test_cli_keeps_compiled_programs_in_the_users_cache(tmp_path, demo_csv):
     first = run(on)
     entries = list((on / "jaxlaws" / "xla").iterdir())
     assert entries, "no compiled program was cached"
-    second = run(on)  # served from the cache: the same answer
+    second = run(on)  # served from the cache: the same answer, and nothing compiled again
     assert first.splitlines()[:8] == second.splitlines()[:8]
+    assert len(list((on / "jaxlaws" / "xla").iterdir())) == len(entries)
     run(off, JAXLAWS_CACHE="0")
     assert not (off / "jaxlaws").exists()
+    # a folder of the user's choice caches every program too (JAX's default keeps only those
+    # that took over a second to compile, and a later run compiled most of a fit again)
+    mine = tmp_path / "mine"
+    run(tmp_path / "unused", JAX_COMPILATION_CACHE_DIR=str(mine))
+    n_mine = len(list(mine.iterdir()))
+    assert n_mine == len(entries)
+    run(tmp_path / "unused", JAX_COMPILATION_CACHE_DIR=str(mine))
+    assert len(list(mine.iterdir())) == n_mine and not (tmp_path / "unused" / "jaxlaws").exists()
 
 
 def test_version_matches_the_package_metadata(capsys):

@@ -80,10 +80,11 @@ def test_new_delta_new_weights_and_new_resamples_compile_nothing():
 def test_tables_of_other_sizes_in_one_bucket_compile_nothing():
     law = _fresh_law()
     full = _design(2, n=60)
-    jl.fit(law, {k: v[:57] for k, v in full.items()}, starts=GRID)  # 57 rows: padded to the 60-row bucket
+    jl.fit(law, {k: v[:57] for k, v in full.items()}, starts=GRID).report()  # 57 rows: the 60-row bucket
     with count_lowerings() as lowered:
         f58 = jl.fit(law, {k: v[:58] for k, v in full.items()}, starts=GRID)
         f60 = jl.fit(law, full, starts=GRID)
+        f58.report(), f60.report()  # the report's standard errors too (as the CLI prints them)
     assert lowered == [], f"lowered {len(lowered)} programs"
     assert f58.n_points == 58 and f60.n_points == 60
     # padding changes nothing: the 58-row fit equals a fit with the two extra rows weighted 0

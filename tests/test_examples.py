@@ -1,4 +1,7 @@
-"""Every example runs (small settings) and prints the numbers it claims."""
+"""Every example runs (small settings) and prints the numbers it claims.
+
+The example runs are end-to-end (``e2e``: each is a whole study, 10-20 s): CI runs them in its
+``pytest -m e2e`` step, beside the default run, which stays under 10 minutes on 2 cores."""
 
 import os
 import subprocess
@@ -44,6 +47,7 @@ def run_subprocess(name):
 
 
 @pytest.mark.skipif(not HAVE_SHARED, reason="needs ../shared/data")
+@pytest.mark.e2e
 def test_chinchilla_replication():
     out = run("chinchilla_replication.py")
     assert "objective 0.001018274017801" in out
@@ -51,6 +55,7 @@ def test_chinchilla_replication():
 
 
 @pytest.mark.skipif(not HAVE_SHARED, reason="needs ../shared/data")
+@pytest.mark.e2e
 def test_data_constrained():
     out = run("data_constrained.py")
     assert "= 2.2256440889984477  (README" in out
@@ -59,12 +64,14 @@ def test_data_constrained():
 
 
 @pytest.mark.skipif(not HAVE_SHARED, reason="needs ../shared/data")
+@pytest.mark.e2e
 def test_sensitivity_study():
     out = run("sensitivity_study.py")
     assert "D/N at C = 5.88e23 across 4 specifications" in out
     assert "Hessian condition number" in out and "extrapolation: fit on 217 runs" in out
 
 
+@pytest.mark.e2e
 def test_jax_embedding():
     out = run("jax_embedding.py")
     lines = [l for l in out.splitlines() if l.startswith("  run ")]
@@ -73,6 +80,7 @@ def test_jax_embedding():
     assert abs(first - fd) <= 1e-4 * abs(fd) + 1e-7
 
 
+@pytest.mark.e2e
 def test_moe_memory_budget():
     out = run("moe_memory_budget.py")
     assert "memory cap" in out and out.count("converged") + out.count("at_bound") == 5
@@ -82,6 +90,7 @@ def test_moe_memory_budget():
     assert implicit < 0 and abs(implicit - fd) <= 1e-4 * abs(fd)
 
 
+@pytest.mark.e2e
 def test_data_filtering():
     out = run_subprocess("data_filtering.py")  # one example as the script a user runs, in its own process
     rows = [l.split() for l in out.splitlines() if l.strip()[:1].isdigit() and len(l.split()) == 7]
@@ -93,6 +102,7 @@ def test_data_filtering():
         assert abs(sum(float(s) for s in r[3:]) - 1.0) < 1e-9
 
 
+@pytest.mark.e2e
 def test_two_step_downstream():
     """Gadre et al.'s recipe with built-in laws: both fits converge, the simulated large runs'
     loss is predicted within 5% and their error inside the 90% joint band."""
