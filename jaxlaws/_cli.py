@@ -241,7 +241,7 @@ def _persistent_cache(jax):
         return
     # cache every program, not only those that took over a second to compile: a fit is a
     # dozen programs of 0.1-3 s each (also in a folder the user chose: with JAX's 1 s default a
-    # later run compiled 44 of the fit's programs again, 5.2 s instead of 2.4 s)
+    # later run compiled 44 of the fit's programs again: 5.2 s instead of 3.0 s)
     if "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS" not in os.environ:
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     if os.environ.get("JAX_COMPILATION_CACHE_DIR"):
