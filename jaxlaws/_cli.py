@@ -20,6 +20,7 @@ from ._cli_extrapolate import add_extrapolate_parser
 from ._cli_predict import add_predict_parser
 from ._cli_chain import add_chain_parser
 from ._errors import JaxlawsError, OptionError
+from ._xla_flags import fast_cpu_compile
 
 EXAMPLES = {
     "fit": (
@@ -288,6 +289,8 @@ def figure_options(args):
 
 
 def main(argv=None) -> int:
+    # before anything compiles: XLA reads its flags once (see _xla_flags)
+    fast_cpu_compile()
     import jax
 
     # The CLI owns its process: float64 for everything it computes (see jaxlaws.__init__).

@@ -33,8 +33,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._prepare import Prepared
-from ._util import bucket_size
-from .kernels import iterate_batch, screen_rows, strata_groups
+from ._util import bucket_size, pad_rows
+from .kernels import iterate_batch, screen_rows, strata_groups, weighted_objectives
 from .kernels import results as R
 
 
@@ -57,11 +57,15 @@ FULL_DATA_STEPS = 1000
 
 
 _screen = jax.jit(screen_rows, static_argnames="k")
+_weighted = jax.jit(weighted_objectives)
 
 
-def _padded(x, size):
-    """Rows of ``x`` padded to ``size`` with copies of its first row (one program per bucket)."""
-    return np.concatenate([x, np.repeat(x[:1], size - len(x), axis=0)]) if size > len(x) else x
+def _losses(prep: Prepared, points, active) -> np.ndarray:
+    """``(len(points), active points)`` unweighted per-point losses at ``points`` (rows padded to
+    the size bucket: one program per bucket); resample weights multiply them."""
+    ones = prep.args(np.ones(len(prep.w)))
+    L = _losses_at(prep.problem)(jnp.asarray(pad_rows(points, bucket_size(len(points)))), ones)
+    return np.asarray(L)[: len(points)][:, active]
 
 
 def grid_warm_starts(prep: Prepared, W, active, chunk_size: int = 500) -> np.ndarray:
@@ -77,23 +81,21 @@ def grid_warm_starts(prep: Prepared, W, active, chunk_size: int = 500) -> np.nda
     st = prep.strategy
     dt = prep.yt.dtype
     full = prep.args()
-    ones = prep.args(np.ones(len(prep.w)))  # unweighted losses: resample weights multiply them
     starts = np.asarray(prep.starts_fit)
-    L = np.asarray(_losses_at(prep.problem)(jnp.asarray(_padded(starts, bucket_size(len(starts)))), ones))
-    L = jnp.asarray(L[: len(starts)][:, active])
+    L = jnp.asarray(_losses(prep, starts, active))
     base = prep.w[active][None, :]
     groups = None if prep.strata is None else jnp.asarray(strata_groups(prep.strata))
     kept = []
     for lo in range(0, B, chunk_size):
         hi = min(lo + chunk_size, B)
-        Wc = _padded(rows(lo, hi) * base, chunk_size)  # one shape for every chunk
+        Wc = pad_rows(rows(lo, hi) * base, chunk_size)  # one shape for every chunk
         idx, _ = _screen(L, jnp.asarray(Wc, dt), groups, k=st.screen_k)
         kept.append(np.asarray(idx)[: hi - lo])
     kept = np.concatenate(kept)  # (B, screen_k) start indices
 
     # 2. the union of kept starts, converged once on the full data; basins by objective value
     union = np.unique(kept)
-    sol = _converge(prep.problem, st)(jnp.asarray(_padded(starts[union], bucket_size(len(union)))), full)
+    sol = _converge(prep.problem, st)(jnp.asarray(pad_rows(starts[union], bucket_size(len(union)))), full)
     theta_u, f_u = np.asarray(sol.value)[: len(union)], np.asarray(sol.f)[: len(union)]
     conv = np.asarray(sol.result)[: len(union)] == R.CONVERGED
     # Basins: converged starts grouped by objective value (as FitResult.basins). A start that
@@ -116,17 +118,12 @@ def grid_warm_starts(prep: Prepared, W, active, chunk_size: int = 500) -> np.nda
     width = min(st.keep_k, int(mine_all.sum(1).max()))
 
     # 3. each row's keep_k best basins by its own objective there
-    Lq = np.asarray(_losses_at(prep.problem)(jnp.asarray(_padded(points, bucket_size(len(points)))), ones))
-    Lq = Lq[: len(points)][:, active]
-    finite = np.isfinite(Lq)
-    Lq0 = np.where(finite, Lq, 0.0)
+    Lq = jnp.asarray(_losses(prep, points, active))
     out = np.empty((B, width, points.shape[1]))
     for lo in range(0, B, chunk_size):
         hi = min(lo + chunk_size, B)
-        Wc = rows(lo, hi) * base
-        fq = Wc @ Lq0.T
-        fq[(Wc > 0) @ ~finite.T] = np.inf
-        fq = np.where(np.isnan(fq), np.inf, fq)
+        Wc = pad_rows(rows(lo, hi) * base, chunk_size)
+        fq = np.asarray(_weighted(Lq, jnp.asarray(Wc, dt)))[: hi - lo]
         mine = mine_all[lo:hi]
         # a row's own basins first, best objective first (ties by basin index: deterministic)
         best = np.lexsort((fq, ~mine), axis=1)[:, :width]

@@ -24,7 +24,7 @@ from ._errors import CheckpointError
 from ._identify import bound_reasons, curvature_reasons, design_reasons, parameter_reasons
 from ._prepare import Prepared, compiled_solve, hessian_fn
 from ._progress import Progress
-from ._util import mesh_sharding, shard_rows, to_host, write_atomic
+from ._util import mesh_sharding, pad_rows, shard_rows, to_host, write_atomic
 from .kernels import results as R
 
 _FIELDS = ("theta", "f", "status", "n_iter")
@@ -130,9 +130,7 @@ def refit(prep: Prepared, W, *, active=None, LP=None, starts=None, chunk_size=50
         LPj = shard_rows(jnp.asarray(LPc, dt), sharding)
         S0 = prep.starts_fit
         if starts is not None:
-            Sc = np.repeat(starts[lo:lo + 1], cs, axis=0)
-            Sc[: hi - lo] = starts[lo:hi]
-            S0 = shard_rows(jnp.asarray(Sc, dt), sharding)
+            S0 = shard_rows(jnp.asarray(pad_rows(starts[lo:hi], cs), dt), sharding)
         r = jax.block_until_ready(solver(S0, prep.extra_fit, prep.Xb, prep.yt, Wj, LPj, prep.strata))
         for key, val in zip(_FIELDS, (r.theta, r.f, r.status, r.n_iter)):
             out[key][lo:hi] = to_host(val)[: hi - lo]

@@ -47,8 +47,17 @@ def bucket_size(n: int) -> int:
     return -(-n // step) * step
 
 
+def pad_rows(x, size: int) -> np.ndarray:
+    """``x`` (host array) padded along its first axis to ``size`` rows with copies of its last row.
+
+    Padding on the host: done with jnp ops it would itself compile a small program per row count.
+    """
+    x = np.asarray(x)
+    return np.concatenate([x, np.repeat(x[-1:], size - len(x), axis=0)]) if size > len(x) else x
+
+
 def pad_to_bucket(arrays: dict) -> tuple[dict, int]:
-    """Pad equal-length 1-D arrays to ``bucket_size`` by repeating their last entry.
+    """Equal-length 1-D arrays padded to ``bucket_size`` (``pad_rows``), as device arrays.
 
     Callers slice results back to the returned original length.
     """
@@ -58,7 +67,7 @@ def pad_to_bucket(arrays: dict) -> tuple[dict, int]:
     size = bucket_size(n)
     if size == n:
         return arrays, n
-    return {k: jnp.concatenate([v, jnp.repeat(v[-1:], size - n)]) for k, v in arrays.items()}, n
+    return {k: jnp.asarray(pad_rows(v, size)) for k, v in arrays.items()}, n
 
 
 def mesh_sharding(n_devices: int | None = None):

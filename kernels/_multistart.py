@@ -161,13 +161,22 @@ def screen_rows(L, W, groups, k: int):
     is +inf for that row (``0 * inf`` would be nan), as in ``multistart``'s screen.
     Returns ``(B, k)`` start indices, best first, and the objectives ``(B, S)``.
     """
+    f = weighted_objectives(L, W)
+    k = max(1, min(k, L.shape[0]))
+    idx = jax.vmap(lambda fr: stratified_top_k(fr, groups, k))(f)
+    return idx, f
+
+
+def weighted_objectives(L, W):
+    """``(B, S)``: the objective at each of ``S`` points (starts) under each row of weights ``W``
+    ``(B, n)``, from the per-point losses ``L`` ``(S, n)`` at the points: ``W @ L.T``, except
+    that a point whose loss is not finite where a row puts weight is +inf for that row (the
+    product would give nan for ``0 * inf`` and hide it behind the other rows' zeros)."""
     finite = jnp.isfinite(L)
     f = W @ jnp.where(finite, L, 0.0).T
     hit = (W > 0).astype(L.dtype) @ (~finite).astype(L.dtype).T
     f = jnp.where(hit > 0, jnp.inf, f)
-    k = max(1, min(k, L.shape[0]))
-    idx = jax.vmap(lambda fr: stratified_top_k(fr, groups, k))(f)
-    return idx, f
+    return jnp.where(jnp.isnan(f), jnp.inf, f)
 
 
 def strata_groups(strata):
