@@ -5,6 +5,8 @@ compile or load from the compilation cache, fit, print), timed wall-clock over s
 (min and median), on Epoch's 240 Chinchilla points (Huber delta 1e-3 on log residuals):
 
   fit, first ever          `jaxlaws fit` with an empty compilation cache (a new cache each run)
+  ... JAXLAWS_FAST_COMPILE=1  the same, compiled with XLA:CPU's classic emitters (opt-in), and
+                          again with its cache filled
   fit, later              `jaxlaws fit` again: the programs come from the cache
   fit, another table      a different table of the same size bucket (238 runs): no new program
                           (the cache's file count is checked before and after)
@@ -78,6 +80,13 @@ def main():
     for i in range(K):  # a new, empty cache for each run
         firsts.append(wall(fit, dict(env, JAX_COMPILATION_CACHE_DIR=str(tmp / f"first{i}")), k=1)[0])
     rows["fit, first ever"] = {"min": min(firsts), "median": sorted(firsts)[len(firsts) // 2]}
+    fast = []  # the same with XLA:CPU's classic emitters (opt-in: jaxlaws/_xla_flags.py)
+    for i in range(K):
+        fast.append(wall(fit, dict(env, JAXLAWS_FAST_COMPILE="1", JAX_COMPILATION_CACHE_DIR=str(tmp / f"fast{i}")),
+                         k=1)[0])
+    rows["fit, first ever, JAXLAWS_FAST_COMPILE=1"] = {"min": min(fast), "median": sorted(fast)[len(fast) // 2]}
+    rows["fit, later, JAXLAWS_FAST_COMPILE=1"] = dict(zip(("min", "median"), wall(
+        fit, dict(env, JAXLAWS_FAST_COMPILE="1", JAX_COMPILATION_CACHE_DIR=str(tmp / "fast0")), k=K)))
     cache = dict(env, JAX_COMPILATION_CACHE_DIR=str(tmp / "first0"))
     rows["fit, later"] = dict(zip(("min", "median"), wall(fit, cache, k=K)))
     before = cache_files(tmp / "first0")

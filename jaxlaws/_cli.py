@@ -20,7 +20,7 @@ from ._cli_extrapolate import add_extrapolate_parser
 from ._cli_predict import add_predict_parser
 from ._cli_chain import add_chain_parser
 from ._errors import JaxlawsError, OptionError
-from ._xla_flags import fast_cpu_compile
+from ._xla_flags import classic_emitters
 
 EXAMPLES = {
     "fit": (
@@ -289,8 +289,9 @@ def figure_options(args):
 
 
 def main(argv=None) -> int:
-    # before anything compiles: XLA reads its flags once (see _xla_flags)
-    fast_cpu_compile()
+    if os.environ.get("JAXLAWS_FAST_COMPILE") == "1":
+        # opt-in faster first compiles (see _xla_flags); before anything compiles
+        classic_emitters()
     import jax
 
     # The CLI owns its process: float64 for everything it computes (see jaxlaws.__init__).

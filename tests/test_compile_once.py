@@ -114,30 +114,31 @@ def test_a_24_specification_ablation_builds_two_solvers_and_squared_rows_equal_p
         assert np.isclose(row["objective"], ref.objective, rtol=1e-9)
 
 
-def test_the_cli_compiles_with_the_classic_cpu_emitters_only_where_jaxlib_has_the_flag(monkeypatch):
+def test_fast_compile_uses_the_classic_cpu_emitters_only_where_jaxlib_has_the_flag(monkeypatch):
+    import os
+
     from jaxlaws import _cli, _xla_flags
 
     v = _xla_flags._jaxlib_version()
     known = v is not None and _xla_flags.KNOWN[0] <= v < _xla_flags.KNOWN[1]
     env = {"XLA_FLAGS": "--xla_backend_optimization_level=0"}
-    assert _xla_flags.fast_cpu_compile(env) is known
+    assert _xla_flags.classic_emitters(env) is known
     assert ("--xla_cpu_use_fusion_emitters=false" in env["XLA_FLAGS"]) is known
     assert env["XLA_FLAGS"].startswith("--xla_backend_optimization_level=0")  # the user's flags stay
-    # the user's own setting of the flag, or JAXLAWS_FAST_COMPILE=0, wins
-    for env in ({"XLA_FLAGS": "--xla_cpu_use_fusion_emitters=true"}, {"JAXLAWS_FAST_COMPILE": "0"}):
-        before = dict(env)
-        assert _xla_flags.fast_cpu_compile(env) is False and env == before
+    # the user's own setting of the flag wins
+    env = {"XLA_FLAGS": "--xla_cpu_use_fusion_emitters=true"}
+    assert _xla_flags.classic_emitters(env) is False and env == {"XLA_FLAGS": "--xla_cpu_use_fusion_emitters=true"}
     # XLA aborts on a flag it does not know: an unknown or later jaxlib gets nothing
     for version in (None, (0, 6), (0, 11), (1, 0)):
         monkeypatch.setattr(_xla_flags, "_jaxlib_version", lambda version=version: version)
         env = {}
-        assert _xla_flags.fast_cpu_compile(env) is False and env == {}
-    # the CLI sets it before anything compiles (in the test process XLA has read its flags
-    # already, so this only checks that main() asks for it)
+        assert _xla_flags.classic_emitters(env) is False and env == {}
+    # the CLI asks for it only when JAXLAWS_FAST_COMPILE=1 (in this process XLA has read its
+    # flags already, so this checks only what main() asks for)
     monkeypatch.setattr(_xla_flags, "_jaxlib_version", lambda: _xla_flags.KNOWN[0])
-    monkeypatch.setenv("XLA_FLAGS", "--xla_backend_optimization_level=0")
-    monkeypatch.delenv("JAXLAWS_FAST_COMPILE", raising=False)
-    assert _cli.main(["laws"]) == 0
-    import os
-
-    assert os.environ["XLA_FLAGS"] == "--xla_backend_optimization_level=0 --xla_cpu_use_fusion_emitters=false"
+    for opt_in, expected in (("0", "--xla_backend_optimization_level=0"),
+                             ("1", "--xla_backend_optimization_level=0 --xla_cpu_use_fusion_emitters=false")):
+        monkeypatch.setenv("XLA_FLAGS", "--xla_backend_optimization_level=0")
+        monkeypatch.setenv("JAXLAWS_FAST_COMPILE", opt_in)
+        assert _cli.main(["laws"]) == 0
+        assert os.environ["XLA_FLAGS"] == expected
