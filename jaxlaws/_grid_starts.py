@@ -8,8 +8,8 @@ the resamples' best starts are a few dozen of the 4500 which run into the same f
 So the grid bootstrap (``strategy="grid"``) shares it:
 
 1. *screen*: the objective of every grid start under every resample's weights, as one matrix
-   product of the weights with the per-point losses at the starts (computed once;
-   ``kernels.screen_rows``). Each resample keeps its own ``screen_k`` best starts (stratified as
+   product of the weights with the per-point losses at the starts (computed once, or in
+   blocks for large tables; ``kernels.weighted_objectives``). Each resample keeps its own ``screen_k`` best starts (stratified as
    in a fit): every resample still screens the whole grid, on its own data.
 2. *basins*: the union of the kept starts is converged once on the full data; starts that reach
    the same objective (relative 1e-6) share a basin.
@@ -34,7 +34,7 @@ import numpy as np
 
 from ._prepare import Prepared
 from ._util import bucket_size, pad_rows
-from .kernels import iterate_batch, screen_rows, strata_groups, weighted_objectives
+from .kernels import iterate_batch, strata_groups, stratified_top_k_rows, weighted_objectives
 from .kernels import results as R
 
 
@@ -56,8 +56,14 @@ def _converge(problem, strategy):
 FULL_DATA_STEPS = 1000
 
 
-_screen = jax.jit(screen_rows, static_argnames="k")
+_top = jax.jit(stratified_top_k_rows, static_argnames="k")
 _weighted = jax.jit(weighted_objectives)
+
+# Per-point losses are kept whole for at most this many (points x runs) cells (128 MB in
+# float64): Hoffmann's 4500 starts x up to ~3700 runs. Larger tables compute them in blocks of
+# points for every chunk of resamples instead, so memory stays flat in rows (a 4500 x 10^5
+# matrix would be 3.6 GB) at the price of recomputing the losses once per chunk.
+LOSS_CELLS = 1 << 24
 
 
 def _losses(prep: Prepared, points, active) -> np.ndarray:
@@ -66,6 +72,24 @@ def _losses(prep: Prepared, points, active) -> np.ndarray:
     ones = prep.args(np.ones(len(prep.w)))
     L = _losses_at(prep.problem)(jnp.asarray(pad_rows(points, bucket_size(len(points)))), ones)
     return np.asarray(L)[: len(points)][:, active]
+
+
+def _objectives(prep: Prepared, points, active, weights, B: int, chunk_size: int):
+    """Yields ``(lo, hi, f)`` for each chunk of ``chunk_size`` resamples: ``f`` ``(chunk_size,
+    len(points))`` (device) the objective of every point under each resample's weights
+    (``weights(lo, hi)``, rows past ``hi - lo`` padding), from the per-point losses
+    (``kernels.weighted_objectives``), kept whole or in blocks of points (``LOSS_CELLS``)."""
+    dt = prep.yt.dtype
+    size = max(1, min(len(points), LOSS_CELLS // max(len(active), 1)))
+    # blocks of one size (the last padded): one program for all
+    blocks = [pad_rows(points[b:b + size], size) for b in range(0, len(points), size)]
+    whole = [jnp.asarray(_losses(prep, blocks[0], active))] if len(blocks) == 1 else None
+    for lo in range(0, B, chunk_size):
+        hi = min(lo + chunk_size, B)
+        Wc = jnp.asarray(pad_rows(weights(lo, hi), chunk_size), dt)  # one shape for every chunk
+        parts = whole or (jnp.asarray(_losses(prep, b, active)) for b in blocks)
+        f = jnp.concatenate([_weighted(L, Wc) for L in parts], axis=1)[:, : len(points)]
+        yield lo, hi, f
 
 
 def grid_warm_starts(prep: Prepared, W, active, chunk_size: int = 500) -> np.ndarray:
@@ -79,19 +103,17 @@ def grid_warm_starts(prep: Prepared, W, active, chunk_size: int = 500) -> np.nda
     rows = W.rows if hasattr(W, "rows") else (lambda lo, hi: np.asarray(W, float)[lo:hi])
     B = W.shape[0]
     st = prep.strategy
-    dt = prep.yt.dtype
     full = prep.args()
     starts = np.asarray(prep.starts_fit)
-    L = jnp.asarray(_losses(prep, starts, active))
     base = prep.w[active][None, :]
+
+    def weights(lo, hi):
+        return rows(lo, hi) * base
+
     groups = None if prep.strata is None else jnp.asarray(strata_groups(prep.strata))
-    kept = []
-    for lo in range(0, B, chunk_size):
-        hi = min(lo + chunk_size, B)
-        Wc = pad_rows(rows(lo, hi) * base, chunk_size)  # one shape for every chunk
-        idx, _ = _screen(L, jnp.asarray(Wc, dt), groups, k=st.screen_k)
-        kept.append(np.asarray(idx)[: hi - lo])
-    kept = np.concatenate(kept)  # (B, screen_k) start indices
+    kept = np.empty((B, min(max(1, st.screen_k), len(starts))), np.int64)
+    for lo, hi, f in _objectives(prep, starts, active, weights, B, chunk_size):
+        kept[lo:hi] = np.asarray(_top(f, groups, k=st.screen_k))[: hi - lo]  # (B, screen_k) start indices
 
     # 2. the union of kept starts, converged once on the full data; basins by objective value
     union = np.unique(kept)
@@ -118,12 +140,9 @@ def grid_warm_starts(prep: Prepared, W, active, chunk_size: int = 500) -> np.nda
     width = min(st.keep_k, int(mine_all.sum(1).max()))
 
     # 3. each row's keep_k best basins by its own objective there
-    Lq = jnp.asarray(_losses(prep, points, active))
     out = np.empty((B, width, points.shape[1]))
-    for lo in range(0, B, chunk_size):
-        hi = min(lo + chunk_size, B)
-        Wc = pad_rows(rows(lo, hi) * base, chunk_size)
-        fq = np.asarray(_weighted(Lq, jnp.asarray(Wc, dt)))[: hi - lo]
+    for lo, hi, f in _objectives(prep, points, active, weights, B, chunk_size):
+        fq = np.asarray(f)[: hi - lo]
         mine = mine_all[lo:hi]
         # a row's own basins first, best objective first (ties by basin index: deterministic)
         best = np.lexsort((fq, ~mine), axis=1)[:, :width]

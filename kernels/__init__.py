@@ -37,6 +37,7 @@ from ._multistart import screen_rows as screen_rows
 from ._multistart import strata_groups as strata_groups
 from ._multistart import stratified_key as stratified_key
 from ._multistart import stratified_top_k as stratified_top_k
+from ._multistart import stratified_top_k_rows as stratified_top_k_rows
 from ._multistart import weighted_objectives as weighted_objectives
 from ._multistart import select_best as select_best
 from ._newton import DampedNewton as DampedNewton

@@ -162,9 +162,13 @@ def screen_rows(L, W, groups, k: int):
     Returns ``(B, k)`` start indices, best first, and the objectives ``(B, S)``.
     """
     f = weighted_objectives(L, W)
-    k = max(1, min(k, L.shape[0]))
-    idx = jax.vmap(lambda fr: stratified_top_k(fr, groups, k))(f)
-    return idx, f
+    return stratified_top_k_rows(f, groups, k), f
+
+
+def stratified_top_k_rows(f, groups, k: int):
+    """``stratified_top_k`` of every row of ``f`` ``(B, S)``: ``(B, min(k, S))`` indices (k >= 1)."""
+    k = max(1, min(k, f.shape[1]))
+    return jax.vmap(lambda fr: stratified_top_k(fr, groups, k))(f)
 
 
 def weighted_objectives(L, W):

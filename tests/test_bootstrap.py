@@ -90,7 +90,7 @@ def test_batched_resamples_equal_individual_fits(demo):
         assert b.objective[i] == pytest.approx(f.objective, rel=1e-10)
 
 
-def test_grid_strategy_reaches_each_resamples_own_grid_optimum(demo):
+def test_grid_strategy_reaches_each_resamples_own_grid_optimum(demo, monkeypatch):
     # "grid" shares the solves of the whole-grid screen across resamples; "grid_independent"
     # runs the screen, halving and convergence for each resample alone. On a grid where the
     # screen keeps 64 of 200 starts, every resample must reach the same optimum either way.
@@ -102,6 +102,15 @@ def test_grid_strategy_reaches_each_resamples_own_grid_optimum(demo):
     np.testing.assert_allclose(shared.objective, alone.objective, rtol=1e-9)
     np.testing.assert_allclose(shared.draws, alone.draws, rtol=2e-5)
     assert shared.strategy == "grid"
+    # a large table computes the per-point losses in blocks of starts for every chunk of
+    # resamples (memory flat in rows): forced here with blocks of 23 of the 200 starts
+    from jaxlaws import _grid_starts
+
+    monkeypatch.setattr(_grid_starts, "LOSS_CELLS", 23 * len(demo))
+    blocked = jl.bootstrap("chinchilla", demo, n=48, seed=3, strategy="grid", starts=starts, chunk_size=16)
+    assert list(blocked.status) == list(shared.status)
+    np.testing.assert_allclose(blocked.objective, shared.objective, rtol=1e-12)
+    np.testing.assert_allclose(blocked.draws, shared.draws, rtol=1e-9)
 
 
 def test_fast_strategy_agrees_with_grid_and_summaries(demo):
