@@ -139,7 +139,6 @@ def test_entry_point_runs_as_module():
     assert r.returncode == 0 and "chinchilla" in r.stdout
 
 
-@pytest.mark.e2e  # a whole CLI study (runs in CI's e2e step)
 def test_ablate_and_plot(capsys, tmp_path, demo_csv):
     out = tmp_path / "multiverse.csv"
     png = tmp_path / "multiverse.png"
@@ -162,7 +161,6 @@ def test_ablate_and_plot(capsys, tmp_path, demo_csv):
         assert f.read_bytes()[:4] == b"\x89PNG"
 
 
-@pytest.mark.e2e  # a whole CLI study (runs in CI's e2e step)
 def test_allocate_moe_and_inference(capsys, tmp_path):
     out = tmp_path / "moe.json"
     assert main(["allocate", "--law", "joint_moe", "--coefficients", "ludziejewski2025", "--compute", "1e21",

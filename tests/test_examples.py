@@ -1,7 +1,7 @@
 """Every example runs (small settings) and prints the numbers it claims.
 
 The example runs are end-to-end (``e2e``: each is a whole study, 10-20 s): CI runs them in its
-``pytest -m e2e`` step, beside the default run, which stays under 10 minutes on 2 cores."""
+``pytest -m e2e`` step, beside the default run, which stays under 5 minutes on 2 cores."""
 
 import os
 import subprocess

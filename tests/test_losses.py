@@ -46,7 +46,6 @@ def test_analytic_power_sum_hessian_uses_the_loss_itself():
             np.testing.assert_allclose(H, jax.hessian(obj.value)(theta, args), rtol=1e-8, atol=1e-10)
 
 
-@pytest.mark.e2e  # the CLI's fit against scipy's derivative-free minimisers (runs in CI's e2e step)
 def test_asymmetric_absolute_error_fit_reaches_scipy_optimum(tmp_path):
     # One published Chinchilla refit minimises absolute log error with over-predictions weighted
     # x10. Newton gets a smoothed version (kink smoothed over eps) and the smoothing vanishes by
