@@ -340,11 +340,18 @@ def add_band_options(p, n: int, what: str = "bootstrap resamples"):
     p.add_argument("--json", metavar="OUT.json")
 
 
+def check_level(args):
+    """Any command's ``--level`` (of an interval or band) is a number in (0, 1); checked for
+    every command before it computes (``main``)."""
+    level = getattr(args, "level", None)
+    if level is not None and not 0 < level < 1:  # also refuses nan
+        raise OptionError(f"--level {level:g}: give a number in (0, 1), e.g. 0.95")
+
+
 def check_band_options(args, min_n: int = 10):
     """Check ``add_band_options``'s values and the JSON path (if the command has one) before
     any computing."""
-    if not (0 < args.level < 1):
-        raise OptionError(f"--level {args.level}: give a number in (0, 1), e.g. 0.95")
+    check_level(args)
     if args.n < min_n:
         raise OptionError(f"--n {args.n}: at least {min_n}")
     if getattr(args, "json", None):

@@ -171,8 +171,6 @@ def cmd_bootstrap(args):
         raise OptionError("--checkpoint and --json must be different files")
     if args.json:
         check_output(args.json, args.force)
-    if not (0 < args.level < 1):
-        raise OptionError(f"--level {args.level:g} must be between 0 and 1 (e.g. 0.95)")
     if args.calibrate and (args.calibrate < 10 or args.n < 20 or args.by):
         raise OptionError(f"--calibrate {args.calibrate}: give at least 10 simulated data sets (1000 recommended), "
                           f"with --n of at least 20 and without --by")

@@ -132,6 +132,9 @@ ALLOC = [
      ["floor"]),
     ("memory without E", ["--coefficients", "besiroglu2024", "--compute", "1e21", "--memory", "1e9"], ["E"]),
     ("json exists", ["--coefficients", "besiroglu2024", "--compute", "1e21", "--json", "{good}"], ["--force"]),
+    # every command's --level is checked in one place (main), allocate's too
+    ("level above", ["--coefficients", "besiroglu2024", "--compute", "1e21", "--level", "1.5"], ["--level 1.5"]),
+    ("level nan", ["--coefficients", "besiroglu2024", "--compute", "1e21", "--level", "nan"], ["--level nan"]),
 ]
 
 
@@ -161,6 +164,7 @@ OTHER = [
     ("plot law without N", ["plot", "{good}", "--law", "power_law", "--out", "{tmp}/p"], ["inputs N and D"]),
     ("demo out is a file", ["demo", "--out", "{good}"], ["is a file"]),
     ("report not html", ["report", "{good}", "--law", "chinchilla", "--out", "{tmp}/r.txt"], [".html"]),
+    ("report level", ["report", "{good}", "--law", "chinchilla", "--out", "{tmp}/r.html", "--level", "0"], ["--level 0"]),
     ("report few resamples", ["report", "{good}", "--law", "chinchilla", "--out", "{tmp}/r.html", "--n", "3"], ["--n"]),
     ("report bad budget", ["report", "{good}", "--law", "chinchilla", "--out", "{tmp}/r.html", "--compute", "-1"],
      ["--compute"]),
