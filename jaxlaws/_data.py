@@ -25,6 +25,13 @@ def rows_text(mask, limit=5) -> str:
     return s + (f" (and {len(idx) - limit} more)" if len(idx) > limit else "")
 
 
+def _near(col: str, cols) -> str:
+    """A hint naming the column that differs from ``col`` only in case or surrounding spaces."""
+    key = str(col).strip().lower()
+    near = [c for c in cols if c.strip().lower() == key]
+    return f" (did you mean {near[0]!r}? names are matched exactly)" if near else ""
+
+
 def get_column(data, col: str, n_rows_hint=None) -> np.ndarray:
     try:
         import pandas as pd
@@ -36,7 +43,7 @@ def get_column(data, col: str, n_rows_hint=None) -> np.ndarray:
             dup = sorted({c for c in cols if cols.count(c) > 1})
             raise DataError(f"duplicate column names {dup}: rename them so each column is unique")
         if col not in cols:
-            raise DataError(f"column {col!r} not found; available columns: {cols}")
+            raise DataError(f"column {col!r} not found; available columns: {cols}{_near(col, cols)}")
         series = data[data.columns[cols.index(col)]]
         values = series.to_numpy()
     elif isinstance(data, Mapping):

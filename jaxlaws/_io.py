@@ -31,8 +31,12 @@ def read_table(path: str):
             except ImportError:
                 raise DataError("reading Parquet needs pyarrow: pip install 'jaxlaws[parquet]'") from None
         else:
-            df = pd.read_csv(path)
-            _check_header(path)
+            sep = _delimiter(path, ext)
+            df = pd.read_csv(path, sep=sep)
+            if sep == ";" and _comma_decimals(df):
+                # the same locale writes 3,14 for 3.14
+                df = pd.read_csv(path, sep=sep, decimal=",")
+            _check_header(path, sep)
     except UnicodeDecodeError as e:
         raise DataError(f"data file {path!r} is not UTF-8 text ({e.reason} at byte {e.start}); re-save it as UTF-8 CSV") from None
     except pd.errors.EmptyDataError:
@@ -49,12 +53,42 @@ def read_table(path: str):
     return df
 
 
-def _check_header(path: str):
+def _delimiter(path: str, ext: str) -> str:
+    """The field separator: a tab for ``.tsv``/``.tab`` files; otherwise a comma, unless the
+    header line has no comma but has semicolons or tabs (a European-locale spreadsheet's CSV,
+    or a TSV saved as .csv), whose whole header pandas would read as one column name."""
+    if ext in (".tsv", ".tab"):
+        return "\t"
+    with open(path, encoding="utf-8-sig") as fh:
+        header = fh.readline()
+    if "," not in header:
+        for sep in (";", "\t"):
+            if sep in header:
+                return sep
+    return ","
+
+
+def _comma_decimals(df) -> bool:
+    """Whether some text column holds only numbers written with a decimal comma (``3,14``)."""
+    import re
+
+    pattern = re.compile(r"^\s*[-+]?\d+,\d*([eE][-+]?\d+)?\s*$")
+    import pandas as pd
+
+    for col in df.columns:
+        if not pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col]):
+            vals = df[col].dropna().astype(str)
+            if len(vals) and all(pattern.match(v) for v in vals):
+                return True
+    return False
+
+
+def _check_header(path: str, sep: str = ","):
     """Refuse a CSV whose header repeats a column name (pandas would silently rename it ``N.1``)."""
     import csv
 
     with open(path, newline="", encoding="utf-8") as fh:
-        header = next(csv.reader(fh), [])
+        header = next(csv.reader(fh, delimiter=sep), [])
     seen, dup = set(), []
     for name in (h.strip() for h in header):
         if name in seen and name not in dup:

@@ -181,3 +181,22 @@ def test_other_subcommands(case, files, capsys):
     tmp, good = files
     _, argv, frags = case
     _one_line(capsys, [a.format(tmp=tmp, good=good) for a in argv], frags)
+
+
+def test_semicolon_tab_and_decimal_comma_tables_read_as_the_comma_csv(files, capsys):
+    from jaxlaws._io import read_table
+
+    tmp, good = files
+    ref = read_table(good)
+    ref["note"] = ["a b"] * len(ref)  # a text column stays text
+    for name, kw in [("semi.csv", dict(sep=";")), ("euro.csv", dict(sep=";", decimal=",")),
+                     ("tabs.csv", dict(sep="\t")), ("runs.tsv", dict(sep="\t"))]:
+        p = tmp / name
+        ref.to_csv(p, index=False, **kw)
+        got = read_table(str(p))
+        assert list(got.columns) == list(ref.columns), name
+        pd.testing.assert_frame_equal(got, ref, check_exact=False, rtol=1e-15, check_dtype=False)
+    # a column name that differs only in case: the error names the near match
+    upper = tmp / "upper.csv"
+    ref.rename(columns=str.upper).to_csv(upper, index=False)
+    _one_line(capsys, ["fit", str(upper), "--law", "chinchilla"], ["'loss' not found", "did you mean 'LOSS'"])
