@@ -21,7 +21,7 @@ from ._fit import fit
 from ._grid_starts import grid_warm_starts
 from ._prepare import Prepared, Strategy, prepare
 from ._refit import fingerprint, refit, to_draws
-from ._resample import WeightRows, resample_weights
+from ._resample import WeightRows, resample_weights, used_labels
 from ._stats import bca_interval, percentile_interval
 from ._units import convert, factors
 from ._util import x64
@@ -369,7 +369,7 @@ def bootstrap(
                     get_column(data, groups)  # raises the standard missing-column error
             else:
                 g = np.asarray(groups)
-            g = g[active] if len(g) == prep.n_rows else g
+            g = used_labels(g, active, prep.n_rows, f"group column {groups!r}" if isinstance(groups, str) else "groups")
         # generated a chunk at a time inside refit: memory does not grow with resamples x points
         W = WeightRows(len(active), method, n, seed, g)
         method_name = method

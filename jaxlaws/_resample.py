@@ -9,15 +9,46 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._errors import OptionError
+from ._data import rows_text
+from ._errors import DataError, OptionError
 
 METHODS = ("ordinary", "group", "loo", "logo", "epoch")
+
+
+def missing_labels(groups) -> np.ndarray:
+    """Where a group label is missing (nan, None or pandas' NA): ``np.unique`` would silently
+    pool all of them into one group."""
+    g = np.asarray(groups)
+    if g.dtype.kind == "f":
+        return np.isnan(g)
+    if g.dtype.kind == "O":
+        return np.array([v is None or (isinstance(v, float) and v != v) or type(v).__name__ == "NAType"
+                         for v in g.ravel()], bool).reshape(g.shape)
+    return np.zeros(g.shape, bool)
+
+
+def used_labels(g, active, n_rows: int, what: str = "groups") -> np.ndarray:
+    """The group labels of the used runs (``active``) from ``g``, one per table row (or already
+    one per used run). A used run without a label is an error naming its table row; runs the
+    fit drops may lack one."""
+    g = np.asarray(g)
+    if len(g) != n_rows:
+        return g
+    bad = np.zeros(n_rows, bool)
+    bad[active] = missing_labels(g)[active]
+    if bad.any():
+        raise DataError(f"{what} has missing labels at rows {rows_text(bad)}; give every run a group "
+                        f"(or drop those rows)")
+    return g[active]
 
 
 def _group_codes(groups, n):
     g = np.asarray(groups)
     if g.shape != (n,):
         raise OptionError(f"groups must have one label per row ({n}), got shape {g.shape}")
+    bad = missing_labels(g)
+    if bad.any():
+        raise DataError(f"groups: missing labels at positions {rows_text(bad)}; give every run a group")
     _, codes = np.unique(g, return_inverse=True)
     return codes
 

@@ -200,3 +200,24 @@ def test_semicolon_tab_and_decimal_comma_tables_read_as_the_comma_csv(files, cap
     upper = tmp / "upper.csv"
     ref.rename(columns=str.upper).to_csv(upper, index=False)
     _one_line(capsys, ["fit", str(upper), "--law", "chinchilla"], ["'loss' not found", "did you mean 'LOSS'"])
+
+
+def test_group_labels_must_not_be_missing(files, capsys):
+    # np.unique would pool every missing label into one "nan" group and resample it as a group
+    tmp, _ = files
+    df = _good()
+    df["size"] = np.where(np.arange(len(df)) % 4 == 1, np.nan, np.round(np.log10(df.N)))
+    p = tmp / "groups.csv"
+    df.to_csv(p, index=False)
+    _one_line(capsys, ["bootstrap", str(p), "--law", "chinchilla", "--n", "5", "--group", "size"],
+              ["group column 'size'", "missing labels at rows 1, 5, 9"])
+    with pytest.raises(jl.DataError, match="missing labels at positions 1"):
+        jl.resample_weights(4, "group", 5, groups=["a", None, "b", "b"])
+    # a run without a group that the fit does not use is fine
+    w = (np.arange(len(df)) % 4 != 1).astype(float)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", jl.ConvergenceWarning)  # 12 runs in few groups: some degenerate
+        b = jl.bootstrap("chinchilla", df, n=5, groups="size", weights=w)
+    assert b.n_resamples == 5
