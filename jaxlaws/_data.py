@@ -65,6 +65,8 @@ def get_column(data, col: str, n_rows_hint=None) -> np.ndarray:
         raise DataError(f"column {col!r} must be 1-D, got shape {values.shape}")
     if values.dtype == bool:
         raise DataError(f"column {col!r} is boolean; a numeric column is needed")
+    if values.dtype.kind in "mM":  # numpy would turn them into nanosecond counts without a word
+        raise DataError(f"column {col!r} holds dates or durations; a numeric column is needed")
     if values.dtype.kind in "iuf":
         return values.astype(float)
     # Objects / strings: convert elementwise and report the first row that fails.

@@ -99,6 +99,8 @@ CASES = [
     ("every start non-finite", lambda: jl.fit(nan_law, good(), starts=jl.grid(c=[1.0, 2.0])), jl.FitError, "every start of nan_law failed"),
     ("bad law constraint", lambda: jl.law(inputs=("N",), params={"c": "positive"})(lambda p, N: N), jl.LawError, "constraint must be"),
     ("bounded with low >= high", lambda: jl.bounded(2.0, 1.0), jl.LawError, "need lower < upper"),
+    ("dates as an input", lambda: jl.fit("chinchilla", good().assign(N=lambda d: pd.to_datetime(d.N)), starts=GRID),
+     jl.DataError, "column 'N' holds dates or durations"),
 ]
 
 
