@@ -6,6 +6,7 @@ import json
 import os
 
 from ._errors import OptionError
+from ._util import check_seed
 
 
 def parse_map(items) -> dict:
@@ -346,6 +347,15 @@ def check_level(args):
     level = getattr(args, "level", None)
     if level is not None and not 0 < level < 1:  # also refuses nan
         raise OptionError(f"--level {level:g}: give a number in (0, 1), e.g. 0.95")
+
+
+def check_seed_option(args):
+    """Any command's ``--seed`` is an integer in [0, 2^32); checked for every command (``main``)."""
+    if getattr(args, "seed", None) is not None:
+        try:
+            check_seed(args.seed)
+        except OptionError:
+            raise OptionError(f"--seed {args.seed}: give an integer in [0, 2^32)") from None
 
 
 def check_band_options(args, min_n: int = 10):

@@ -16,7 +16,7 @@ from ._data import load_arrays
 from ._errors import OptionError
 from ._isoflop import IsoflopResult
 from ._stats import finite_interval
-from ._util import x64
+from ._util import check_seed, x64
 from .kernels import profile as P
 
 
@@ -56,6 +56,7 @@ def envelope(data, size: str = "N", compute: str = "C", loss: str = "loss", *, n
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise OptionError(f"n={n!r} must be an integer >= 0")
+    check_seed(seed)
     if not (0 < level < 1):
         raise OptionError(f"level={level!r} must be between 0 and 1")
     X, L, _ = load_arrays(data, {"N": "positive", "C": "positive"}, loss, columns={"N": size, "C": compute})

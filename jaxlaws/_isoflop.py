@@ -25,7 +25,7 @@ import numpy as np
 from ._data import load_arrays
 from ._errors import OptionError
 from ._stats import finite_interval
-from ._util import x64
+from ._util import check_seed, x64
 from .kernels import profile as P
 
 PROFILES = {"parabola": 2, "cubic": 3, "interp": None}
@@ -237,6 +237,9 @@ def isoflop(data, budget: str = "C", size: str = "N", loss: str = "loss", *, tok
         raise OptionError(f"profile={profile!r} must be one of {list(PROFILES)}")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise OptionError(f"n={n!r} must be an integer >= 0")
+    check_seed(seed)
+    if isinstance(bias, bool) or not isinstance(bias, (int, np.integer)) or bias < 0:
+        raise OptionError(f"bias={bias!r} must be an integer >= 0 (data sets simulated at this design)")
     if not (0 < level < 1):
         raise OptionError(f"level={level!r} must be between 0 and 1")
     if noise is not None and not (np.isfinite(noise) and noise >= 0):

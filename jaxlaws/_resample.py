@@ -11,6 +11,7 @@ import numpy as np
 
 from ._data import rows_text
 from ._errors import DataError, OptionError
+from ._util import check_seed
 
 METHODS = ("ordinary", "group", "loo", "logo", "epoch")
 
@@ -84,8 +85,7 @@ class WeightRows:
     def __init__(self, n: int, method: str = "ordinary", n_resamples: int = 1000, seed: int = 0, groups=None):
         if method not in METHODS:
             raise OptionError(f"method={method!r} must be one of {METHODS}")
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
-            raise OptionError(f"seed must be an integer in [0, 2^32), got {seed!r}")
+        check_seed(seed)
         if groups is not None and method in ("ordinary", "epoch", "loo"):
             # a silent ordinary bootstrap of clustered data gives intervals that are too narrow
             raise OptionError(f"groups= was given but method={method!r} ignores groups; use method='group' "

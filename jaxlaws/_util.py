@@ -47,6 +47,12 @@ def bucket_size(n: int) -> int:
     return -(-n // step) * step
 
 
+def check_seed(seed, name: str = "seed"):
+    """A random seed is an integer in [0, 2^32) (numpy's generators refuse negative ones)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
+        raise OptionError(f"{name} must be an integer in [0, 2^32), got {seed!r}")
+
+
 def pad_rows(x, size: int) -> np.ndarray:
     """``x`` (host array) padded along its first axis to ``size`` rows with copies of its last row.
 

@@ -148,6 +148,11 @@ def test_allocate_options(case, files, capsys):
 
 
 OTHER = [
+    ("isoflop negative bias", ["isoflop", "{good}", "--bias", "-3"], ["bias=-3"]),
+    # every command's --seed is checked in one place (main); numpy refuses negative seeds
+    ("isoflop negative seed", ["isoflop", "{good}", "--seed", "-1"], ["--seed -1"]),
+    ("predict seed too large", ["predict", "{good}", "--law", "chinchilla", "--at", "{good}", "--seed", "4294967296"],
+     ["--seed 4294967296"]),
     ("moe negative memory", ["allocate", "--law", "joint_moe", "--coefficients", "ludziejewski2025", "--compute", "1e21",
                              "--memory", "-1"], ["infeasible"]),
     ("moe zero memory", ["allocate", "--law", "joint_moe", "--coefficients", "ludziejewski2025", "--compute", "1e21",
