@@ -11,7 +11,7 @@ import os
 import sys
 
 from ._cli_allocate import cmd_allocate
-from ._cli_common import add_fit_options, check_level, check_seed_option
+from ._cli_common import add_fit_options, check_common_options
 from ._cli_fit import cmd_ablate, cmd_bootstrap, cmd_fit
 from ._cli_show import add_report_parser, cmd_demo, cmd_laws, cmd_plot
 from ._cli_isoflop import add_isoflop_parser
@@ -319,8 +319,7 @@ def main(argv=None) -> int:
     # not a terminal (a batch job's log): one line per chunk of a long job, unless --quiet
     log_to_stderr(not quiet and not sys.stderr.isatty())
     try:
-        check_level(args)
-        check_seed_option(args)
+        check_common_options(args)
         figure_options(args)
         return int(args.func(args) or 0)
     except JaxlawsError as e:

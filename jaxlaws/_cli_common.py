@@ -342,20 +342,36 @@ def add_band_options(p, n: int, what: str = "bootstrap resamples"):
 
 
 def check_level(args):
-    """Any command's ``--level`` (of an interval or band) is a number in (0, 1); checked for
-    every command before it computes (``main``)."""
+    """Any command's ``--level`` (of an interval or band) is a number in (0, 1)."""
     level = getattr(args, "level", None)
     if level is not None and not 0 < level < 1:  # also refuses nan
         raise OptionError(f"--level {level:g}: give a number in (0, 1), e.g. 0.95")
 
 
 def check_seed_option(args):
-    """Any command's ``--seed`` is an integer in [0, 2^32); checked for every command (``main``)."""
+    """Any command's ``--seed`` is an integer in [0, 2^32)."""
     if getattr(args, "seed", None) is not None:
         try:
             check_seed(args.seed)
         except OptionError:
             raise OptionError(f"--seed {args.seed}: give an integer in [0, 2^32)") from None
+
+
+# numeric options that are amounts (FLOPs, FLOPs per token) wherever a command has them as numbers
+_POSITIVE = {"compute": "--compute", "flops_per_token": "--flops-per-token", "budget": "--budget"}
+
+
+def check_common_options(args):
+    """The options many commands share, checked in one place before any computing (``main``):
+    ``--level`` in (0, 1), ``--seed`` in [0, 2^32), and amounts (``_POSITIVE``) positive and
+    finite (``design --flops-per-token 0`` divided by zero; ``bootstrap --compute -1`` printed
+    derived quantities at a negative budget)."""
+    check_level(args)
+    check_seed_option(args)
+    for attr, flag in _POSITIVE.items():
+        v = getattr(args, attr, None)
+        if isinstance(v, float) and not (0 < v < float("inf")):  # also refuses nan
+            raise OptionError(f"{flag} {v:g}: give a positive finite number")
 
 
 def check_band_options(args, min_n: int = 10):

@@ -151,6 +151,14 @@ OTHER = [
     ("isoflop negative bias", ["isoflop", "{good}", "--bias", "-3"], ["bias=-3"]),
     # every command's --seed is checked in one place (main); numpy refuses negative seeds
     ("isoflop negative seed", ["isoflop", "{good}", "--seed", "-1"], ["--seed -1"]),
+    # and amounts: FLOPs per token, budgets
+    ("design zero flops per token", ["design", "{good}", "--law", "chinchilla", "--target", "N_opt(C=1e24)",
+                                     "--budget", "1e21", "--flops-per-token", "0"], ["--flops-per-token 0"]),
+    ("design infinite budget", ["design", "{good}", "--law", "chinchilla", "--target", "N_opt(C=1e24)",
+                                "--budget", "inf"], ["--budget inf"]),
+    ("bootstrap negative compute", ["bootstrap", "{good}", "--law", "chinchilla", "--compute=-1"], ["--compute -1"]),
+    ("allocate infinite flops per token", ["allocate", "--law", "chinchilla", "--coefficients", "besiroglu2024",
+                                           "--compute", "1e21", "--flops-per-token", "inf"], ["--flops-per-token inf"]),
     ("predict seed too large", ["predict", "{good}", "--law", "chinchilla", "--at", "{good}", "--seed", "4294967296"],
      ["--seed 4294967296"]),
     ("moe negative memory", ["allocate", "--law", "joint_moe", "--coefficients", "ludziejewski2025", "--compute", "1e21",

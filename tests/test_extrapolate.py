@@ -66,3 +66,18 @@ def test_cli_reproduces_the_readme_single_cutoff_table_and_compares_forms(tmp_pa
     for c in (1e20, 1e21):
         assert rows.loc[("chinchilla", c)].rmse_log < 0.6 * rows.loc[("kaplan", c)].rmse_log
     assert "kaplan" in capsys.readouterr().out
+
+
+def test_cli_one_law_one_cutoff_lists_the_held_out_runs_of_a_table_with_its_own_compute_column(tmp_path, capsys):
+    # the held-out table adds the compute axis as a column unless the table has one (a C
+    # column made it fail with pandas' "cannot insert C, already exists")
+    import jaxlaws as jl
+
+    runs = tmp_path / "runs.csv"
+    df = jl.example_data()["runs"]
+    assert "C" in df.columns
+    df.to_csv(runs, index=False)
+    assert main(["extrapolate", str(runs), "--law", "chinchilla", "--cutoffs", "1e20", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    held = out.split("held-out runs:")[1].strip().splitlines()
+    assert held[0].split().count("C") == 1 and len(held) - 1 == int((df.C >= 1e20).sum())
