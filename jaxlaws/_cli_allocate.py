@@ -39,6 +39,9 @@ def cmd_allocate(args):
         check_output(args.json, args.force)
     if args.memory is not None and not (args.memory > 0):
         raise OptionError(f"--memory {args.memory:g}: a memory budget must be a positive number of parameters (infeasible)")
+    if args.inference_tokens is not None and args.target_loss is None:
+        raise OptionError("--inference-tokens applies with --target-loss (the inference-aware problem); "
+                          "give --target-loss or drop it")
     if args.target_loss is not None:
         floor = _loss_floor(law, params)
         if not (args.target_loss > floor):

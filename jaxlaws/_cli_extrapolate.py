@@ -35,6 +35,8 @@ def cmd_extrapolate(args):
     from ._io import read_table, resolve_law_spec
 
     names = [s.strip() for s in args.law.split(",") if s.strip()]
+    if not names:
+        raise OptionError(f"--law {args.law!r}: give one or more law names, comma-separated (e.g. chinchilla,kaplan)")
     laws = [resolve_law_spec(s) for s in names]
     df = read_table(args.data)
     kws = [fit_kwargs(args, law, df) for law in laws]  # every law checks the options against itself

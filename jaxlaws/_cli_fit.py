@@ -163,6 +163,8 @@ def cmd_bootstrap(args):
     if args.n < 1:
         raise OptionError(f"--n must be a positive integer, got {args.n}")
     start = None
+    if args.start and args.strategy != "single":
+        raise OptionError(f"--start applies to --strategy single (one start per resample); got --strategy {args.strategy}")
     if args.strategy == "single":
         if not args.start:
             raise OptionError("--strategy single needs --start COEFFICIENT_SET (see jaxlaws laws NAME)")

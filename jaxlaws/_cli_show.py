@@ -155,7 +155,7 @@ def cmd_report(args):
         raise OptionError(f"--out {args.out}: give a file ending in .html")
     check_output(args.out, args.force)
     check_band_options(args)
-    C = np.array(list_opt("--compute", args.compute, float))
+    C = np.array([np.nan if c is None else c for c in list_opt("--compute", args.compute, float)])
     if not np.all(np.isfinite(C) & (C > 0)):
         raise OptionError("--compute: give positive budgets in FLOPs, e.g. 1e22,1e24")
     law, df = law_and_data(args)

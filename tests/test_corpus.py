@@ -149,6 +149,14 @@ def test_allocate_options(case, files, capsys):
 
 OTHER = [
     ("isoflop negative bias", ["isoflop", "{good}", "--bias", "-3"], ["bias=-3"]),
+    ("extrapolate no law", ["extrapolate", "{good}", "--law", ",", "--cutoffs", "1e20"], ["--law ','"]),
+    ("report empty budget", ["report", "{good}", "--law", "chinchilla", "--out", "{tmp}/r.html", "--compute", ","],
+     ["--compute"]),
+    ("bootstrap start without single", ["bootstrap", "{good}", "--law", "chinchilla", "--start", "besiroglu2024"],
+     ["--start applies to --strategy single"]),
+    ("allocate inference tokens without target", ["allocate", "--law", "chinchilla", "--coefficients", "besiroglu2024",
+                                                  "--compute", "1e21", "--inference-tokens", "1e12"],
+     ["--inference-tokens applies with --target-loss"]),
     # every command's --seed is checked in one place (main); numpy refuses negative seeds
     ("isoflop negative seed", ["isoflop", "{good}", "--seed", "-1"], ["--seed -1"]),
     # and amounts: FLOPs per token, budgets
