@@ -80,19 +80,27 @@ def _batched(law, k, lo, hi, extra_keys):
 RAW_UNITS = {"N": "parameters", "D": "tokens"}
 
 
-def check_allocatable(law, params=None):
+def check_allocatable(law, params=None, units=None):
     """Refuse what no allocation can honestly answer: a law whose output is not a loss or
-    error to minimise (a learning rate, a batch size), or a published coefficient set whose
-    inputs are not in the raw units that budgets like C = 6 N D assume."""
+    error to minimise (a learning rate, a batch size), or coefficients whose inputs are not in
+    the raw units that budgets like C = 6 N D assume: a published set's, a fit's (its recipe's
+    units, e.g. Frantar et al.'s N in millions), a bootstrap's, or ``units`` given (a saved
+    fit's)."""
     out = (law.output or "").lower()
     if not any(w in out for w in ("loss", "error", "perplexity")):
         raise OptionError(f"{law.name} predicts {law.output!r}, not a loss or error to minimise: it cannot be allocated")
-    if isinstance(params, str):
-        units = law.coefficients[params].units if params in law.coefficients else {}
-        for k, raw in RAW_UNITS.items():
-            if k in units and units[k] != raw:
-                raise OptionError(f"{law.name} coefficients {params!r} measure {k} in {units[k]}, but allocation budgets "
-                                  f"(C = k N D, memory) count {k} in {raw}: convert the coefficients first")
+    what = "the given coefficients"
+    if units is None:
+        if isinstance(params, str):
+            units, what = (law.coefficients[params].units if params in law.coefficients else {}), f"coefficients {params!r}"
+        elif isinstance(getattr(params, "units", None), Mapping):  # a fit
+            units, what = params.units, "the fit's coefficients"
+        elif isinstance(getattr(getattr(params, "fit", None), "units", None), Mapping):  # a bootstrap
+            units, what = params.fit.units, "the bootstrap's coefficients"
+    for k, raw in RAW_UNITS.items():
+        if units and k in units and units[k] != raw:
+            raise OptionError(f"{law.name} {what} measure {k} in {units[k]}, but allocation budgets "
+                              f"(C = k N D, memory) count {k} in {raw}: convert the coefficients first")
 
 
 def _param_arrays(law, params):

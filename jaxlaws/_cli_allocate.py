@@ -32,7 +32,8 @@ def cmd_allocate(args):
     for k, v in params.items():
         if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v or v in (float("inf"), float("-inf")):
             raise OptionError(f"--params: parameter {k!r} = {v!r} is not a finite number")
-    check_allocatable(law, args.coefficients)
+    saved_units = d.get("units") if args.params and isinstance(d.get("units"), dict) else None
+    check_allocatable(law, args.coefficients, units=saved_units)
     if args.params and args.draws:
         same_study(args.params, d, args.draws, read_json(args.draws, "--draws"), law.name)
     if args.json:

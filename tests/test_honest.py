@@ -104,7 +104,7 @@ def _weights(g, n):
     return jl.resample_weights(len(g), "group", n, 0, g.N.to_numpy())
 
 
-def test_allocation_refuses_impossible_budgets_and_wrong_units(capsys):
+def test_allocation_refuses_impossible_budgets_and_wrong_units(capsys, tmp_path):
     assert main(["allocate", "--law", "joint_moe", "--coefficients", "ludziejewski2025", "--compute", "1e21",
                  "--memory", "-1"]) == 2
     assert "infeasible" in capsys.readouterr().err
@@ -115,6 +115,21 @@ def test_allocation_refuses_impossible_budgets_and_wrong_units(capsys):
         jl.compute_optimal("weight_sparsity", "frantar2023_vit", 1e21, inputs={"S": 0.5})
     with pytest.raises(jl.OptionError, match="not a loss"):
         jl.compute_optimal("step_law_lr", "li2025", 1e21)
+    # a fit in those units (its table converted to them), and its saved JSON, are refused alike
+    law = jl.laws.weight_sparsity
+    rng = np.random.default_rng(0)
+    S = rng.choice([0.0, 0.5, 0.75, 0.875], 60)
+    N, D = np.exp(rng.uniform(np.log(5), np.log(600), 60)), np.exp(rng.uniform(np.log(0.5), np.log(4), 60))
+    y = np.asarray(law(law.coefficient_set("frantar2023_vit"), S, N, D))
+    f = jl.fit(law, {"S": S, "N": N, "D": D, "loss": y}, units={"N": "millions of parameters", "D": "billions of images"})
+    assert f.units["N"] == "millions of parameters"
+    with pytest.raises(jl.OptionError, match="the fit's coefficients measure N in millions of parameters"):
+        jl.compute_optimal(law, f, 1e21, inputs={"S": 0.5})
+    saved = tmp_path / "fit.json"
+    saved.write_text(json.dumps(f.to_dict()))
+    assert main(["allocate", "--law", "weight_sparsity", "--params", str(saved), "--compute", "1e21",
+                 "--input", "S=0.5"]) == 2
+    assert "measure N in millions of parameters" in capsys.readouterr().err
     # the general solver: a negative budget is no answer (log of a negative number)
     r = jl.allocate(jl.moe_problem(), {**jl.laws.joint_moe.coefficient_set(), "C": 1e21, "M": -1.0})
     assert r.status[0] != "converged"
