@@ -357,6 +357,9 @@ def check_seed_option(args):
             raise OptionError(f"--seed {args.seed}: give an integer in [0, 2^32)") from None
 
 
+# options that name files or folders to write or read
+_PATHS = ("json", "csv", "plot", "out", "checkpoint", "write_data", "write_examples", "predict", "at", "draws",
+          "params", "html")
 # numeric options that are amounts (FLOPs, FLOPs per token) wherever a command has them as numbers
 _POSITIVE = {"compute": "--compute", "flops_per_token": "--flops-per-token", "budget": "--budget"}
 
@@ -368,6 +371,9 @@ def check_common_options(args):
     derived quantities at a negative budget)."""
     check_level(args)
     check_seed_option(args)
+    for attr in _PATHS:
+        if getattr(args, attr, None) == "":  # an unset shell variable (--json "$OUT"): not "no output"
+            raise OptionError(f"--{attr.replace('_', '-')} '': give a file or folder name")
     for attr, flag in _POSITIVE.items():
         v = getattr(args, attr, None)
         if isinstance(v, float) and not (0 < v < float("inf")):  # also refuses nan

@@ -149,6 +149,9 @@ def test_allocate_options(case, files, capsys):
 
 OTHER = [
     ("isoflop negative bias", ["isoflop", "{good}", "--bias", "-3"], ["bias=-3"]),
+    # an empty file name (an unset shell variable) is not "no output"
+    ("fit empty json", ["fit", "{good}", "--law", "chinchilla", "--json", ""], ["--json ''"]),
+    ("demo empty data file", ["demo", "--write-data", ""], ["--write-data ''"]),
     ("extrapolate no law", ["extrapolate", "{good}", "--law", ",", "--cutoffs", "1e20"], ["--law ','"]),
     ("report empty budget", ["report", "{good}", "--law", "chinchilla", "--out", "{tmp}/r.html", "--compute", ","],
      ["--compute"]),
