@@ -126,6 +126,12 @@ def writes_files() -> bool:
     return jax.process_count() == 1 or jax.process_index() == 0
 
 
+def _refuse_directory(path: str):
+    # a folder is never overwritten, with or without force (the rename would fail after the work)
+    if os.path.isdir(path):
+        raise OptionError(f"{path!r} is a directory; give a file name")
+
+
 def write_atomic(path: str, write, suffix: str = ""):
     """``write(tmp)`` to a temporary file beside ``path``, then rename it onto ``path``.
 
@@ -136,6 +142,7 @@ def write_atomic(path: str, write, suffix: str = ""):
     """
     if not writes_files():
         return
+    _refuse_directory(path)
     _remove_stale(path)
     tmp = f"{path}.tmp-{os.getpid()}{suffix}"
     try:
@@ -196,6 +203,7 @@ def write_json_atomic(path: str, obj, force: bool = False):
     refuse to overwrite unless ``force``."""
     if not writes_files():
         return
+    _refuse_directory(path)
     if os.path.exists(path) and not force:
         raise OptionError(f"{path} exists; pass force=True (CLI: --force) to overwrite it")
     clean = json_safe(obj)

@@ -26,6 +26,10 @@ def test_a_fit_reloads_bit_for_bit(runs, tmp_path):
     assert np.allclose(g.report().table.se, f.report().table.se, rtol=1e-9)
     with pytest.raises(jl.OptionError, match="exists"):
         jl.save(f, path)  # nothing is overwritten without force
+    # and a folder is never a file to write, with force or without (the rename failed after the work)
+    for force in (False, True):
+        with pytest.raises(jl.OptionError, match="is a directory; give a file name"):
+            jl.save(f, str(tmp_path), force=force)
 
 
 @pytest.mark.filterwarnings("ignore::jaxlaws.ConvergenceWarning")
