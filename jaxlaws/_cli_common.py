@@ -361,7 +361,7 @@ def check_seed_option(args):
 _PATHS = ("json", "csv", "plot", "out", "checkpoint", "write_data", "write_examples", "predict", "at", "draws",
           "params", "html")
 # numeric options that are amounts (FLOPs, FLOPs per token) wherever a command has them as numbers
-_POSITIVE = {"compute": "--compute", "flops_per_token": "--flops-per-token", "budget": "--budget"}
+_POSITIVE = ("compute", "flops_per_token", "budget")
 
 
 def check_common_options(args):
@@ -374,16 +374,15 @@ def check_common_options(args):
     for attr in _PATHS:
         if getattr(args, attr, None) == "":  # an unset shell variable (--json "$OUT"): not "no output"
             raise OptionError(f"--{attr.replace('_', '-')} '': give a file or folder name")
-    for attr, flag in _POSITIVE.items():
+    for attr in _POSITIVE:
         v = getattr(args, attr, None)
         if isinstance(v, float) and not (0 < v < float("inf")):  # also refuses nan
-            raise OptionError(f"{flag} {v:g}: give a positive finite number")
+            raise OptionError(f"--{attr.replace('_', '-')} {v:g}: give a positive finite number")
 
 
 def check_band_options(args, min_n: int = 10):
     """Check ``add_band_options``'s values and the JSON path (if the command has one) before
-    any computing."""
-    check_level(args)
+    any computing (``--level`` and ``--seed``: ``check_common_options``, for every command)."""
     if args.n < min_n:
         raise OptionError(f"--n {args.n}: at least {min_n}")
     if getattr(args, "json", None):

@@ -33,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._prepare import Prepared
-from ._util import bucket_size, pad_rows
+from ._util import pad_rows
 from .kernels import iterate_batch, strata_groups, stratified_top_k_rows, weighted_objectives
 from .kernels import results as R
 
@@ -66,11 +66,11 @@ _weighted = jax.jit(weighted_objectives)
 LOSS_CELLS = 1 << 24
 
 
-def _losses(prep: Prepared, points, active) -> np.ndarray:
+def _losses(prep: Prepared, points, active, ones) -> np.ndarray:
     """``(len(points), active points)`` unweighted per-point losses at ``points`` (rows padded to
-    the size bucket: one program per bucket); resample weights multiply them."""
-    ones = prep.args(np.ones(len(prep.w)))
-    L = _losses_at(prep.problem)(jnp.asarray(pad_rows(points, bucket_size(len(points)))), ones)
+    the size bucket: one program per bucket; ``ones`` the problem's arguments with unit
+    weights); resample weights multiply them."""
+    L = _losses_at(prep.problem)(jnp.asarray(pad_rows(points)), ones)
     return np.asarray(L)[: len(points)][:, active]
 
 
@@ -80,14 +80,15 @@ def _objectives(prep: Prepared, points, active, weights, B: int, chunk_size: int
     (``weights(lo, hi)``, rows past ``hi - lo`` padding), from the per-point losses
     (``kernels.weighted_objectives``), kept whole or in blocks of points (``LOSS_CELLS``)."""
     dt = prep.yt.dtype
+    ones = prep.args(np.ones(len(prep.w)))  # once: the blocked path evaluates losses per block and chunk
     size = max(1, min(len(points), LOSS_CELLS // max(len(active), 1)))
     # blocks of one size (the last padded): one program for all
     blocks = [pad_rows(points[b:b + size], size) for b in range(0, len(points), size)]
-    whole = [jnp.asarray(_losses(prep, blocks[0], active))] if len(blocks) == 1 else None
+    whole = [jnp.asarray(_losses(prep, blocks[0], active, ones))] if len(blocks) == 1 else None
     for lo in range(0, B, chunk_size):
         hi = min(lo + chunk_size, B)
         Wc = jnp.asarray(pad_rows(weights(lo, hi), chunk_size), dt)  # one shape for every chunk
-        parts = whole or (jnp.asarray(_losses(prep, b, active)) for b in blocks)
+        parts = whole or (jnp.asarray(_losses(prep, b, active, ones)) for b in blocks)
         f = jnp.concatenate([_weighted(L, Wc) for L in parts], axis=1)[:, : len(points)]
         yield lo, hi, f
 
@@ -117,7 +118,7 @@ def grid_warm_starts(prep: Prepared, W, active, chunk_size: int = 500) -> np.nda
 
     # 2. the union of kept starts, converged once on the full data; basins by objective value
     union = np.unique(kept)
-    sol = _converge(prep.problem, st)(jnp.asarray(pad_rows(starts[union], bucket_size(len(union)))), full)
+    sol = _converge(prep.problem, st)(jnp.asarray(pad_rows(starts[union])), full)
     theta_u, f_u = np.asarray(sol.value)[: len(union)], np.asarray(sol.f)[: len(union)]
     conv = np.asarray(sol.result)[: len(union)] == R.CONVERGED
     # Basins: converged starts grouped by objective value (as FitResult.basins). A start that

@@ -16,7 +16,7 @@ import numpy as np
 
 from ._constraints import Positive
 from ._errors import FitError, OptionError
-from ._util import bucket_size, pad_rows
+from ._util import pad_rows
 from .kernels import design as KD
 
 
@@ -31,7 +31,7 @@ def psi_at_residuals(fit, smooth: float = 0.0):
     r = fit.residuals()[fit.prepared.used()[2]]
     n = len(r)
     # padded to the size bucket: another table of about as many runs reuses the program
-    rp = jnp.asarray(pad_rows(r, bucket_size(n)))
+    rp = jnp.asarray(pad_rows(r))
     psi, dpsi = _psi_program(fit.loss.rho)(rp, jnp.asarray(fit.loss.array()), jnp.asarray(float(smooth)))
     return np.asarray(psi)[:n], np.asarray(dpsi)[:n]
 

@@ -31,12 +31,12 @@ def read_table(path: str):
             except ImportError:
                 raise DataError("reading Parquet needs pyarrow: pip install 'jaxlaws[parquet]'") from None
         else:
-            sep = _delimiter(path, ext)
+            sep, names = _header(path, ext)
             df = pd.read_csv(path, sep=sep)
             if sep == ";" and _comma_decimals(df):
                 # the same locale writes 3,14 for 3.14
                 df = pd.read_csv(path, sep=sep, decimal=",")
-            _check_header(path, sep)
+            _check_names(path, names)
     except UnicodeDecodeError as e:
         raise DataError(f"data file {path!r} is not UTF-8 text ({e.reason} at byte {e.start}); re-save it as UTF-8 CSV") from None
     except pd.errors.EmptyDataError:
@@ -53,28 +53,30 @@ def read_table(path: str):
     return df
 
 
-def _delimiter(path: str, ext: str) -> str:
-    """The field separator: a tab for ``.tsv``/``.tab`` files; otherwise a comma, unless the
-    header line has no comma but has semicolons or tabs (a European-locale spreadsheet's CSV,
-    or a TSV saved as .csv), whose whole header pandas would read as one column name."""
-    if ext in (".tsv", ".tab"):
-        return "\t"
-    with open(path, encoding="utf-8-sig") as fh:
-        header = fh.readline()
-    if "," not in header:
-        for sep in (";", "\t"):
-            if sep in header:
-                return sep
-    return ","
+def _header(path: str, ext: str) -> tuple[str, list]:
+    """The field separator and the header's column names. The separator is a tab for
+    ``.tsv``/``.tab`` files; otherwise a comma, unless the header line has no comma but has
+    semicolons or tabs (a European-locale spreadsheet's CSV, or a TSV saved as .csv), whose
+    whole header pandas would read as one column name."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        line = fh.readline()
+        sep = "\t" if ext in (".tsv", ".tab") else ","
+        if sep == "," and "," not in line:
+            sep = next((s for s in (";", "\t") if s in line), ",")
+        fh.seek(0)
+        names = next(csv.reader(fh, delimiter=sep), [])
+    return sep, names
 
 
 def _comma_decimals(df) -> bool:
     """Whether some text column holds only numbers written with a decimal comma (``3,14``)."""
     import re
 
-    pattern = re.compile(r"^\s*[-+]?\d+,\d*([eE][-+]?\d+)?\s*$")
     import pandas as pd
 
+    pattern = re.compile(r"^\s*[-+]?\d+,\d*([eE][-+]?\d+)?\s*$")
     for col in df.columns:
         if not pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col]):
             vals = df[col].dropna().astype(str)
@@ -83,12 +85,8 @@ def _comma_decimals(df) -> bool:
     return False
 
 
-def _check_header(path: str, sep: str = ","):
+def _check_names(path: str, header: list):
     """Refuse a CSV whose header repeats a column name (pandas would silently rename it ``N.1``)."""
-    import csv
-
-    with open(path, newline="", encoding="utf-8") as fh:
-        header = next(csv.reader(fh, delimiter=sep), [])
     seen, dup = set(), []
     for name in (h.strip() for h in header):
         if name in seen and name not in dup:

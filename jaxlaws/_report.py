@@ -36,7 +36,7 @@ from ._errors import FitError, OptionError
 from ._information import Coordinates, prediction_jacobian, psi_at_residuals
 from ._noise import fit_noise
 from ._prepare import check_same_study
-from ._util import bucket_size, pad_rows
+from ._util import pad_rows
 
 KINDS = ("sandwich", "classical")
 DISAGREE = 1.25  # asymptotic / bootstrap SE ratio beyond which the report recommends the bootstrap
@@ -137,7 +137,7 @@ def fit_report(fit, level: float = 0.95, kind: str = "sandwich", boot=None) -> F
     if fit.status == "converged" and n > k:
         jac = prediction_jacobian(law, fit.residual, co.names, co.log, tuple(co.const))
         # rows padded to the size bucket (one program for tables of about as many runs)
-        Xp = {kk: jnp.asarray(pad_rows(X[kk], bucket_size(n))) for kk in law.inputs}
+        Xp = {kk: jnp.asarray(pad_rows(X[kk])) for kk in law.inputs}
         J = np.asarray(jac(jnp.asarray(co.phi), tuple(jnp.asarray(v) for v in co.const.values()), Xp))[:n]
         try:
             if kind == "sandwich":

@@ -53,12 +53,14 @@ def check_seed(seed, name: str = "seed"):
         raise OptionError(f"{name} must be an integer in [0, 2^32), got {seed!r}")
 
 
-def pad_rows(x, size: int) -> np.ndarray:
-    """``x`` (host array) padded along its first axis to ``size`` rows with copies of its last row.
+def pad_rows(x, size: int | None = None) -> np.ndarray:
+    """``x`` (host array) padded along its first axis to ``size`` rows (default: its size
+    bucket, ``bucket_size``) with copies of its last row.
 
     Padding on the host: done with jnp ops it would itself compile a small program per row count.
     """
     x = np.asarray(x)
+    size = bucket_size(len(x)) if size is None else size
     return np.concatenate([x, np.repeat(x[-1:], size - len(x), axis=0)]) if size > len(x) else x
 
 
