@@ -111,7 +111,7 @@ def cmd_fit(args):
           f"   AIC {st['aic']:.6g}   BIC {st['bic']:.6g}")
     for note in rep.notes:
         print(f"note: {note}")
-    print(f"objective {res.objective:.12g}   status {res.status}   starts {res.counts}")
+    print(f"objective {res.objective_text()}   status {res.status}   starts {res.counts}")
     print(f"minimised: {res.objective_description}   solver: {res.strategy.solver}")
     cond = "not computed" if res.condition_number != res.condition_number else f"{res.condition_number:.3g}"
     print(f"Hessian condition number (free fit coordinates): {cond}")

@@ -115,9 +115,35 @@ class Loss:
         """One line: the objective minimised, e.g. ``sum_i w_i huber(0.001)(log pred_i - log y_i)``."""
         r = {"log": "log pred_i - log y_i", "raw": "pred_i - y_i", "log1p": "log(1 + pred_i) - log(1 + y_i)"}[residual]
         agg = "sum_i w_i" if self.normalise == "sum" else "(1 / sum_i w_i) sum_i w_i"
+        if self.kind == "squared":  # the objective is half the squared residual: say so
+            return f"{agg} 0.5 ({r})^2"
+        if self.kind == "asymmetric":  # the loss stated is the pinball loss; the smoothing is the solver's
+            over, under, eps = self.values
+            name = "absolute" if over == under == 1.0 else f"asymmetric[over {over:g}, under {under:g}]"
+            return f"{agg} {name}({r}), reached through a kink smoothed within {eps:g}"
         kind = self.kind if self.kind != "custom" else getattr(self.rho, "__name__", "custom")
         args = ", ".join(f"{v:g}" for v in self.values)
         return f"{agg} {kind}[{args}]({r})" if args else f"{agg} {kind}({r})"
+
+    def exact_objective(self, r, w) -> float:
+        """The objective of the stated loss at residuals ``r`` with weights ``w`` (rows of weight
+        0 and non-finite residuals at weight 0 left out), without the solver's smoothing: the
+        pinball loss ``over max(r, 0) + under max(-r, 0)`` exactly (its smoothed form is below
+        it by up to ``max(over, under) eps / 2`` per point, which can exceed the gap between two
+        competing fits). Other losses are exact as minimised."""
+        r, w = np.asarray(r, float), np.asarray(w, float)
+        keep = w > 0
+        r, w = r[keep], w[keep]
+        if self.kind == "asymmetric":
+            per = np.where(r > 0, self.values[0] * r, -self.values[1] * r)
+        else:
+            import jax
+            import jax.numpy as jnp
+
+            with jax.enable_x64(True):
+                per = np.asarray(self.rho(jnp.asarray(r), jnp.asarray(self.array())))
+        total = float(np.sum(w * per))
+        return total / float(np.sum(w)) if self.normalise == "mean" else total
 
 
 def huber(delta: float = DEFAULT_DELTA, normalise: str = "sum") -> Loss:

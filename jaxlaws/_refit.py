@@ -96,6 +96,12 @@ def refit(prep: Prepared, W, *, active=None, LP=None, starts=None, chunk_size=50
     lp0 = np.asarray(prep.loss.array())
     LP = np.tile(lp0, (B, 1)) if LP is None else np.asarray(LP, float)
     solver = compiled_solve(prep.problem, prep.strategy, batched=True, row_starts=starts is not None)
+    # A kinked loss (pinball, absolute) is reached by continuation in its smoothing, as a single
+    # fit is (``Loss.schedule``): every row is solved at eps = 1e-3, 1e-4, ..., each stage warm-
+    # started at the row's own previous optimum. Started directly at eps = 1e-6 the curvature
+    # 1/eps made half of an asymmetric bootstrap's resamples hit the step limit.
+    stages = [st.values for st in prep.loss.schedule()[:-1]] if prep.loss.kind == "asymmetric" else []
+    warm = compiled_solve(prep.problem, prep.strategy, batched=True, row_starts=True) if stages else None
     # PartitionSpec("batch") splits the leading (row) axis and keeps the rest whole
     sharding, n_dev = mesh_sharding(devices)
     # Chunk size: a multiple of the device count so every device gets equal rows, and small
@@ -107,6 +113,7 @@ def refit(prep: Prepared, W, *, active=None, LP=None, starts=None, chunk_size=50
     cs = -(-cs // n_dev) * n_dev
     n_chunks = -(-B // cs)
     k = prep.starts_fit.shape[1]
+    k_starts = prep.starts_fit.shape[0] if starts is None else np.shape(starts)[1]
     out = {"theta": np.zeros((B, k)), "f": np.zeros(B), "status": np.zeros(B, np.int32), "n_iter": np.zeros(B, np.int32)}
     done = 0
     if checkpoint and os.path.exists(checkpoint):
@@ -131,7 +138,19 @@ def refit(prep: Prepared, W, *, active=None, LP=None, starts=None, chunk_size=50
         S0 = prep.starts_fit
         if starts is not None:
             S0 = shard_rows(jnp.asarray(pad_rows(starts[lo:hi], cs), dt), sharding)
-        r = jax.block_until_ready(solver(S0, prep.extra_fit, prep.Xb, prep.yt, Wj, LPj, prep.strata))
+        n_prev = 0
+        for i, values in enumerate(stages):
+            LPs = LPc.copy()
+            LPs[:, 2] = np.maximum(LPc[:, 2], values[2])  # never below the row's own smoothing
+            r = jax.block_until_ready((solver if i == 0 else warm)(
+                S0, prep.extra_fit, prep.Xb, prep.yt, Wj, shard_rows(jnp.asarray(LPs, dt), sharding), prep.strata))
+            n_prev = n_prev + r.n_iter
+            # each row's optimum is its every start in the next stage (one basin: the starts agree)
+            S0 = shard_rows(jnp.repeat(r.theta[:, None, :], k_starts, axis=1), sharding)
+        r = jax.block_until_ready((warm if stages else solver)(
+            S0, prep.extra_fit, prep.Xb, prep.yt, Wj, LPj, prep.strata))
+        if stages:
+            r = r._replace(n_iter=r.n_iter + n_prev)
         for key, val in zip(_FIELDS, (r.theta, r.f, r.status, r.n_iter)):
             out[key][lo:hi] = to_host(val)[: hi - lo]
         if checkpoint:

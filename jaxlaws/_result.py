@@ -60,6 +60,8 @@ class FitResult:
     units: dict = field(default_factory=dict)  # input -> unit the parameters refer to
     data_units: dict = field(default_factory=dict)  # input -> unit of the fitted table
     excluded: dict = field(default_factory=dict)  # row-selection reason -> rows excluded
+    # the stated loss's objective without the solver's smoothing (== objective for smooth losses)
+    exact_objective: float = float("nan")
 
     @property
     def converged(self) -> bool:
@@ -74,6 +76,14 @@ class FitResult:
     def objective_description(self) -> str:
         """The objective minimised, in one line (so nobody mistakes one recipe for another)."""
         return self.loss.describe(self.residual)
+
+    def objective_text(self, digits: int = 12) -> str:
+        """The stated loss's objective, and beside it the smoothed one the solver minimised where
+        they differ (a kinked loss): ``0.0227818908 (smoothed, as minimised: 0.0227809779)``."""
+        ex = self.exact_objective
+        if not math.isfinite(ex) or ex == self.objective:
+            return f"{self.objective:.{digits}g}"
+        return f"{ex:.{digits}g} (smoothed, as minimised: {self.objective:.{digits}g})"
 
     @property
     def counts(self) -> dict:
@@ -137,9 +147,10 @@ class FitResult:
         """Hessian at the optimum (unconstrained coordinates), condition number, weak directions."""
         return diagnostics(self, threshold)
 
-    def report(self, level: float = 0.95, kind: str = "sandwich", boot=None):
+    def report(self, level: float = 0.95, kind: str | None = None, boot=None):
         """The fit report (``jaxlaws._report``): estimates with standard errors and intervals from
-        the objective's curvature (``kind``: ``"sandwich"`` or ``"classical"``), correlations, n,
+        the objective's curvature (``kind``: ``"sandwich"`` or ``"classical"``; default the
+        sandwich, or classical t intervals for a squared-loss fit with n - k < 10), correlations, n,
         residual scale, AIC/BIC, conditioning; ``boot`` sets a bootstrap's SEs beside them."""
         from ._report import fit_report
 
@@ -184,7 +195,8 @@ class FitResult:
         return {
             "law": self.law.name,
             "params": {k: float(v) for k, v in self.params.items()},
-            "objective": float(self.objective),
+            "objective": float(self.exact_objective if math.isfinite(self.exact_objective) else self.objective),
+            "objective_smoothed": float(self.objective),
             "objective_minimised": self.objective_description,
             "n_points": int(self.n_points),
             "data_fingerprint": self.prepared.data_fingerprint() if self.prepared is not None else None,
@@ -242,8 +254,9 @@ def finish(prep: Prepared, r, y: str, columns, timings) -> FitResult:
     timings = dict(timings)
     if prep.yt.dtype == jnp.float32:
         timings.update(_float64_check(prep, theta))
+    exact = prep.loss.exact_objective(prep.residuals(r.theta), np.asarray(prep.w)[: prep.n_rows])
     res = FitResult(
-        law=law, params=params, theta=theta, objective=f, status=status, n_points=int(np.sum(prep.w > 0)),
+        law=law, params=params, theta=theta, objective=f, exact_objective=exact, status=status, n_points=int(np.sum(prep.w > 0)),
         start_status=start_status, start_objective=np.asarray(r.start_f), start_iterations=np.asarray(r.start_iter),
         start_theta=prep.to_user(np.asarray(r.start_theta)), best_start=int(r.best_index), iterations=int(r.n_iter),
         loss=prep.loss, residual=prep.problem.residual, y=y, columns=dict(columns or {}), fixed=dict(prep.fixed),

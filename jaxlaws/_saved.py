@@ -177,7 +177,11 @@ def _load_fit(rec, path, law, loss):
     # the re-solve agrees to 1e-6; the loaded fit holds the saved numbers exactly (bit-identical reloads)
     saved = {k: float(v) for k, v in params.items()}
     theta = np.array([float(res.law.params[k].inverse(np.asarray(saved[k]))) for k in res.law.param_names])
-    return dataclasses.replace(res, params=saved, theta=theta, objective=float(rec["objective"]))
+    # "objective" is the stated loss's exact value; "objective_smoothed" what the solver minimised
+    # (files written before the two were told apart hold only the latter, as "objective")
+    smoothed = float(rec.get("objective_smoothed", rec["objective"]))
+    exact = float(rec["objective"]) if "objective_smoothed" in rec else res.exact_objective
+    return dataclasses.replace(res, params=saved, theta=theta, objective=smoothed, exact_objective=exact)
 
 
 def _load_bootstrap(rec, path, law, loss):

@@ -19,30 +19,50 @@ def _power_law_data(seed=0, n=40):
 
 def test_squared_loss_power_law_matches_statsmodels_exactly():
     """A squared-loss power law in log space is OLS of log y on log x: the classical SEs equal
-    statsmodels' OLS bse, the sandwich ones its HC0 bse (log c's SE is c's relative SE), and
-    the intervals are statsmodels' normal intervals (log c's mapped to c)."""
+    statsmodels' OLS bse, the sandwich ones its HC1 bse (HC0 with the n / (n - k) factor; log c's
+    SE is c's relative SE), and the intervals are statsmodels' t intervals with n - k degrees of
+    freedom (log c's mapped to c)."""
     sm = pytest.importorskip("statsmodels.api")
     df = _power_law_data()
     f = jl.fit("power_law", df, recipe="log_least_squares")
     X = sm.add_constant(np.log(df.x.values))
-    for kind, cov_type in (("classical", "nonrobust"), ("sandwich", "HC0")):
-        ols = sm.OLS(np.log(df.loss.values), X).fit(cov_type=cov_type)
-        t = f.report(kind=kind).table
+    for kind, cov_type in (("classical", "nonrobust"), ("sandwich", "HC1")):
+        ols = sm.OLS(np.log(df.loss.values), X).fit(cov_type=cov_type, use_t=True)
+        rep = f.report(kind=kind)
+        t = rep.table
         c, a = f.params["c"], f.params["a"]
         assert np.log(c) == pytest.approx(ols.params[0], rel=1e-9) and a == pytest.approx(ols.params[1], rel=1e-9)
         assert t.loc["c", "se"] / c == pytest.approx(ols.bse[0], rel=1e-6), kind
         assert t.loc["a", "se"] == pytest.approx(ols.bse[1], rel=1e-6), kind
-        if kind == "sandwich":  # statsmodels' normal intervals (use_t=False with a robust covariance)
-            lo, hi = ols.conf_int(0.05)[1]
-            assert (t.loc["a", "lower"], t.loc["a", "upper"]) == pytest.approx((lo, hi), rel=1e-6)
-            lo, hi = np.exp(ols.conf_int(0.05)[0])
-            assert (t.loc["c", "lower"], t.loc["c", "upper"]) == pytest.approx((lo, hi), rel=1e-6)
+        lo, hi = ols.conf_int(0.05)[1]
+        assert (t.loc["a", "lower"], t.loc["a", "upper"]) == pytest.approx((lo, hi), rel=1e-6)
+        lo, hi = np.exp(ols.conf_int(0.05)[0])
+        assert (t.loc["c", "lower"], t.loc["c", "upper"]) == pytest.approx((lo, hi), rel=1e-6)
+        assert (t.df == 38).all() and rep.stats["df"] == 38 and list(t.scale) == ["log", "natural"]
     rep = f.report(kind="classical")
     ols = sm.OLS(np.log(df.loss.values), X).fit()
     # AIC/BIC of the Gaussian working likelihood: statsmodels' for OLS
     assert rep.stats["aic"] == pytest.approx(ols.aic, rel=1e-9) and rep.stats["bic"] == pytest.approx(ols.bic, rel=1e-9)
     assert rep.correlation.loc["log c", "a"] == pytest.approx(
         ols.cov_params()[0, 1] / np.sqrt(ols.cov_params()[0, 0] * ols.cov_params()[1, 1]), rel=1e-6)
+
+
+def test_few_residual_degrees_of_freedom_get_t_intervals_or_none():
+    """Reproduction 3 of the calibration issue: a power law on 3 points (n - k = 1). The default
+    report of a squared-loss fit is the classical one with t(1) intervals, equal to statsmodels'
+    OLS interval (12.7 / 1.96 = 6.5x wider than a normal one); a sandwich is refused with the
+    reason, and so is any SE of a Huber fit (no loss-free spread from 1 residual)."""
+    sm = pytest.importorskip("statsmodels.api")
+    df = _power_law_data(n=3)
+    f = jl.fit("power_law", df, recipe="log_least_squares")
+    rep = f.report()
+    ols = sm.OLS(np.log(df.loss.values), sm.add_constant(np.log(df.x.values))).fit()
+    assert rep.kind == "classical" and rep.stats["df"] == 1
+    assert (rep.table.loc["a", "lower"], rep.table.loc["a", "upper"]) == pytest.approx(tuple(ols.conf_int(0.05)[1]), rel=1e-6)
+    sw = f.report(kind="sandwich")
+    assert sw.table.se.isna().all() and any("n - k = 1" in n for n in sw.notes)
+    hr = jl.fit("power_law", df, loss=jl.huber(1e-3)).report()
+    assert hr.table.se.isna().all() and any("residual degrees of freedom" in n for n in hr.notes)
 
 
 def test_huber_sandwich_is_close_to_the_bootstrap_on_the_chinchilla_points(chinchilla_240, chinchilla_fit):
