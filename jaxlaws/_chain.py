@@ -34,7 +34,7 @@ from ._groups import GroupFit
 from ._identify import MAX_LOG_MAGNITUDE, design_reasons
 from ._prepare import Strategy
 from ._resample import resample_weights
-from ._stats import percentile_interval
+from ._stats import percentile_interval, support_note
 from ._units import convert, factors
 from ._util import x64
 from .kernels import results as R
@@ -74,7 +74,9 @@ class ChainResult:
             raise OptionError(f"level={level!r} must be in (0, 1)")
         at = self.at.reset_index(drop=True)
         lok = np.isfinite(self.loss_draws).all(1) & self.ok.any(0)
-        l_lo, l_hi = percentile_interval(self.loss_draws[lok], level) if lok.sum() >= 2 else (np.nan, np.nan)
+        # a band from fewer than MIN_USED_FRACTION of the draws is not a band (support_note)
+        l_ok = support_note(int(lok.sum()), self.n_draws, self.loss_estimate) is None
+        l_lo, l_hi = percentile_interval(self.loss_draws[lok], level) if l_ok else (np.nan, np.nan)
         frames = []
         for g, key in enumerate(self.tasks):
             d = self.draws[g][self.ok[g]]
@@ -88,12 +90,14 @@ class ChainResult:
                     mine &= (at[c] == v).to_numpy()
             out["loss"], out[f"loss_lower_{level:g}"], out[f"loss_upper_{level:g}"] = self.loss_estimate, l_lo, l_hi
             out["estimate"] = self.estimate[g]
-            if d.shape[0] >= 2:
+            why = support_note(int(d.shape[0]), self.n_draws, self.estimate[g])
+            if why is None:
                 lo, hi = percentile_interval(d, level)
                 out["se"], out[f"lower_{level:g}"], out[f"upper_{level:g}"] = d.std(0, ddof=1), lo, hi
             else:
                 out["se"] = out[f"lower_{level:g}"] = out[f"upper_{level:g}"] = np.nan
             out["n_used"], out["status"] = int(d.shape[0]), self.task_status[g]
+            out["band"] = "ok" if why is None else why
             frames.append(out[mine])
         return pd.concat(frames, ignore_index=True)
 

@@ -72,10 +72,16 @@ def cmd_chain(args):
           + (f", {n_tasks} tasks by {args.link_by}" if args.link_by else f" ({kf.status})"))
     print(f"{res.n_draws} {'joint (by ' + args.runs + ')' if args.runs else 'independent'} bootstrap draws of both "
           f"stages; {args.level:.0%} bands from draws where both refits converged (n_used)")
-    print_table(tab)
+    used = int(tab.n_used.min()) if len(tab) else 0
+    refused = tab[tab.band != "ok"]
+    print(f"draws used: {used} of {res.n_draws} (the others: a stage's refit failed or could not identify its law)"
+          + (f"; no band for {len(refused)} of {len(tab)} rows: {refused.band.iloc[0]}" if len(refused) else ""))
+    print_table(tab.drop(columns=["band"]))
     if args.observed:
+        banded = tab[tab.band == "ok"]
         print(f"mean |relative error| {np.nanmean(np.abs(tab.rel_error)):.2%}; "
-              f"{int(tab.inside.sum())} of {len(tab)} observed values inside their {args.level:.0%} band")
+              f"{int(banded.inside.sum())} of {len(banded)} observed values with a band inside their {args.level:.0%} band"
+              + (f" ({len(tab) - len(banded)} without a band)" if len(banded) < len(tab) else ""))
     if args.json:
         write_result(args.json, {"loss_law": law.name, "link_law": link_law.name, **res.to_dict(args.level),
                                  "predictions": tab.to_dict(orient="records")}, args.force)

@@ -10,6 +10,13 @@ from ._errors import OptionError
 
 
 def _fmt(t):
+    """``estimate [lower, upper]``, or why there is none: never a nan estimate beside an interval."""
+    import numpy as np
+
+    if not np.isfinite(t[0]):
+        return "undefined (no estimate: see the budgets' statuses, or the envelope's E <= 0), no interval"
+    if not (np.isfinite(t[1]) and np.isfinite(t[2])):
+        return f"{t[0]:.4g} [no interval: too few usable resamples, or none drawn]"
     return f"{t[0]:.4g} [{t[1]:.4g}, {t[2]:.4g}]"
 
 

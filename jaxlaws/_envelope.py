@@ -83,12 +83,12 @@ def envelope(data, size: str = "N", compute: str = "C", loss: str = "loss", *, n
         sb = pick[jb]
         okb = (sb > 0) & (sb < len(sizes) - 1) & np.isfinite(lyb)
         draws_a[b], draws_lk[b] = (float(v) for v in P.power_fit(grid, np.log(sizes[sb]), okb.astype(float)))
-    ia = finite_interval(draws_a, level)
+    ia = finite_interval(draws_a, level, a_hat)
     k = float(np.exp(logk))
     tgt = {}
     if target is not None:
         n_t = k * target**a_hat
-        lo_t, hi_t = finite_interval(np.exp(draws_lk) * target**draws_a, level) if n else (np.nan, np.nan)
+        lo_t, hi_t = finite_interval(np.exp(draws_lk) * target**draws_a, level, n_t) if n else (np.nan, np.nan)
         tgt = {"N_opt": (n_t, lo_t, hi_t),
                "D_opt": (target / (flops_per_token * n_t), target / (flops_per_token * hi_t), target / (flops_per_token * lo_t))}
     import pandas as pd

@@ -310,7 +310,7 @@ def isoflop(data, budget: str = "C", size: str = "N", loss: str = "loss", *, tok
         wb = np.where(stb == P.OK, wts[None, :] if weighted else 1.0, 0.0) * use[None, :]
         ab, lkb = (np.asarray(v) for v in P.power_fit(jnp.asarray(logc), jnp.asarray(np.nan_to_num(lxb)), jnp.asarray(wb)))
         draws_a, draws_lk = ab, lkb
-    ia = finite_interval(draws_a, level)
+    ia = finite_interval(draws_a, level, a_hat)
     fpt = des.fpt
     k = float(np.exp(logk))
     k_D = 1.0 / (fpt * k)
@@ -318,7 +318,7 @@ def isoflop(data, budget: str = "C", size: str = "N", loss: str = "loss", *, tok
         tgt["L_opt"] = _loss_at(des.C[use], ly0[use], lyb[:, use] if n else None, target, level)
         n_t = k * target**a_hat
         band = (np.exp(lkb) * target**ab) if n else np.array([np.nan])
-        lo, hi = finite_interval(band, level)
+        lo, hi = finite_interval(band, level, n_t)
         tgt["N_opt"] = (n_t, lo, hi)
         tgt["D_opt"] = (target / (fpt * n_t), target / (fpt * hi), target / (fpt * lo))
     import pandas as pd
@@ -363,5 +363,6 @@ def _loss_at(C, logL, logL_draws, target, level):
     est = float(at(np.exp(logL))[0])
     if logL_draws is None:
         return (est, np.nan, np.nan)
-    return (est, *finite_interval(at(np.exp(logL_draws)), level))
+    # E + A C^-alpha is undefined (nan) when the envelope's E <= 0: then no interval either
+    return (est, *finite_interval(at(np.exp(logL_draws)), level, est))
 

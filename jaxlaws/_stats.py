@@ -15,12 +15,33 @@ def percentile_interval(draws: np.ndarray, level: float) -> tuple[np.ndarray, np
     return np.quantile(draws, a, axis=0), np.quantile(draws, 1.0 - a, axis=0)
 
 
-def finite_interval(values, level: float) -> tuple[float, float]:
-    """``percentile_interval`` of the finite entries of a 1-D array (nan, nan when there are none):
-    draws that failed (nan) are left out, never counted as values."""
+# An interval or band from fewer than this fraction of its draws is not printed as one: the
+# draws that failed (a resample that could not identify the law, a budget with no minimum) are
+# not a random subset, and 26 survivors of 1000 gave a zero-width band that "covered" 2 of 2.
+# Above it the count used is printed beside the interval (an isoFLOP loss envelope keeps ~77%
+# of its draws on the textbook ladder: the others put the envelope's floor E at or below 0).
+MIN_USED_FRACTION = 0.5
+
+
+def support_note(n_used: int, n_total: int, estimate=0.0, what: str = "draws") -> str | None:
+    """Why an interval from ``n_used`` of ``n_total`` draws around ``estimate`` cannot be given
+    (``None`` when it can): the estimate is undefined, or too few draws survived."""
+    if estimate is not None and not np.all(np.isfinite(estimate)):
+        return "the estimate itself is undefined (not finite), so no interval is given around it"
+    if n_total and n_used < max(2, MIN_USED_FRACTION * n_total):
+        return (f"only {n_used} of {n_total} {what} are usable (< {MIN_USED_FRACTION:.0%}): the others failed or "
+                f"could not identify the law, and the survivors are not a random subset; no interval")
+    return None
+
+
+def finite_interval(values, level: float, estimate=0.0) -> tuple[float, float]:
+    """``percentile_interval`` of the finite entries of a 1-D array: draws that failed (nan) are
+    left out, never counted as values. ``(nan, nan)`` when ``support_note`` refuses it (fewer than
+    ``MIN_USED_FRACTION`` of the draws finite, or a non-finite ``estimate``)."""
     v = np.asarray(values, float)
+    n_total = v.size
     v = v[np.isfinite(v)]
-    if v.size == 0:
+    if v.size == 0 or support_note(v.size, n_total, estimate) is not None:
         return (float("nan"), float("nan"))
     lo, hi = percentile_interval(v, level)
     return (float(lo), float(hi))

@@ -65,19 +65,26 @@ def test_few_residual_degrees_of_freedom_get_t_intervals_or_none():
     assert hr.table.se.isna().all() and any("residual degrees of freedom" in n for n in hr.notes)
 
 
-def test_huber_sandwich_is_close_to_the_bootstrap_on_the_chinchilla_points(chinchilla_240, chinchilla_fit):
-    """Huber (delta 1e-3) on the 240 Chinchilla points: every asymptotic SE within 25% of a
-    1000-resample bootstrap's (measured 0.97-1.10x), so the report raises no disagreement; the
-    interval of a positive coefficient is positive."""
+def test_huber_sandwich_beside_the_bootstrap_on_the_chinchilla_points(chinchilla_240, chinchilla_fit):
+    """Huber (delta 1e-3) on the 240 Chinchilla points: the asymptotic SEs are 0.70-1.14x a
+    1000-resample bootstrap's (E 0.92, A 1.14, B 0.70, alpha 1.14, beta 0.71: the real residuals
+    are heavy-tailed, and at data simulated from the fit with Gaussian noise the same sandwich is
+    1.00-1.07x the estimates' true spread, bench_calibration); the report names every parameter
+    outside [0.8, 1.25] and recommends the bootstrap for it; a positive coefficient's interval is
+    positive, and the kinked-loss note appears exactly when delta < 0.1 x the residual scale."""
     boot = jl.bootstrap("chinchilla", chinchilla_240, n=1000, progress=False)
     rep = chinchilla_fit.report(boot=boot)
     r = rep.table.se_ratio
-    assert ((r > 0.8) & (r < 1.25)).all(), rep.table
-    assert not any("disagree" in n for n in rep.notes) and any("recommended" in n for n in rep.notes)
+    assert ((r > 0.6) & (r < 1.4)).all(), rep.table
+    off = [k for k, v in r.items() if not 0.8 <= v <= 1.25]
+    note = [n for n in rep.notes if "disagree" in n]
+    assert bool(off) == bool(note) and all(f"{k} (" in note[0] for k in off), (off, note)
+    kinked = 1e-3 < 0.1 * rep.stats["residual_scale"]
+    assert rep.stats["kinked_loss"] == kinked == any("below the residual scale" in n for n in rep.notes)
     assert (rep.table.loc[["E", "A", "B"], "lower"] > 0).all()
-    assert rep.stats["n"] == 240 and rep.stats["k"] == 5
+    assert rep.stats["n"] == 240 and rep.stats["k"] == 5 and rep.stats["df"] == 235
     s = str(rep)
-    assert "sandwich" in s and "AIC" in s and "log A" in s
+    assert "sandwich" in s and "AIC" in s and "log A" in s and "t with 235 degrees of freedom" in s
 
 
 def test_report_says_when_there_is_nothing_to_report():
