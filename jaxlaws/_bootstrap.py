@@ -8,6 +8,7 @@ resample uses, and summarises the draws (intervals, derived quantities, predicti
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from ._grid_starts import grid_warm_starts
 from ._prepare import Prepared, Strategy, prepare
 from ._refit import fingerprint, refit, to_draws
 from ._resample import WeightRows, resample_weights, used_labels
-from ._stats import bca_interval, percentile_interval
+from ._stats import MIN_DF, bca_interval, percentile_interval, support_note
 from ._units import convert, factors
 from ._util import x64
 
@@ -40,6 +41,9 @@ class Interval:
     upper: float
     level: float
     method: str
+    n_used: int = 0  # draws the interval rests on (converged, finite)
+    n_total: int = 0  # resamples drawn
+    note: str = ""  # why there is no interval (lower, upper nan), or a caveat
 
 
 @dataclass(frozen=True)
@@ -120,7 +124,8 @@ class BootstrapResult:
                 from ._target import parse_target
 
                 t = parse_target(law, fn)
-                fn = lambda p: t.natural(jax.vmap(t.fn)(p) if jnp.ndim(p[self.params[0]]) else t.fn(p))  # noqa: E731
+                many, one = _target_programs(t)
+                fn = lambda p: t.natural(many(p) if jnp.ndim(p[self.params[0]]) else one(p))  # noqa: E731
             else:
                 raise OptionError(f"{fn!r} is neither a parameter nor a derived quantity of {law.name} {list(law.derived)}")
         names = self.params
@@ -148,6 +153,7 @@ class BootstrapResult:
             return parse_target(self.fit.law, fn).name
         return fn
 
+    @x64
     def interval(self, fn, level: float = 0.95, method: str | None = None, **kw) -> Interval:
         """Interval for a parameter name, a law-derived name, a target (``"N_opt(C=1e24)"``) or
         ``fn(params, **kw)``. ``method``: ``"percentile"``, ``"bca"`` or ``"calibrated"``
@@ -160,8 +166,11 @@ class BootstrapResult:
         v = vals[self.ok]
         finite = np.isfinite(v)
         v = v[finite]
-        if v.size < 2:
-            raise OptionError("fewer than two converged resamples: no interval")
+        name = fn if isinstance(fn, str) else getattr(fn, "__name__", "derived")
+        why = self.refusal(v.size, est)
+        if why is not None:
+            nan = float("nan")
+            return Interval(name, est, nan, nan, nan, level, method, int(v.size), self.n_resamples, why)
         with np.errstate(over="ignore", invalid="ignore"):  # a huge draw gives SE inf, not a numpy warning
             se = float(np.std(v, ddof=1))
         if method == "percentile":
@@ -176,8 +185,24 @@ class BootstrapResult:
             lo, hi = np.quantile(v, qa), np.quantile(v, qb)
         else:
             raise OptionError(f"method={method!r} must be 'percentile', 'bca' or 'calibrated'")
-        name = fn if isinstance(fn, str) else getattr(fn, "__name__", "derived")
-        return Interval(name, est, se, float(lo), float(hi), level, method)
+        return Interval(name, est, se, float(lo), float(hi), level, method, int(v.size), self.n_resamples)
+
+    @property
+    def residual_df(self) -> int:
+        """Residual degrees of freedom of the fitted data: points used minus free parameters."""
+        return int(self.fit.n_points) - (len(self.params) - len(self.fit.fixed))
+
+    def refusal(self, n_used: int, estimate=0.0) -> str | None:
+        """Why no interval can be given from ``n_used`` usable draws around ``estimate``, or None.
+
+        Too few residual degrees of freedom (``n - k`` below ``_report.MIN_DF``): a resample of
+        a handful of runs only reshuffles residuals that already fit almost exactly, and the
+        percentile interval of a 4-parameter law on 5 runs was 16x narrower than OLS's t(1) one.
+        Too few usable draws, or an undefined estimate: ``_stats.support_note``."""
+        if self.weights_method not in ("user",) and self.residual_df < MIN_DF:
+            return (f"n - k = {self.residual_df} residual degrees of freedom: a bootstrap cannot estimate a spread "
+                    f"from so few (needs n - k >= {MIN_DF}); no interval")
+        return support_note(n_used, self.n_resamples, estimate, "resamples")
 
     def derived(self, fn, level: float = 0.95, method: str | None = None, **kw) -> Interval:
         """Interval for any function of the parameters, e.g. ``derived("tokens_per_param", C=5.88e23)``."""
@@ -191,6 +216,7 @@ class BootstrapResult:
     def se(self) -> dict:
         return {k: float(np.std(v, ddof=1)) for k, v in self.converged_draws().items()}
 
+    @x64
     def predict(self, data, level: float = 0.95, columns=None, kind: str = "mean", noise=None, seed: int = 0,
                 n_samples: int = 20000):
         """Predictions with percentile bands at the rows of ``data`` (e.g. an extrapolation grid).
@@ -216,9 +242,20 @@ class BootstrapResult:
             from ._noise import noise_model
 
             nm = noise_model(self.fit) if noise is None else noise
-        return band_table(law, self.params, self.draws[self.ok], X, data, self.fit.predict(data, columns=columns),
+        est = self.fit.predict(data, columns=columns)
+        why = self.refusal(int(self.ok.sum()))
+        if why is not None:  # no band: the estimate alone, and the reason in every row
+            import pandas as pd
+
+            out = data.reset_index(drop=True).copy() if isinstance(data, pd.DataFrame) else pd.DataFrame(X)
+            out["estimate"] = est
+            out["se"] = out[f"lower_{level:g}"] = out[f"upper_{level:g}"] = np.nan
+            out["note"] = why
+            return out
+        return band_table(law, self.params, self.draws[self.ok], X, data, est,
                           level=level, kind=kind, noise=nm, residual=self.fit.residual, seed=seed, n_samples=n_samples)
 
+    @x64
     def summary(self, level: float = 0.95, method: str | None = None, derived=None):
         """A DataFrame: estimate, SE and interval for each parameter (and derived quantity),
         with the method each interval used (see ``interval``).
@@ -234,7 +271,8 @@ class BootstrapResult:
         for label, fn, kw in items:
             iv = self.interval(fn, level=level, method=method, **kw)
             rows.append({"quantity": label, "estimate": iv.estimate, "se": iv.se,
-                         f"lower_{level:g}": iv.lower, f"upper_{level:g}": iv.upper, "method": iv.method})
+                         f"lower_{level:g}": iv.lower, f"upper_{level:g}": iv.upper, "method": iv.method,
+                         "n_used": iv.n_used, "df": self.residual_df, "note": iv.note})
         return pd.DataFrame(rows).set_index("quantity")
 
     @x64
@@ -243,6 +281,14 @@ class BootstrapResult:
         W = resample_weights(len(self.active), "loo")
         res = to_draws(self.prepared, refit(self.prepared, W, active=self.active, chunk_size=self.chunk_size))
         return res["draws"][res["status"] == "converged"]
+
+
+@functools.lru_cache(maxsize=64)
+def _target_programs(t):
+    """A target's value over a batch of draws and at one point, each compiled once per target
+    (a text spec is cached by ``parse_target``, so repeated ``interval("N_opt(C=1e24)")`` calls
+    trace nothing: each used to re-trace its vmapped solve, ~5.6 s)."""
+    return jax.jit(jax.vmap(t.fn)), jax.jit(t.fn)
 
 
 @x64

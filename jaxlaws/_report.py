@@ -50,14 +50,11 @@ from ._errors import FitError, OptionError
 from ._information import Coordinates, fit_bandwidth, prediction_jacobian, psi_at_residuals
 from ._noise import fit_noise
 from ._prepare import check_same_study
-from ._stats import t_quantile
+from ._stats import MIN_DF, t_quantile
 from ._util import pad_rows
 
 KINDS = ("sandwich", "classical")
 DISAGREE = 1.25  # asymptotic / bootstrap SE ratio beyond which the report recommends the bootstrap
-# Below this many residual degrees of freedom a sandwich cannot estimate a spread (with n - k = 3
-# its 90% intervals cover ~70% of the time for squared loss even with t quantiles: bench_calibration)
-MIN_DF = 10
 KINK_RATIO = 0.1  # Huber's delta below this fraction of the residual scale: a kinked (median-like) loss
 
 

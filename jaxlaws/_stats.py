@@ -21,6 +21,11 @@ def percentile_interval(draws: np.ndarray, level: float) -> tuple[np.ndarray, np
 # Above it the count used is printed beside the interval (an isoFLOP loss envelope keeps ~77%
 # of its draws on the textbook ladder: the others put the envelope's floor E at or below 0).
 MIN_USED_FRACTION = 0.5
+# Below this many residual degrees of freedom (points minus free parameters) neither a sandwich
+# nor a bootstrap can estimate a spread: with n - k = 3 a squared-loss sandwich's 90% intervals
+# cover ~70% even with t quantiles, and a bootstrap only reshuffles residuals that fit almost
+# exactly (bench/bench_calibration.py)
+MIN_DF = 10
 
 
 def support_note(n_used: int, n_total: int, estimate=0.0, what: str = "draws") -> str | None:
