@@ -50,3 +50,15 @@ def band_table(law, names, draws, X, data, estimate, *, level: float, kind: str,
     out["estimate"] = estimate
     out["se"], out[f"lower_{level:g}"], out[f"upper_{level:g}"] = se, lo, hi
     return out
+
+
+def refused_table(X, data, estimate, level: float, why: str):
+    """The rows of ``data`` with the fit's estimate and no band (nan), and ``why`` in a ``note``
+    column: a band the draws cannot support is not printed as one."""
+    import pandas as pd
+
+    out = data.reset_index(drop=True).copy() if isinstance(data, pd.DataFrame) else pd.DataFrame(X)
+    out["estimate"] = estimate
+    out["se"] = out[f"lower_{level:g}"] = out[f"upper_{level:g}"] = np.nan
+    out["note"] = why
+    return out

@@ -8,7 +8,6 @@ resample uses, and summarises the draws (intervals, derived quantities, predicti
 from __future__ import annotations
 
 import dataclasses
-import functools
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -23,27 +22,11 @@ from ._grid_starts import grid_warm_starts
 from ._prepare import Prepared, Strategy, prepare
 from ._refit import fingerprint, refit, to_draws
 from ._resample import WeightRows, resample_weights, used_labels
-from ._stats import MIN_DF, bca_interval, percentile_interval, support_note
+from ._stats import Interval, bca_interval, percentile_interval, refusal
 from ._units import convert, factors
 from ._util import x64
 
 STRATEGIES = ("fast", "grid", "grid_independent", "single")
-
-
-@dataclass(frozen=True)
-class Interval:
-    """Estimate, standard error and interval(s) for one quantity."""
-
-    name: str
-    estimate: float
-    se: float
-    lower: float
-    upper: float
-    level: float
-    method: str
-    n_used: int = 0  # draws the interval rests on (converged, finite)
-    n_total: int = 0  # resamples drawn
-    note: str = ""  # why there is no interval (lower, upper nan), or a caveat
 
 
 @dataclass(frozen=True)
@@ -71,11 +54,11 @@ class BootstrapResult:
     calibration: object = field(default=None, repr=False, compare=False)  # a Calibration (jl.calibrate)
 
     @property
-    def ok(self) -> np.ndarray:
+    def ok(self) -> np.ndarray:  # converged resamples: the ones every summary uses
         return self.status == "converged"
 
     @property
-    def n_resamples(self) -> int:
+    def n_resamples(self) -> int:  # resamples drawn
         return int(self.status.shape[0])
 
     @property
@@ -104,11 +87,7 @@ class BootstrapResult:
         import pandas as pd
 
         df = pd.DataFrame(self.draws, columns=list(self.params))
-        df["objective"] = self.objective
-        df["status"] = self.status
-        df["iterations"] = self.iterations
-        df["strategy"] = self.strategy
-        return df
+        return df.assign(objective=self.objective, status=self.status, iterations=self.iterations, strategy=self.strategy)
 
     to_frame = table
 
@@ -121,10 +100,10 @@ class BootstrapResult:
             if fn in law.derived:
                 fn = law.derived[fn]
             elif "(" in fn:  # a target such as "N_opt(C=1e24)" (log for log targets: exp'd below)
-                from ._target import parse_target
+                from ._target import parse_target, target_programs
 
                 t = parse_target(law, fn)
-                many, one = _target_programs(t)
+                many, one = target_programs(t)
                 fn = lambda p: t.natural(many(p) if jnp.ndim(p[self.params[0]]) else one(p))  # noqa: E731
             else:
                 raise OptionError(f"{fn!r} is neither a parameter nor a derived quantity of {law.name} {list(law.derived)}")
@@ -188,21 +167,11 @@ class BootstrapResult:
         return Interval(name, est, se, float(lo), float(hi), level, method, int(v.size), self.n_resamples)
 
     @property
-    def residual_df(self) -> int:
-        """Residual degrees of freedom of the fitted data: points used minus free parameters."""
+    def residual_df(self) -> int:  # points used minus free parameters
         return int(self.fit.n_points) - (len(self.params) - len(self.fit.fixed))
 
-    def refusal(self, n_used: int, estimate=0.0) -> str | None:
-        """Why no interval can be given from ``n_used`` usable draws around ``estimate``, or None.
-
-        Too few residual degrees of freedom (``n - k`` below ``_report.MIN_DF``): a resample of
-        a handful of runs only reshuffles residuals that already fit almost exactly, and the
-        percentile interval of a 4-parameter law on 5 runs was 16x narrower than OLS's t(1) one.
-        Too few usable draws, or an undefined estimate: ``_stats.support_note``."""
-        if self.weights_method not in ("user",) and self.residual_df < MIN_DF:
-            return (f"n - k = {self.residual_df} residual degrees of freedom: a bootstrap cannot estimate a spread "
-                    f"from so few (needs n - k >= {MIN_DF}); no interval")
-        return support_note(n_used, self.n_resamples, estimate, "resamples")
+    def refusal(self, n_used: int, estimate=0.0) -> str | None:  # why no interval (``_stats.refusal``), or None
+        return refusal(self.residual_df if self.weights_method != "user" else None, n_used, self.n_resamples, estimate)
 
     def derived(self, fn, level: float = 0.95, method: str | None = None, **kw) -> Interval:
         """Interval for any function of the parameters, e.g. ``derived("tokens_per_param", C=5.88e23)``."""
@@ -229,7 +198,7 @@ class BootstrapResult:
         fit's residual space. Every draw is evaluated in one vectorised call (the law in log
         space). Inputs are validated as for a fit (columns named, rows reported).
         """
-        from ._bands import band_table
+        from ._bands import band_table, refused_table
         from ._data import load_arrays
 
         law = self.fit.law
@@ -245,13 +214,7 @@ class BootstrapResult:
         est = self.fit.predict(data, columns=columns)
         why = self.refusal(int(self.ok.sum()))
         if why is not None:  # no band: the estimate alone, and the reason in every row
-            import pandas as pd
-
-            out = data.reset_index(drop=True).copy() if isinstance(data, pd.DataFrame) else pd.DataFrame(X)
-            out["estimate"] = est
-            out["se"] = out[f"lower_{level:g}"] = out[f"upper_{level:g}"] = np.nan
-            out["note"] = why
-            return out
+            return refused_table(X, data, est, level, why)
         return band_table(law, self.params, self.draws[self.ok], X, data, est,
                           level=level, kind=kind, noise=nm, residual=self.fit.residual, seed=seed, n_samples=n_samples)
 
@@ -281,14 +244,6 @@ class BootstrapResult:
         W = resample_weights(len(self.active), "loo")
         res = to_draws(self.prepared, refit(self.prepared, W, active=self.active, chunk_size=self.chunk_size))
         return res["draws"][res["status"] == "converged"]
-
-
-@functools.lru_cache(maxsize=64)
-def _target_programs(t):
-    """A target's value over a batch of draws and at one point, each compiled once per target
-    (a text spec is cached by ``parse_target``, so repeated ``interval("N_opt(C=1e24)")`` calls
-    trace nothing: each used to re-trace its vmapped solve, ~5.6 s)."""
-    return jax.jit(jax.vmap(t.fn)), jax.jit(t.fn)
 
 
 @x64

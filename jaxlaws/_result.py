@@ -254,7 +254,8 @@ def finish(prep: Prepared, r, y: str, columns, timings) -> FitResult:
     timings = dict(timings)
     if prep.yt.dtype == jnp.float32:
         timings.update(_float64_check(prep, theta))
-    exact = prep.loss.exact_objective(prep.residuals(r.theta), np.asarray(prep.w)[: prep.n_rows])
+    exact = (prep.loss.exact_objective(prep.residuals(r.theta), np.asarray(prep.w)[: prep.n_rows])
+             if prep.loss.kind == "asymmetric" else float("nan"))  # other losses are exact as minimised
     res = FitResult(
         law=law, params=params, theta=theta, objective=f, exact_objective=exact, status=status, n_points=int(np.sum(prep.w > 0)),
         start_status=start_status, start_objective=np.asarray(r.start_f), start_iterations=np.asarray(r.start_iter),

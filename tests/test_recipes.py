@@ -156,7 +156,7 @@ def test_recipes_gadre2024_overtraining_and_downstream(capsys, tmp_path):
     path = tmp_path / "ot.csv"
     pd.DataFrame({"C": C, "M": M, "loss": y}).to_csv(path, index=False)
     res, _ = fit_json(capsys, tmp_path, ["fit", path, "--law", "overtraining", "--recipe", "gadre2024"])
-    assert res["objective_minimised"] == "sum_i w_i squared(pred_i - y_i)"
+    assert res["objective_minimised"] == "sum_i w_i 0.5 (pred_i - y_i)^2"
     # the big, over-trained run they predict: 6.9B at 138B tokens (M = 20) -- relative error
     Nb, Mb = 6.9e9, 20.0
     pred = ot(res["params"], 6 * Nb * Nb * Mb, Mb)
@@ -324,7 +324,7 @@ def test_log1p_residual_and_expectile_loss():
     rng = np.random.default_rng(3)
     y = np.asarray(law(truth, x)) * np.exp(0.01 * rng.standard_normal(40))
     f = jl.fit(law, {"x": x, "loss": y})
-    assert f.objective_description == "sum_i w_i squared(log(1 + pred_i) - log(1 + y_i))"
+    assert f.objective_description == "sum_i w_i 0.5 (log(1 + pred_i) - log(1 + y_i))^2"
 
     def obj(t):
         p = dict(zip(law.param_names, [np.exp(t[0]), np.exp(t[1]), t[2], t[3], np.exp(t[4]), np.exp(t[5])]))
