@@ -70,25 +70,16 @@ def _psi_program(rho):
     return jax.jit(run)
 
 
-def loss_quantile(loss) -> float:
-    """The quantile of the residuals a loss puts at zero: ``under / (over + under)`` for the
-    pinball loss (its optimum has that fraction of over-predictions), 0.5 for symmetric ones."""
-    if loss.kind == "asymmetric":
-        return float(loss.values[1] / (loss.values[0] + loss.values[1]))
-    return 0.5
-
-
-def kink_bandwidth(r, tau: float = 0.5) -> float:
+def kink_bandwidth(r) -> float:
     """The kernel bandwidth for the residuals' density at the loss's kink: Silverman's rule
     ``0.9 min(SD, IQR / 1.349) n^(-1/5)`` (robust to the heavy tails of run-to-run noise).
 
     Why not Hall and Sheather's (statsmodels' ``QuantReg`` default): at the tens to hundreds of
     runs of a scaling study it is 1-1.5 residual SDs wide, and smoothing psi' that much lowers
     the curvature of a Huber fit with delta near the noise (SEs 1.6x too large at 52 runs in
-    ``bench_calibration``); Silverman's is 0.3-0.45 SD wide there (bias < 8%). ``tau`` (the
-    quantile at the kink) is accepted for losses whose kink is not at the median; the rule
-    does not depend on it. 0 when the residuals have no spread."""
-    del tau
+    ``bench_calibration``); Silverman's is 0.3-0.45 SD wide there (bias < 8%). It does not
+    depend on where the kink sits (a pinball loss's quantile). 0 when the residuals have no
+    spread."""
     r = np.asarray(r, float)
     r = r[np.isfinite(r)]
     n = r.size
@@ -101,11 +92,9 @@ def kink_bandwidth(r, tau: float = 0.5) -> float:
 
 
 def fit_bandwidth(fit) -> float:
-    """``kink_bandwidth`` of ``fit``'s residuals (used rows, scaled to a typical weight) at the
-    quantile its loss targets."""
+    """``kink_bandwidth`` of ``fit``'s residuals (used rows, scaled to a typical weight)."""
     _, w, idx = fit.prepared.used()
-    r = fit.residuals()[idx] * np.sqrt(w / np.median(w))
-    return kink_bandwidth(r, loss_quantile(fit.loss))
+    return kink_bandwidth(fit.residuals()[idx] * np.sqrt(w / np.median(w)))
 
 
 def effective_noise(fit) -> float:
@@ -139,12 +128,10 @@ def information(fit, J, wn, kind: str = "sandwich", noise: float | None = None):
     predicted shrinkage (``compare_designs``).
     ``sandwich``: ``A = sum w psi' j j^T``, ``B = sum w^2 psi^2 j j^T`` from each run's own
     residual, and a new run adds ``a = mean psi'``, ``b = mean psi^2``. Unlike the textbook formula
-    it does not assume every run equally noisy and equally well fitted: on the Chinchilla points
-    only ~15% of residuals lie inside Huber's delta and they carry all the curvature; the
-    sandwich SEs are 2-5x the textbook ones and close to the bootstrap's. Its expected gains
-    are less reliable: with Huber's delta far below the noise the curvature is lumpy (which
-    runs fall inside delta changes at every refit), and simulations disagree with its
-    predictions by more than their sampling error.
+    it does not assume every run equally noisy and equally well fitted. With Huber's delta far
+    below the noise only a few residuals lie inside delta, so psi' is Powell's kernel estimate
+    (``psi_at_residuals`` with ``fit_bandwidth``), as in the fit report, not each run's own
+    indicator, whose curvature changed with which runs fell inside delta at every refit.
     """
     if kind == "fisher":
         s2 = (effective_noise(fit) if noise is None else float(noise)) ** 2

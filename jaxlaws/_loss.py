@@ -69,6 +69,11 @@ class Loss:
         return self.values[0] if self.kind == "huber" else None
 
     @property
+    def smoothed(self) -> bool:
+        """The solver minimises a smoothed form of this loss (the pinball loss's kink within eps)."""
+        return self.kind == "asymmetric"
+
+    @property
     def key(self):
         """What makes a different compiled objective: the function and the normalisation."""
         return (self.rho, self.normalise == "mean")
@@ -86,7 +91,7 @@ class Loss:
         requested value, each stage warm-started at the last stage's optima. Every stage is
         the same compiled program (``eps`` is data). Other losses are one stage.
         """
-        if self.kind != "asymmetric" or self.values[2] >= 1e-3:
+        if not self.smoothed or self.values[2] >= 1e-3:
             return [self]
         eps, out = 1e-3, []
         while eps > self.values[2] * 1.0001:
@@ -132,7 +137,7 @@ class Loss:
         ``max(over, under) eps / 2`` per point, which can exceed the gap between two competing
         fits). ``nan`` for the other losses: they are exact as minimised (numpy only, so a
         table of a new size compiles nothing)."""
-        if self.kind != "asymmetric":
+        if not self.smoothed:
             return float("nan")
         r, w = np.asarray(r, float), np.asarray(w, float)
         keep = w > 0

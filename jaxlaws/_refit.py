@@ -100,7 +100,7 @@ def refit(prep: Prepared, W, *, active=None, LP=None, starts=None, chunk_size=50
     # fit is (``Loss.schedule``): every row is solved at eps = 1e-3, 1e-4, ..., each stage warm-
     # started at the row's own previous optimum. Started directly at eps = 1e-6 the curvature
     # 1/eps made half of an asymmetric bootstrap's resamples hit the step limit.
-    stages = [st.values for st in prep.loss.schedule()[:-1]] if prep.loss.kind == "asymmetric" else []
+    stages = [st.values for st in prep.loss.schedule()[:-1]]  # [] for every loss but a kinked one
     warm = compiled_solve(prep.problem, prep.strategy, batched=True, row_starts=True) if stages else None
     # PartitionSpec("batch") splits the leading (row) axis and keeps the rest whole
     sharding, n_dev = mesh_sharding(devices)

@@ -77,13 +77,18 @@ class FitResult:
         """The objective minimised, in one line (so nobody mistakes one recipe for another)."""
         return self.loss.describe(self.residual)
 
+    @property
+    def stated_objective(self) -> float:
+        """The objective of the stated loss: ``exact_objective`` where the solver minimised a
+        smoothed form (a kinked loss), else ``objective``."""
+        return float(self.exact_objective if math.isfinite(self.exact_objective) else self.objective)
+
     def objective_text(self, digits: int = 12) -> str:
         """The stated loss's objective, and beside it the smoothed one the solver minimised where
         they differ (a kinked loss): ``0.0227818908 (smoothed, as minimised: 0.0227809779)``."""
-        ex = self.exact_objective
-        if not math.isfinite(ex) or ex == self.objective:
+        if self.stated_objective == self.objective:
             return f"{self.objective:.{digits}g}"
-        return f"{ex:.{digits}g} (smoothed, as minimised: {self.objective:.{digits}g})"
+        return f"{self.stated_objective:.{digits}g} (smoothed, as minimised: {self.objective:.{digits}g})"
 
     @property
     def counts(self) -> dict:
@@ -195,7 +200,7 @@ class FitResult:
         return {
             "law": self.law.name,
             "params": {k: float(v) for k, v in self.params.items()},
-            "objective": float(self.exact_objective if math.isfinite(self.exact_objective) else self.objective),
+            "objective": self.stated_objective,
             "objective_smoothed": float(self.objective),
             "objective_minimised": self.objective_description,
             "n_points": int(self.n_points),
@@ -255,7 +260,7 @@ def finish(prep: Prepared, r, y: str, columns, timings) -> FitResult:
     if prep.yt.dtype == jnp.float32:
         timings.update(_float64_check(prep, theta))
     exact = (prep.loss.exact_objective(prep.residuals(r.theta), np.asarray(prep.w)[: prep.n_rows])
-             if prep.loss.kind == "asymmetric" else float("nan"))  # other losses are exact as minimised
+             if prep.loss.smoothed else float("nan"))  # other losses are exact as minimised
     res = FitResult(
         law=law, params=params, theta=theta, objective=f, exact_objective=exact, status=status, n_points=int(np.sum(prep.w > 0)),
         start_status=start_status, start_objective=np.asarray(r.start_f), start_iterations=np.asarray(r.start_iter),

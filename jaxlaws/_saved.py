@@ -180,7 +180,7 @@ def _load_fit(rec, path, law, loss):
     # "objective" is the stated loss's exact value; "objective_smoothed" what the solver minimised
     # (files written before the two were told apart hold only the latter, as "objective")
     smoothed = float(rec.get("objective_smoothed", rec["objective"]))
-    exact = float(rec["objective"]) if "objective_smoothed" in rec else res.exact_objective
+    exact = float(rec["objective"]) if "objective_smoothed" in rec and res.loss.smoothed else res.exact_objective
     return dataclasses.replace(res, params=saved, theta=theta, objective=smoothed, exact_objective=exact)
 
 

@@ -39,9 +39,10 @@ def percentile_interval(draws: np.ndarray, level: float) -> tuple[np.ndarray, np
 # of its draws on the textbook ladder: the others put the envelope's floor E at or below 0).
 MIN_USED_FRACTION = 0.5
 # Below this many residual degrees of freedom (points minus free parameters) neither a sandwich
-# nor a bootstrap can estimate a spread: with n - k = 3 a squared-loss sandwich's 90% intervals
-# cover ~70% even with t quantiles, and a bootstrap only reshuffles residuals that fit almost
-# exactly (bench/bench_calibration.py)
+# nor a bootstrap interval is given: at n - k = 1 a percentile interval was 16x narrower than
+# OLS's t(1) one, and at n - k = 10 the kinked-loss cells of bench/bench_calibration.py already
+# under-cover. 10 is a conventional line, not one the matrix locates (it has no sandwich or
+# bootstrap cells below 10: those are refused there).
 MIN_DF = 10
 
 
