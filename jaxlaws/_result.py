@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -117,10 +118,16 @@ class FitResult:
             return np.exp(np.asarray(self.law.log_predict(p, *xs)))
         return np.asarray(self.law(p, *xs))
 
-    @x64
     def residuals(self) -> np.ndarray:
         """Residuals of the fitted rows in the fit's residual space (``log pred - log y`` by default);
-        ``nan`` at rows the fit did not use (weight 0)."""
+        ``nan`` at rows the fit did not use (weight 0). A copy: the caller may change it."""
+        return self._residuals.copy()
+
+    @functools.cached_property
+    @x64
+    def _residuals(self) -> np.ndarray:
+        # computed once per result: a report asks for them five times (scale, criteria,
+        # bandwidth, psi, its own table), each a round trip through the law on device
         return self.prepared.residuals(self.prepared.to_fit(self.theta))
 
     def basins(self, k: int = 4, rtol: float = 1e-6) -> np.ndarray:
