@@ -12,8 +12,9 @@ as a miss. The reference in the same run: statsmodels' OLS t interval (squared l
 The losses: squared; Huber with delta at 0.1x, 1x and 10x the noise scale; pinball 10:1
 (``asymmetric:10,1``); absolute. Residual degrees of freedom n - k: 1, 3, 10, 50 (k = 2).
 
-    python bench/bench_calibration.py            # the whole matrix, ~10 minutes on 2 cores
-    python bench/bench_calibration.py --sims 50  # a quick look
+    python bench/bench_calibration.py                     # the report matrix
+    python bench/bench_calibration.py --part chinchilla   # the report at the Chinchilla design
+    python bench/bench_calibration.py --part bootstrap    # bootstrap percentile and BCa intervals
 
 Writes ``bench/results/calibration.json`` and prints the README's table. Monte Carlo SE of a
 coverage p over S data sets: sqrt(p (1 - p) / S) (2.1 points at 90% with 200).
@@ -115,12 +116,102 @@ def _reference(loss, lx, ly, a):
         return {lv: bool(r.conf_int(1 - lv)[1][0] <= a <= r.conf_int(1 - lv)[1][1]) for lv in LEVELS}
 
 
+def simulate_bootstrap(loss: str, df: int, sims: int = 200, n_boot: int = 200, seed: int = 0) -> dict:
+    """Bootstrap intervals of the exponent on the same power-law design (normal noise):
+    coverage of the percentile and BCa intervals at LEVELS, and how many the tool refused."""
+    import pandas as pd
+
+    import jaxlaws as jl
+
+    n = df + 2
+    rng = np.random.default_rng(seed)
+    x = np.geomspace(1e6, 1e10, n)
+    c, a = 3.0, -0.2
+    hits = {(m, lv): 0 for m in ("percentile", "bca") for lv in LEVELS}
+    used = refused = failed_draws = 0
+    for i in range(sims):
+        y = c * x**a * np.exp(SCALE * rng.standard_normal(n))
+        d = pd.DataFrame({"x": x, "loss": y})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            b = jl.bootstrap("power_law", d, loss=loss, n=n_boot, seed=i, progress=False, starts={"c": c, "a": a})
+        failed_draws += b.n_failed
+        ivs = {(m, lv): b.interval("a", level=lv, method=m) for m in ("percentile", "bca") for lv in LEVELS}
+        if not np.isfinite(ivs["percentile", 0.9].lower):
+            refused += 1
+            continue
+        used += 1
+        for key, iv in ivs.items():
+            hits[key] += bool(iv.lower <= a <= iv.upper)
+    return {"loss": loss, "df": df, "sims": sims, "n_boot": n_boot, "used": used, "refused": refused,
+            "failed_draws": failed_draws,
+            "coverage": {f"{m} {lv}": hits[m, lv] / used if used else None for m, lv in hits}}
+
+
+def simulate_chinchilla(sims: int = 200, seed: int = 1) -> dict:
+    """The fit report at the Chinchilla design: Epoch's 240 points (or the demo data), their
+    Huber fit as the truth, Gaussian log noise of its robust scale; coverage of every
+    parameter's 80/90/95% interval and its mean SE over the estimates' spread."""
+    import jaxlaws as jl
+    from _common import chinchilla_points
+
+    df, label = chinchilla_points()
+    truth = jl.fit("chinchilla", df)
+    s = float(truth.noise().sd)
+    pred = truth.predict(df)
+    rng = np.random.default_rng(seed)
+    names = list(truth.law.param_names)
+    ests, ses, hits = [], [], {(k, lv): 0 for k in names for lv in LEVELS}
+    for _ in range(sims):
+        d = df.copy()
+        d["loss"] = pred * np.exp(s * rng.standard_normal(len(df)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            f = jl.fit("chinchilla", d)
+        if f.status != "converged":
+            continue
+        tabs = {lv: f.report(level=lv).table for lv in LEVELS}
+        ests.append([f.params[k] for k in names])
+        ses.append([tabs[0.9].loc[k, "se"] for k in names])
+        for k in names:
+            for lv, t in tabs.items():
+                hits[k, lv] += bool(t.loc[k, "lower"] <= truth.params[k] <= t.loc[k, "upper"])
+    ests, ses = np.array(ests), np.array(ses)
+    m = len(ests)
+    return {"data": label, "noise_sd_log": s, "sims": sims, "used": m,
+            "coverage": {k: {str(lv): hits[k, lv] / m for lv in LEVELS} for k in names},
+            "se_over_sd": dict(zip(names, (ses.mean(0) / ests.std(0, ddof=1)).tolist()))}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sims", type=int, default=200)
-    ap.add_argument("--out", default=str(pathlib.Path(__file__).parent / "results" / "calibration.json"))
+    ap.add_argument("--part", choices=("report", "chinchilla", "bootstrap"), default="report",
+                    help="report: the matrix (calibration.json); chinchilla: the report at the Chinchilla design "
+                         "(calibration_chinchilla.json); bootstrap: percentile and BCa intervals on the power law "
+                         "(calibration_bootstrap.json)")
+    ap.add_argument("--out", default=None)
     args = ap.parse_args()
+    res_dir = pathlib.Path(__file__).parent / "results"
     t0 = time.time()
+    if args.part == "chinchilla":
+        res = simulate_chinchilla(args.sims)
+        res["seconds"] = time.time() - t0
+        out = args.out or str(res_dir / "calibration_chinchilla.json")
+        pathlib.Path(out).write_text(json.dumps(res, indent=1))
+        print(json.dumps(res, indent=1))
+        return
+    if args.part == "bootstrap":
+        cells = []
+        for loss in ("squared", "huber:0.001", "asymmetric:10,1", "absolute"):
+            for df in (10, 50):
+                cells.append(simulate_bootstrap(loss, df, sims=args.sims))
+                print(json.dumps(cells[-1]), flush=True)
+        out = args.out or str(res_dir / "calibration_bootstrap.json")
+        pathlib.Path(out).write_text(json.dumps({"sims": args.sims, "seconds": time.time() - t0, "cells": cells,
+                                                 "design": "power law as the report matrix, normal noise"}, indent=1))
+        print(f"wrote {out}")
+        return
     cells = []
     for noise in NOISES:
         for name, loss in LOSSES.items():
@@ -131,8 +222,9 @@ def main():
                 print(_row(cell), flush=True)
     res = {"sims": args.sims, "seconds": time.time() - t0, "cells": cells,
            "design": "power law y = 3 x^-0.2 exp(0.05 e), x log-spaced 1e6..1e10, n = df + 2"}
-    pathlib.Path(args.out).write_text(json.dumps(res, indent=1))
-    print(f"wrote {args.out} ({res['seconds']:.0f} s)")
+    out = args.out or str(res_dir / "calibration.json")
+    pathlib.Path(out).write_text(json.dumps(res, indent=1))
+    print(f"wrote {out} ({res['seconds']:.0f} s)")
 
 
 def _row(c) -> str:

@@ -19,14 +19,13 @@ def _power_law_data(seed=0, n=40):
 
 def test_squared_loss_power_law_matches_statsmodels_exactly():
     """A squared-loss power law in log space is OLS of log y on log x: the classical SEs equal
-    statsmodels' OLS bse, the sandwich ones its HC1 bse (HC0 with the n / (n - k) factor; log c's
-    SE is c's relative SE), and the intervals are statsmodels' t intervals with n - k degrees of
-    freedom (log c's mapped to c)."""
+    statsmodels' OLS bse, the sandwich ones its HC3 bse (log c's SE is c's relative SE), and the
+    intervals are statsmodels' t intervals with n - k degrees of freedom (log c's mapped to c)."""
     sm = pytest.importorskip("statsmodels.api")
     df = _power_law_data()
     f = jl.fit("power_law", df, recipe="log_least_squares")
     X = sm.add_constant(np.log(df.x.values))
-    for kind, cov_type in (("classical", "nonrobust"), ("sandwich", "HC1")):
+    for kind, cov_type in (("classical", "nonrobust"), ("sandwich", "HC3")):
         ols = sm.OLS(np.log(df.loss.values), X).fit(cov_type=cov_type, use_t=True)
         rep = f.report(kind=kind)
         t = rep.table
@@ -71,7 +70,7 @@ def test_huber_sandwich_beside_the_bootstrap_on_the_chinchilla_points(chinchilla
     are heavy-tailed, and at data simulated from the fit with Gaussian noise the same sandwich is
     1.00-1.07x the estimates' true spread, bench_calibration); the report names every parameter
     outside [0.8, 1.25] and recommends the bootstrap for it; a positive coefficient's interval is
-    positive, and the kinked-loss note appears exactly when delta < 0.1 x the residual scale."""
+    positive, and the kinked-loss note appears exactly when delta < KINK_RATIO x the residual scale."""
     boot = jl.bootstrap("chinchilla", chinchilla_240, n=1000, progress=False)
     rep = chinchilla_fit.report(boot=boot)
     r = rep.table.se_ratio
@@ -79,7 +78,9 @@ def test_huber_sandwich_beside_the_bootstrap_on_the_chinchilla_points(chinchilla
     off = [k for k, v in r.items() if not 0.8 <= v <= 1.25]
     note = [n for n in rep.notes if "disagree" in n]
     assert bool(off) == bool(note) and all(f"{k} (" in note[0] for k in off), (off, note)
-    kinked = 1e-3 < 0.1 * rep.stats["residual_scale"]
+    from jaxlaws._report import KINK_RATIO
+
+    kinked = 1e-3 < KINK_RATIO * rep.stats["residual_scale"]
     assert rep.stats["kinked_loss"] == kinked == any("below the residual scale" in n for n in rep.notes)
     assert (rep.table.loc[["E", "A", "B"], "lower"] > 0).all()
     assert rep.stats["n"] == 240 and rep.stats["k"] == 5 and rep.stats["df"] == 235
