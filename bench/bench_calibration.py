@@ -191,8 +191,12 @@ def main():
                          "(calibration_chinchilla.json); bootstrap: percentile and BCa intervals on the power law "
                          "(calibration_bootstrap.json)")
     ap.add_argument("--out", default=None)
+    ap.add_argument("--render", action="store_true", help="print the README's tables from the saved results")
     args = ap.parse_args()
     res_dir = pathlib.Path(__file__).parent / "results"
+    if args.render:
+        print(render(res_dir))
+        return
     t0 = time.time()
     if args.part == "chinchilla":
         res = simulate_chinchilla(args.sims)
@@ -225,6 +229,41 @@ def main():
     out = args.out or str(res_dir / "calibration.json")
     pathlib.Path(out).write_text(json.dumps(res, indent=1))
     print(f"wrote {out} ({res['seconds']:.0f} s)")
+
+
+def render(res_dir) -> str:
+    """The README's three tables from calibration.json, calibration_chinchilla.json and
+    calibration_bootstrap.json (whichever exist)."""
+    out = []
+    p = res_dir / "calibration.json"
+    if p.exists():
+        r = json.loads(p.read_text())
+        out += ["| loss | noise | n - k | report coverage 80 / 90 / 95 | MC SE at 90 | SE / SD | statsmodels 80 / 90 / 95 |",
+                "|---|---|---|---|---|---|---|"] + [_row(c) for c in r["cells"]]
+        out.append(f"\n({r['sims']} data sets a cell, {r['seconds']:.0f} s.)\n")
+    p = res_dir / "calibration_chinchilla.json"
+    if p.exists():
+        r = json.loads(p.read_text())
+        out += [f"The report at the Chinchilla design ({r['data']}, its Huber fit as the truth, Gaussian log "
+                f"noise {r['noise_sd_log']:.3g}; {r['used']} of {r['sims']} data sets):\n",
+                "| parameter | coverage 80 / 90 / 95 | SE / SD |", "|---|---|---|"]
+        for k, cov in r["coverage"].items():
+            out.append(f"| {k} | {' / '.join(f'{100 * cov[str(lv)]:.1f}' for lv in LEVELS)} | {r['se_over_sd'][k]:.2f} |")
+        out.append("")
+    p = res_dir / "calibration_bootstrap.json"
+    if p.exists():
+        r = json.loads(p.read_text())
+        out += [f"Bootstrap intervals of the exponent on the same power-law design (normal noise, "
+                f"{r['cells'][0]['n_boot']} resamples, {r['sims']} data sets a cell):\n",
+                "| loss | n - k | percentile 80 / 90 / 95 | BCa 80 / 90 / 95 | resamples not converged |",
+                "|---|---|---|---|---|"]
+        for c in r["cells"]:
+            cov = c["coverage"]
+            pct = " / ".join(f"{100 * cov[f'percentile {lv}']:.1f}" for lv in LEVELS)
+            bca = " / ".join(f"{100 * cov[f'bca {lv}']:.1f}" for lv in LEVELS)
+            out.append(f"| {c['loss']} | {c['df']} | {pct} | {bca} | "
+                       f"{c['failed_draws'] / (c['sims'] * c['n_boot']):.1%} |")
+    return "\n".join(out)
 
 
 def _row(c) -> str:

@@ -22,7 +22,7 @@ from ._grid_starts import grid_warm_starts
 from ._prepare import Prepared, Strategy, prepare
 from ._refit import fingerprint, refit, to_draws
 from ._resample import WeightRows, resample_weights, used_labels
-from ._stats import Interval, bca_interval, percentile_interval, refusal
+from ._stats import Interval, bca_interval, caveat, percentile_interval, refusal
 from ._units import convert, factors
 from ._util import x64
 
@@ -164,7 +164,8 @@ class BootstrapResult:
             lo, hi = np.quantile(v, qa), np.quantile(v, qb)
         else:
             raise OptionError(f"method={method!r} must be 'percentile', 'bca' or 'calibrated'")
-        return Interval(name, est, se, float(lo), float(hi), level, method, int(v.size), self.n_resamples)
+        return Interval(name, est, se, float(lo), float(hi), level, method, int(v.size), self.n_resamples,
+                        caveat(self.residual_df if self.weights_method != "user" else None))
 
     @property
     def residual_df(self) -> int:  # points used minus free parameters

@@ -211,6 +211,10 @@ def cmd_bootstrap(args):
     print(f"{'quantity':>26} {'estimate':>14} {'SE':>12} {lo_h:>14} {hi_h:>14}  interval")
     for label, iv in rows:
         print(f"{label:>26} {iv.estimate:>14.6g} {iv.se:>12.4g} {iv.lower:>14.6g} {iv.upper:>14.6g}  {iv.method}")
+    from ._stats import interval_notes
+
+    for note in interval_notes(rows):
+        print(f"note: {note}")
     if args.calibrate:
         print(f"calibrated: tails from {args.calibrate} data sets simulated from the fit at these runs (jl.calibrate); "
               f"check them with jl.coverage(fit, calibration=...)")
@@ -228,8 +232,9 @@ def cmd_bootstrap(args):
         out = bootstrap_record(boot, command_line())  # jaxlaws.load(path) reads it back as this bootstrap
         out.update({
             "n_points": boot.fit.n_points, "n_resamples": boot.n_resamples, "n_failed": boot.n_failed, "level": level,
+            "residual_df": boot.residual_df,
             "quantities": {label: {"estimate": iv.estimate, "se": iv.se, "lower": iv.lower, "upper": iv.upper,
-                                   "method": iv.method} for label, iv in rows},
+                                   "method": iv.method, "n_used": iv.n_used, "note": iv.note} for label, iv in rows},
             # converged draws, so `jaxlaws allocate --draws` can carry the uncertainty forward
             "draws": {k: v.tolist() for k, v in boot.converged_draws().items()},
         })

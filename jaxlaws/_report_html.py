@@ -18,6 +18,8 @@ import tempfile
 
 import numpy as np
 
+from ._stats import interval_notes
+
 
 def _fmt(v) -> str:
     if isinstance(v, (float, np.floating)):
@@ -98,6 +100,7 @@ def render(df, fit, boot, *, card: dict, intervals: list, allocation, level: flo
                  f"seed {boot.seed}); {html.escape(boot.exclusion_summary())}. Intervals at {level:.0%}.</p>")
     parts.append(_table(("quantity", "estimate", "SE", f"lower {level:.0%}", f"upper {level:.0%}", "method"),
                         [(lab, iv.estimate, iv.se, iv.lower, iv.upper, iv.method) for lab, iv in intervals]))
+    parts += [f'<p class="note">{html.escape(n)}</p>' for n in interval_notes(intervals)]
     if allocation is not None:
         parts.append(f"<h2>Compute-optimal allocation</h2><p>Under C = 6ND; bands at {level:.0%} over the bootstrap "
                      f"draws.</p>")

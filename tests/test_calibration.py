@@ -83,3 +83,19 @@ def test_interval_in_float32_session_equals_float64():
         assert a.estimate == pytest.approx(b.estimate, rel=1e-9)
     finally:
         jax.config.update("jax_enable_x64", before)
+
+
+def test_bootstrap_interval_carries_a_caveat_below_fifty_residual_df(tmp_path, capsys):
+    """10 <= n - k < 50: the interval is given with the caveat the simulation backs (squared-loss
+    90% percentile intervals covered 85-87% there); the CLI prints it under the table."""
+    from jaxlaws._cli import main
+
+    rng = np.random.default_rng(2)
+    x = np.geomspace(1e6, 1e10, 30)
+    df = pd.DataFrame({"x": x, "loss": 3 * x**-0.2 * np.exp(0.05 * rng.standard_normal(30))})
+    b = jl.bootstrap("power_law", df, n=40, seed=0, progress=False)
+    iv = b.interval("a")
+    assert np.isfinite(iv.lower) and "n - k = 28 < 50" in iv.note and iv.n_used == 40
+    df.to_csv(tmp_path / "runs.csv", index=False)
+    assert main(["bootstrap", str(tmp_path / "runs.csv"), "--law", "power_law", "--n", "40"]) == 0
+    assert "note: c, a: n - k = 28 < 50" in capsys.readouterr().out

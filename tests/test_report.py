@@ -65,10 +65,10 @@ def test_few_residual_degrees_of_freedom_get_t_intervals_or_none():
 
 
 def test_huber_sandwich_beside_the_bootstrap_on_the_chinchilla_points(chinchilla_240, chinchilla_fit):
-    """Huber (delta 1e-3) on the 240 Chinchilla points: the asymptotic SEs are 0.70-1.14x a
-    1000-resample bootstrap's (E 0.92, A 1.14, B 0.70, alpha 1.14, beta 0.71: the real residuals
+    """Huber (delta 1e-3) on the 240 Chinchilla points: the asymptotic SEs are 0.70-1.15x a
+    1000-resample bootstrap's (E 0.92, A 1.14, B 0.70, alpha 1.15, beta 0.71: the real residuals
     are heavy-tailed, and at data simulated from the fit with Gaussian noise the same sandwich is
-    1.00-1.07x the estimates' true spread, bench_calibration); the report names every parameter
+    0.94-1.03x the estimates' true spread, bench_calibration --part chinchilla); the report names every parameter
     outside [0.8, 1.25] and recommends the bootstrap for it; a positive coefficient's interval is
     positive, and the kinked-loss note appears exactly when delta < KINK_RATIO x the residual scale."""
     boot = jl.bootstrap("chinchilla", chinchilla_240, n=1000, progress=False)
