@@ -168,7 +168,10 @@ class Coordinates:
         self.names = tuple(k for k in law.param_names if k not in fixed)
         self.log = tuple(isinstance(law.params[k], Positive) for k in self.names)
         self.const = {k: float(params[k]) for k in law.param_names if k in fixed}
-        self.phi = np.array([np.log(params[k]) if lg else params[k] for k, lg in zip(self.names, self.log)], float)
+        # a degenerate fit can return a positive coefficient underflowed to 0: its coordinate is
+        # -inf (no SE is computed for such a fit), not a numpy warning that aborts the report
+        with np.errstate(divide="ignore"):
+            self.phi = np.array([np.log(params[k]) if lg else params[k] for k, lg in zip(self.names, self.log)], float)
 
     def params(self, phi):
         p = {k: (jnp.exp(phi[..., i]) if lg else phi[..., i]) for i, (k, lg) in enumerate(zip(self.names, self.log))}

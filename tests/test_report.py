@@ -151,3 +151,15 @@ def test_example_files_and_the_readme_fits_on_them(tmp_path, capsys):
     assert out.count("status converged") == 2
     curves = pd.read_csv(tmp_path / "curves.csv")
     assert (curves.n / curves.P).max() <= 256  # within data_filtering's epoch bound
+
+
+def test_a_coefficient_underflowed_to_zero_does_not_abort_the_report():
+    """Found by tests/test_malformed.py's random frames (also at 20aa165): a degenerate Chinchilla
+    fit with A = 0 made the report's coordinates take log(0), a RuntimeWarning that the CLI turned
+    into a traceback. The coordinate is -inf, with no warning."""
+    from jaxlaws._information import Coordinates
+    from jaxlaws._prepare import resolve_law
+
+    law = resolve_law("chinchilla")
+    co = Coordinates(law, {"E": 1.7, "A": 0.0, "B": 400.0, "alpha": 0.3, "beta": 0.3})
+    assert co.phi[co.names.index("A")] == -np.inf and np.isfinite(co.phi[co.names.index("E")])
