@@ -58,7 +58,7 @@ def cmd_predict(args):
 
 def predict_saved(args):
     """Bands from a saved ``jaxlaws bootstrap --json``: its converged draws and its fit's noise
-    scale (Gaussian: the residuals' shape is not saved), no data and no refit."""
+    model (scale and resampled residual shape, as a refit from the data uses), no data and no refit."""
     import numpy as np
 
     from ._bands import band_table
@@ -101,8 +101,7 @@ def predict_saved(args):
         nd = fit.get("noise")
         if not isinstance(nd, dict) or not nd.get("sd"):
             raise OptionError(f"{args.data} saved no noise scale (an exact fit?): use --kind mean")
-        nm = NoiseModel(sd=float(nd["sd"]), method=f"saved: {nd.get('method')}, Gaussian", n=int(nd.get("n") or 0),
-                        slope=float(nd.get("slope") or 0.0), c_ref=float(nd.get("c_ref") or np.nan))
+        nm = NoiseModel.from_dict(nd, args.data)
     tab = band_table(law, law.param_names, D, X, new, est, level=args.level, kind=args.kind, noise=nm,
                      residual=fit.get("residual", "log"), seed=args.seed, n_samples=max(args.n, 2000))
     print(f"law: {law.name}   saved bootstrap: {args.data} ({D.shape[0]} converged draws, fit on "

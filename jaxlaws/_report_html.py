@@ -77,7 +77,9 @@ def render(df, fit, boot, *, card: dict, intervals: list, allocation, level: flo
     """The report as one HTML string (see the module docstring)."""
     from ._methods import card_lines
 
-    rep = fit.report(level=0.95)
+    # given the bootstrap, the report sets its SEs beside the curvature's and flags the
+    # parameters where they disagree beyond DISAGREE (the README's promise)
+    rep = fit.report(level=0.95, boot=boot)
     parts = [f"<h1>{html.escape(title)}</h1>"]
     status_cls = "" if fit.status == "converged" else ' class="status-bad"'
     parts.append(f"<p>Status of the fit: <span{status_cls}>{html.escape(fit.status)}</span>"
@@ -85,12 +87,17 @@ def render(df, fit, boot, *, card: dict, intervals: list, allocation, level: flo
     parts.append("<h2>Methods card</h2><p>How exactly this was fitted: everything needed to reproduce it.</p>")
     parts.append(_table(("field", "value"), card_lines(card), "card"))
     t = rep.table
+    has_b = "bootstrap_se" in t.columns
     rows = [(k, t.loc[k, "estimate"], "fixed" if t.loc[k, "fixed"] else t.loc[k, "se"],
              "" if t.loc[k, "fixed"] else t.loc[k, "lower"], "" if t.loc[k, "fixed"] else t.loc[k, "upper"])
+            + ((("" if t.loc[k, "fixed"] else t.loc[k, "bootstrap_se"]),
+                ("" if t.loc[k, "fixed"] else t.loc[k, "se_ratio"])) if has_b else ())
             for k in t.index]
     parts.append(f"<h2>Fit report</h2><p>Standard errors from the curvature of the objective ({rep.kind}); "
-                 f"intervals at 95%.</p>")
-    parts.append(_table(("parameter", "estimate", "SE", "lower 95%", "upper 95%"), rows))
+                 f"intervals at 95%" + ("; the bootstrap's SEs beside them, and their ratio" if has_b else "")
+                 + ".</p>")
+    parts.append(_table(("parameter", "estimate", "SE", "lower 95%", "upper 95%")
+                        + (("bootstrap SE", "SE / bootstrap SE") if has_b else ()), rows))
     st = rep.stats
     parts.append(_table(("n", "k", "residual scale", "RMS residual", "AIC", "BIC", "condition number"),
                         [(st["n"], st["k"], st["residual_scale"], st["rms_residual"], st["aic"], st["bic"],

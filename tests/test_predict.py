@@ -107,8 +107,17 @@ def test_cli_predict_from_a_saved_bootstrap(tmp_path, capsys):
     np.testing.assert_allclose(saved[["estimate", "lower_0.95", "upper_0.95"]], ref[["estimate", "lower_0.95", "upper_0.95"]],
                                rtol=1e-9)
     assert list(saved.model) == ["7B", "70B"]
-    assert main(["predict", str(boot_js), "--law", "chinchilla", "--at", str(new)]) == 0
-    assert "saved: " in capsys.readouterr().out
+    # new-run bands from the saved result draw the same noise (scale and resampled residual
+    # shape) as a refit from the data: the same bands up to the noise draws' Monte Carlo error
+    assert main(["predict", str(boot_js), "--law", "chinchilla", "--at", str(new), "--json", str(out), "--force"]) == 0
+    assert "saved: residuals" in capsys.readouterr().out
+    saved = pd.DataFrame(json.loads(out.read_text())["predictions"])
+    assert main(["predict", str(runs), "--law", "chinchilla", "--at", str(new), "--n", "100", "--json", str(out),
+                 "--force"]) == 0
+    fresh = pd.DataFrame(json.loads(out.read_text())["predictions"])
+    width = fresh["upper_0.95"] - fresh["lower_0.95"]
+    for col in ("lower_0.95", "upper_0.95"):
+        assert (np.abs(saved[col] - fresh[col]) < 0.1 * width).all(), col
     assert main(["predict", str(boot_js), "--law", "kaplan", "--at", str(new)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "'chinchilla'" in err[0] and "kaplan" in err[0]

@@ -73,6 +73,28 @@ def test_the_report_is_self_contained_and_carries_the_methods_card(report):
     assert "Bootstrap intervals" in text and "Compute-optimal allocation" in text and "N_opt(C=1e+25)" in text
 
 
+def test_the_report_sets_bootstrap_ses_beside_the_sandwich_and_flags_disagreement(report):
+    """The fit report's table carries the bootstrap's SEs and their ratio, and the disagreement
+    note names exactly the parameters whose ratio is outside [1/1.25, 1.25] (the flag itself is
+    checked on a fit where it fires in test_report.py)."""
+    import html as _html
+
+    text = _html.unescape(report.read_text())
+    part = text[text.index("Fit report"):text.index("Bootstrap intervals")]
+    assert "<th>bootstrap SE</th><th>SE / bootstrap SE</th>" in part
+    rows = re.findall(r"<tr><td>([A-Za-z]\w*)</td><td>[^<]*</td><td>([^<]*)</td><td>[^<]*</td><td>[^<]*</td>"
+                      r"<td>([^<]*)</td><td>([^<]*)</td></tr>", part)
+    assert [r[0] for r in rows] == ["E", "A", "B", "alpha", "beta"]
+    off = set()
+    for name, se, bse, ratio in rows:
+        assert float(ratio) == pytest.approx(float(se) / float(bse), rel=1e-4)
+        if not 1 / 1.25 <= float(ratio) <= 1.25:
+            off.add(name)
+    flag = re.search(r"asymptotic and bootstrap SEs disagree for ([^:]+):", part)
+    named = set() if flag is None else set(re.findall(r"(\w+) \(", flag.group(1)))
+    assert named == off
+
+
 def test_the_report_renders_in_headless_chromium(report, tmp_path):
     chromium = _chromium()
     if chromium is None:
