@@ -17,11 +17,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._errors import ConvergenceWarning, OptionError
+from ._data import positive_int
 from ._fit import fit
 from ._grid_starts import grid_warm_starts
 from ._prepare import Prepared, Strategy, prepare
 from ._refit import fingerprint, refit, to_draws
-from ._resample import WeightRows, resample_weights, used_labels
+from ._resample import plan_weights, resample_weights
 from ._stats import Interval, bca_interval, caveat, percentile_interval, refusal
 from ._units import convert, factors
 from ._util import x64
@@ -79,7 +80,8 @@ class BootstrapResult:
         parts = []
         if why.pop("degenerate", 0):
             parts.append(f"{self.n_degenerate} of {self.n_resamples} resamples could not identify the law (degenerate)")
-        parts += [f"{int(c)} {k}" for k, c in why.items()]
+        parts += [f"{int(c)} {k}" + (" (raise the step cap: max_iter=, --max-iter)" if k == "max_iter" else "")
+                  for k, c in why.items()]
         return f"{'; '.join(parts)}; intervals use {self.n_resamples - self.n_failed}"
 
     def table(self):
@@ -281,6 +283,7 @@ def bootstrap(
     grid_strategy=None,
     on_chunk=None,
     by=None,
+    max_iter: int | None = None,
 ) -> BootstrapResult:
     """Refit ``law`` on many resamples of ``data`` in chunked, batched, compiled calls.
 
@@ -303,6 +306,9 @@ def bootstrap(
       per resample, ``keep_k`` converged; default 64 and 8, at most 100 Newton steps).
     - ``on_chunk(done, total)``: called after each finished chunk (progress hooks).
     - ``devices``: how many devices to shard the resample axis over (default: all).
+    - ``max_iter``: the step cap of every solve, the full fit's and each resample's (default 1000,
+      100 per kept start for the grid strategies); a refit that reaches it is ``max_iter`` and
+      left out of the intervals, so raise it when the summary says many did.
     - ``by``: a column (or columns): bootstrap each group's own fit (ordinary resamples within
       each group, all groups' refits in one batched call); returns a ``GroupBootstrap``.
     """
@@ -322,18 +328,21 @@ def bootstrap(
         raise OptionError(f"strategy={strategy!r} must be one of {STRATEGIES}")
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise OptionError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    if max_iter is not None:
+        positive_int("max_iter", max_iter)
+    cap = {} if max_iter is None else {"max_iter": max_iter}
     common = dict(loss=loss, residual=residual, weights=weights, columns=columns, fixed=fixed, recipe=recipe,
                   bounds=bounds, units=units, where=where, best_per=best_per, drop_highest=drop_highest)
     if full_fit is None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            full_fit = fit(law, data, y, starts=starts, **common)
+            full_fit = fit(law, data, y, starts=starts, strategy=Strategy(**cap) if cap else None, **common)
     t1 = time.perf_counter()
     if strategy in ("grid", "grid_independent"):
         # Per-resample grid: the screen as in fit, fewer kept starts and a tighter cap than a
         # single fit (under vmap every resample of a chunk waits for the slowest member);
         # a resample whose winner hits the cap is flagged, not returned as converged.
-        gs = grid_strategy or Strategy(screen_k=64, keep_k=8, halving_iters=8, max_iter=100, name="grid")
+        gs = grid_strategy or Strategy(screen_k=64, keep_k=8, halving_iters=8, name="grid", **{"max_iter": 100, **cap})
         prep = prepare(law, data, y, starts=starts, strategy=gs, **common)
     elif strategy == "fast":
         basins = full_fit.basins(n_basins)
@@ -341,40 +350,14 @@ def bootstrap(
         # Warm starts sit in their basins: three step sizes suffice for the line search, and
         # each dropped candidate saves one objective evaluation per member per iteration.
         prep = prepare(law, data, y, starts=basins,
-                       strategy=Strategy(screen_k=k, keep_k=k, halving_iters=0, name="fast", line_search=3), **common)
+                       strategy=Strategy(screen_k=k, keep_k=k, halving_iters=0, name="fast", line_search=3, **cap), **common)
     else:
         if start is None:
             raise OptionError("strategy='single' needs start= (a dict of natural parameter values)")
         prep = prepare(law, data, y, starts=start,
-                       strategy=Strategy(screen_k=1, keep_k=1, halving_iters=0, name="single", line_search=3), **common)
+                       strategy=Strategy(screen_k=1, keep_k=1, halving_iters=0, name="single", line_search=3, **cap), **common)
     active = np.flatnonzero(prep.w > 0)
-    if weights_matrix is not None:
-        W = np.asarray(weights_matrix, float)
-        if W.ndim != 2 or W.shape[1] not in (len(active), prep.n_rows):
-            raise OptionError(f"weights_matrix must have shape (B, {len(active)}) (one column per fitted point)")
-        if W.shape[1] == prep.n_rows:
-            W = W[:, active]
-        if not np.all(np.isfinite(W)) or np.any(W < 0):
-            raise OptionError("weights_matrix must be finite and >= 0")
-        method_name = "user"
-    else:
-        g = None
-        if groups is not None:
-            if isinstance(groups, str):
-                from ._data import get_column
-
-                try:
-                    g = np.asarray(data[groups]) if hasattr(data, "__getitem__") else None
-                except KeyError:
-                    g = None
-                if g is None:
-                    get_column(data, groups)  # raises the standard missing-column error
-            else:
-                g = np.asarray(groups)
-            g = used_labels(g, active, prep.n_rows, f"group column {groups!r}" if isinstance(groups, str) else "groups")
-        # generated a chunk at a time inside refit: memory does not grow with resamples x points
-        W = WeightRows(len(active), method, n, seed, g)
-        method_name = method
+    W, method_name = plan_weights(data, prep.n_rows, active, method, n, seed, groups, weights_matrix)
     row_starts = None
     if strategy == "grid":
         # every resample screens the whole grid on its own weights; the solves it shares with

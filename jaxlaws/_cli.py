@@ -11,7 +11,7 @@ import os
 import sys
 
 from ._cli_allocate import cmd_allocate
-from ._cli_common import add_fit_options, check_common_options
+from ._cli_common import add_fit_options, add_max_iter_option, check_common_options
 from ._cli_fit import cmd_ablate, cmd_bootstrap, cmd_fit
 from ._cli_show import add_report_parser, cmd_demo, cmd_laws, cmd_plot
 from ._cli_isoflop import add_isoflop_parser
@@ -120,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compute", type=float, default=5.88e23, help="compute budget C for derived quantities (default 5.88e23)")
     p.add_argument("--level", type=float, default=0.95)
     p.add_argument("--chunk-size", type=int, default=500)
+    add_max_iter_option(p)
     p.add_argument("--checkpoint", metavar="FILE.npz", help="save finished chunks; rerun to resume")
     p.add_argument("--calibrate", type=int, default=0, metavar="N_SIM",
                    help="calibrate the intervals by N_SIM data sets simulated from the fit at these runs (e.g. 1000)")

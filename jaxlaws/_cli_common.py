@@ -341,6 +341,20 @@ def add_band_options(p, n: int, what: str = "bootstrap resamples"):
     p.add_argument("--json", metavar="OUT.json")
 
 
+def add_max_iter_option(p):
+    """``--max-iter`` of the commands that refit resamples (checked by ``check_max_iter``)."""
+    p.add_argument("--max-iter", type=int, default=None, metavar="STEPS",
+                   help="step cap of every solve, the fit's and each resample's (default 1000; 100 per kept start "
+                        "with --strategy grid); raise it when the summary says resamples hit max_iter")
+
+
+def check_max_iter(args):
+    """``--max-iter`` is a positive integer (or absent)."""
+    v = getattr(args, "max_iter", None)
+    if v is not None and v < 1:
+        raise OptionError(f"--max-iter {v}: give a positive number of steps, e.g. 5000")
+
+
 def check_level(args):
     """Any command's ``--level`` (of an interval or band) is a number in (0, 1)."""
     level = getattr(args, "level", None)

@@ -8,7 +8,7 @@ import sys
 import warnings
 
 from ._errors import ConvergenceWarning, JaxlawsError, OptionError
-from ._cli_common import (check_output, command_line, fit_kwargs, keep_table, law_and_data, list_opt,
+from ._cli_common import (check_max_iter, check_output, command_line, fit_kwargs, keep_table, law_and_data, list_opt,
                           predictions_table, print_table, read_new_rows, write_result)
 
 
@@ -162,6 +162,7 @@ def cmd_bootstrap(args):
     kw = fit_kwargs(args, law, df)
     if args.n < 1:
         raise OptionError(f"--n must be a positive integer, got {args.n}")
+    check_max_iter(args)
     start = None
     if args.start and args.strategy != "single":
         raise OptionError(f"--start applies to --strategy single (one start per resample); got --strategy {args.strategy}")
@@ -178,8 +179,9 @@ def cmd_bootstrap(args):
                           f"with --n of at least 20 and without --by")
     new = read_new_rows(args.predict, law, kw["columns"]) if args.predict else None
     if args.by:
-        if args.method not in (None, "ordinary") or args.group or args.predict or args.checkpoint:
-            raise OptionError("--by resamples within each group: --method, --group, --predict and --checkpoint do not apply")
+        if args.method not in (None, "ordinary") or args.group or args.predict or args.checkpoint or args.max_iter:
+            raise OptionError("--by resamples within each group: --method, --group, --predict, --checkpoint and "
+                              "--max-iter do not apply")
         gb = bootstrap(law, df, n=args.n, seed=args.seed, by=[c.strip() for c in args.by.split(",")],
                        chunk_size=args.chunk_size, **kw)
         tab = gb.table(level=args.level)
@@ -193,7 +195,7 @@ def cmd_bootstrap(args):
         warnings.simplefilter("always", ConvergenceWarning)
         boot = bootstrap(
             law, df, n=args.n, seed=args.seed, method=args.method, groups=args.group, strategy=args.strategy,
-            start=start, checkpoint=args.checkpoint, chunk_size=args.chunk_size, **kw,
+            start=start, checkpoint=args.checkpoint, chunk_size=args.chunk_size, max_iter=args.max_iter, **kw,
         )
     level = args.level
     if args.calibrate:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._cli_common import add_band_options, add_fit_options, check_band_options, fit_kwargs, law_and_data, print_table, read_new_rows, write_result
+from ._cli_common import add_band_options, add_fit_options, add_max_iter_option, check_band_options, check_max_iter, fit_kwargs, law_and_data, print_table, read_new_rows, write_result
 from ._errors import OptionError
 
 EXAMPLES = (
@@ -21,6 +21,7 @@ def add_predict_parser(sub, fmt):
     p.add_argument("--kind", choices=("new-run", "mean"), default="new-run",
                    help="new-run (parameter uncertainty plus run-to-run noise; default) or mean (the law only)")
     add_band_options(p, 2000)
+    add_max_iter_option(p)
     p.add_argument("--replicates", metavar="COLUMN",
                    help="a column marking repeats of one configuration (e.g. seed): noise from replicates")
     p.add_argument("--noise-by-compute", action="store_true", help="let the noise SD vary as a power of 6ND")
@@ -39,8 +40,9 @@ def cmd_predict(args):
     if args.replicates and args.replicates not in df.columns:
         raise OptionError(f"--replicates {args.replicates!r} is not a column of {args.data}")
     check_band_options(args)
+    check_max_iter(args)
     y = kw.pop("y")
-    boot = bootstrap(law, df, y, n=args.n, seed=args.seed, **kw)
+    boot = bootstrap(law, df, y, n=args.n, seed=args.seed, max_iter=args.max_iter, **kw)
     nm = noise_model(boot.fit, replicates=args.replicates, data=df, by_compute=args.noise_by_compute)
     tab = boot.predict(new, level=args.level, columns=kw["columns"] or None, kind=args.kind, noise=nm, seed=args.seed)
     print(f"law: {law.name}   fitted runs: {boot.fit.n_points}   status: {boot.fit.status}   "
@@ -79,9 +81,9 @@ def predict_saved(args):
     missing = [k for k in law.param_names if k not in draws or k not in fit.get("params", {})]
     if missing:
         raise OptionError(f"{args.data} has no draws of {missing} (parameters of {law.name})")
-    if args.replicates or args.noise_by_compute or args.map or args.recipe:
+    if args.replicates or args.noise_by_compute or args.map or args.recipe or args.max_iter:
         raise OptionError("a saved bootstrap carries its own noise and columns: --replicates, --noise-by-compute, "
-                          "--map and --recipe apply to a refit from the data")
+                          "--map, --recipe and --max-iter apply to a refit from the data")
     try:
         D = np.column_stack([np.asarray(draws[k], float) for k in law.param_names])
     except (TypeError, ValueError):

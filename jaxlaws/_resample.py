@@ -142,6 +142,37 @@ class WeightRows:
         return out
 
 
+def plan_weights(data, n_rows: int, active, method: str, n: int, seed: int, groups=None, weights_matrix=None):
+    """The resampling plan of a bootstrap over the ``active`` (positive-weight) rows of an
+    ``n_rows`` table: a user's ``weights_matrix`` (B, active or all rows), or ``WeightRows`` of
+    ``method`` with ``groups`` (a column name of ``data`` or labels per row); with its name."""
+    if weights_matrix is not None:
+        W = np.asarray(weights_matrix, float)
+        if W.ndim != 2 or W.shape[1] not in (len(active), n_rows):
+            raise OptionError(f"weights_matrix must have shape (B, {len(active)}) (one column per fitted point)")
+        if W.shape[1] == n_rows:
+            W = W[:, active]
+        if not np.all(np.isfinite(W)) or np.any(W < 0):
+            raise OptionError("weights_matrix must be finite and >= 0")
+        return W, "user"
+    g = None
+    if groups is not None:
+        if isinstance(groups, str):
+            from ._data import get_column
+
+            try:
+                g = np.asarray(data[groups]) if hasattr(data, "__getitem__") else None
+            except KeyError:
+                g = None
+            if g is None:
+                get_column(data, groups)  # raises the standard missing-column error
+        else:
+            g = np.asarray(groups)
+        g = used_labels(g, active, n_rows, f"group column {groups!r}" if isinstance(groups, str) else "groups")
+    # generated a chunk at a time inside refit: memory does not grow with resamples x points
+    return WeightRows(len(active), method, n, seed, g), method
+
+
 def _counts(idx: np.ndarray, n: int) -> np.ndarray:
     B = idx.shape[0]
     W = np.zeros((B, n))

@@ -152,6 +152,22 @@ def test_group_bootstrap_and_dropped_rows_stay_dropped(demo):
         jl.bootstrap("chinchilla", demo, n=5, method="group", groups="nope", starts=GRID)
 
 
+def test_max_iter_caps_every_refit_and_the_summary_says_raise_it(demo):
+    """``max_iter=`` is the step cap of the full fit and of every resample: at 2 steps most
+    resamples stop at it (flagged, left out, and the summary names the option); at the default
+    they converge; the CLI refuses a cap below 1 before computing."""
+    from jaxlaws._cli import main
+
+    with pytest.warns(jl.ConvergenceWarning, match="max_iter"):
+        low = jl.bootstrap("chinchilla", demo, n=20, seed=3, starts=GRID, max_iter=2, progress=False)
+    assert (low.status == "max_iter").sum() >= 10 and "--max-iter" in low.exclusion_summary()
+    full = jl.bootstrap("chinchilla", demo, n=20, seed=3, starts=GRID, progress=False)
+    assert full.n_failed == 0
+    with pytest.raises(jl.OptionError, match="max_iter"):
+        jl.bootstrap("chinchilla", demo, n=20, max_iter=0)
+    assert main(["bootstrap", "nonexistent.csv", "--law", "chinchilla", "--max-iter", "0"]) == 2
+
+
 def test_bca_matches_scipy_for_a_mean():
     """Our BCa on the mean of skewed data vs scipy.stats.bootstrap's BCa (large B)."""
     import scipy.stats
