@@ -342,17 +342,10 @@ def add_band_options(p, n: int, what: str = "bootstrap resamples"):
 
 
 def add_max_iter_option(p):
-    """``--max-iter`` of the commands that refit resamples (checked by ``check_max_iter``)."""
+    """``--max-iter`` of the commands that refit resamples (checked in ``check_common_options``)."""
     p.add_argument("--max-iter", type=int, default=None, metavar="STEPS",
                    help="step cap of every solve, the fit's and each resample's (default 1000; 100 per kept start "
                         "with --strategy grid); raise it when the summary says resamples hit max_iter")
-
-
-def check_max_iter(args):
-    """``--max-iter`` is a positive integer (or absent)."""
-    v = getattr(args, "max_iter", None)
-    if v is not None and v < 1:
-        raise OptionError(f"--max-iter {v}: give a positive number of steps, e.g. 5000")
 
 
 def check_level(args):
@@ -385,6 +378,8 @@ def check_common_options(args):
     derived quantities at a negative budget)."""
     check_level(args)
     check_seed_option(args)
+    if getattr(args, "max_iter", None) is not None and args.max_iter < 1:
+        raise OptionError(f"--max-iter {args.max_iter}: give a positive number of steps, e.g. 5000")
     for attr in _PATHS:
         if getattr(args, attr, None) == "":  # an unset shell variable (--json "$OUT"): not "no output"
             raise OptionError(f"--{attr.replace('_', '-')} '': give a file or folder name")

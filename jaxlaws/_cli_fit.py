@@ -8,7 +8,7 @@ import sys
 import warnings
 
 from ._errors import ConvergenceWarning, JaxlawsError, OptionError
-from ._cli_common import (check_max_iter, check_output, command_line, fit_kwargs, keep_table, law_and_data, list_opt,
+from ._cli_common import (check_output, command_line, fit_kwargs, keep_table, law_and_data, list_opt,
                           predictions_table, print_table, read_new_rows, write_result)
 
 
@@ -162,7 +162,6 @@ def cmd_bootstrap(args):
     kw = fit_kwargs(args, law, df)
     if args.n < 1:
         raise OptionError(f"--n must be a positive integer, got {args.n}")
-    check_max_iter(args)
     start = None
     if args.start and args.strategy != "single":
         raise OptionError(f"--start applies to --strategy single (one start per resample); got --strategy {args.strategy}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._cli_common import add_band_options, add_fit_options, add_max_iter_option, check_band_options, check_max_iter, fit_kwargs, law_and_data, print_table, read_new_rows, write_result
+from ._cli_common import add_band_options, add_fit_options, add_max_iter_option, check_band_options, fit_kwargs, law_and_data, print_table, read_new_rows, write_result
 from ._errors import OptionError
 
 EXAMPLES = (
@@ -40,7 +40,6 @@ def cmd_predict(args):
     if args.replicates and args.replicates not in df.columns:
         raise OptionError(f"--replicates {args.replicates!r} is not a column of {args.data}")
     check_band_options(args)
-    check_max_iter(args)
     y = kw.pop("y")
     boot = bootstrap(law, df, y, n=args.n, seed=args.seed, max_iter=args.max_iter, **kw)
     nm = noise_model(boot.fit, replicates=args.replicates, data=df, by_compute=args.noise_by_compute)

@@ -152,7 +152,7 @@ def test_group_bootstrap_and_dropped_rows_stay_dropped(demo):
         jl.bootstrap("chinchilla", demo, n=5, method="group", groups="nope", starts=GRID)
 
 
-def test_max_iter_caps_every_refit_and_the_summary_says_raise_it(demo):
+def test_max_iter_caps_every_refit_and_the_summary_says_raise_it(demo, tmp_path, capsys):
     """``max_iter=`` is the step cap of the full fit and of every resample: at 2 steps most
     resamples stop at it (flagged, left out, and the summary names the option); at the default
     they converge; the CLI refuses a cap below 1 before computing."""
@@ -165,7 +165,9 @@ def test_max_iter_caps_every_refit_and_the_summary_says_raise_it(demo):
     assert full.n_failed == 0
     with pytest.raises(jl.OptionError, match="max_iter"):
         jl.bootstrap("chinchilla", demo, n=20, max_iter=0)
-    assert main(["bootstrap", "nonexistent.csv", "--law", "chinchilla", "--max-iter", "0"]) == 2
+    demo.to_csv(tmp_path / "runs.csv", index=False)
+    assert main(["bootstrap", str(tmp_path / "runs.csv"), "--law", "chinchilla", "--max-iter", "0"]) == 2
+    assert "--max-iter 0" in capsys.readouterr().err
 
 
 def test_bca_matches_scipy_for_a_mean():
