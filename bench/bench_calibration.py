@@ -6,7 +6,7 @@ degrees of freedom and noise? Each cell simulates ``--sims`` data sets from a po
 standard normal or Student-t with 3 degrees of freedom scaled to unit variance), fits it with
 the cell's loss, and counts how often the report's 80/90/95% interval of the exponent ``a``
 holds the truth. A cell the tool refuses (no SE, with its reason) is counted as refused, not
-as a miss. The reference in the same run: statsmodels' OLS t interval (squared loss) and
+as a miss; one it prints with a flag (``report.stats["flag"]``) as flagged. The reference in the same run: statsmodels' OLS t interval (squared loss) and
 ``QuantReg``'s robust interval (absolute and pinball losses) on the same data sets.
 
 The losses: squared; Huber with delta at 0.1x, 1x and 10x the noise scale; pinball 10:1
@@ -53,7 +53,7 @@ def simulate(loss: str, df: int, noise: str = "normal", sims: int = 200, seed: i
     c, a = 3.0, -0.2
     hits = {lv: 0 for lv in LEVELS}
     ref_hits = {lv: 0 for lv in LEVELS}
-    used = refused = failed = ref_n = 0
+    used = refused = flagged = failed = ref_n = 0
     ses, ests = [], []
     for _ in range(sims):
         e = rng.standard_normal(n) if noise == "normal" else rng.standard_t(3, n) / np.sqrt(3.0)
@@ -72,6 +72,8 @@ def simulate(loss: str, df: int, noise: str = "normal", sims: int = 200, seed: i
         tabs = {lv: f.report(level=lv).table for lv in LEVELS}
         if not np.isfinite(tabs[0.9].loc["a", "se"]):
             refused += 1
+        elif f.report(level=0.9).stats.get("flag"):
+            flagged += 1  # printed with a flag naming why it is not trusted: not scored as calibrated
         else:
             used += 1
             ses.append(tabs[0.9].loc["a", "se"])
@@ -83,8 +85,8 @@ def simulate(loss: str, df: int, noise: str = "normal", sims: int = 200, seed: i
                 ref_n += 1
                 for lv in LEVELS:
                     ref_hits[lv] += got[lv]
-    out = {"loss": loss, "df": df, "noise": noise, "sims": sims, "used": used, "refused": refused, "failed": failed,
-           "coverage": {str(lv): hits[lv] / used if used else None for lv in LEVELS},
+    out = {"loss": loss, "df": df, "noise": noise, "sims": sims, "used": used, "refused": refused, "flagged": flagged,
+           "failed": failed, "coverage": {str(lv): hits[lv] / used if used else None for lv in LEVELS},
            "mc_se_90": float(np.sqrt(0.09 / used)) if used else None,
            "se_over_sd": float(np.mean(ses) / np.std(ests, ddof=1)) if used > 2 and len(ests) > 2 else None,
            "reference": ({str(lv): ref_hits[lv] / ref_n for lv in LEVELS} if ref_n else None)}
@@ -271,12 +273,13 @@ def _row(c) -> str:
     def pct(v):
         return "-" if v is None else f"{100 * v:.0f}"
 
+    held = [f"{c[k]} {k}" for k in ("refused", "flagged") if c.get(k)]
     if not c["used"]:
-        cov = f"refused ({c['refused']} of {c['sims']})"
+        cov = f"{' / '.join(held)} (of {c['sims']})"
     else:
         cov = " / ".join(pct(c["coverage"][str(lv)]) for lv in LEVELS)
-        if c["refused"]:
-            cov += f" ({c['refused']} refused)"
+        if held:
+            cov += f" ({', '.join(held)})"
     ref = " / ".join(pct(c["reference"][str(lv)]) for lv in LEVELS) if c["reference"] else "-"
     ratio = "-" if c["se_over_sd"] is None else f"{c['se_over_sd']:.2f}"
     mc = "-" if c["mc_se_90"] is None else f"{100 * c['mc_se_90']:.1f}"

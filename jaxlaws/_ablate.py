@@ -126,7 +126,7 @@ def ablate(law, data, choices: Mapping, *, y: str = "loss", derived=None, comput
     ``loss`` ("huber"/"squared"), ``delta`` (Huber deltas), ``residual`` ("log"/"raw"),
     ``drop_top`` (drop the k highest-loss points), ``min_compute``/``max_compute`` (keep
     runs with 6ND in range; ``None`` for no bound), ``min_N``, ``starts`` (start grids),
-    ``law`` (law forms), ``N_column`` (which column is N), ``where`` (row filters: pandas
+    ``law`` (law forms), ``N_column`` (which column is N), ``where`` (row filters: ``_expr``
     expressions, ``None`` for all rows). ``derived`` is
     ``{label: (name, kwargs)}``, evaluated for each specification's fit.
     Specifications that share law, loss, residual, starts and N column differ only in point

@@ -11,7 +11,7 @@ import os
 import sys
 
 from ._cli_allocate import cmd_allocate
-from ._cli_common import add_fit_options, add_max_iter_option, check_common_options
+from ._cli_common import LAW_HELP, add_fit_options, add_max_iter_option, check_common_options
 from ._cli_fit import cmd_ablate, cmd_bootstrap, cmd_fit
 from ._cli_show import add_report_parser, cmd_demo, cmd_laws, cmd_plot
 from ._cli_isoflop import add_isoflop_parser
@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("allocate", help="compute-optimal N and D for budgets, with intervals from draws",
                        epilog=EXAMPLES["allocate"], formatter_class=fmt)
-    p.add_argument("--law", required=True)
+    p.add_argument("--law", required=True, help=LAW_HELP)
     p.add_argument("--params", metavar="FIT.json", help="a fit written by jaxlaws fit --json")
     p.add_argument("--coefficients", metavar="NAME", help="a published coefficient set of the law")
     p.add_argument("--compute", help="budget(s) in FLOPs, comma-separated")
@@ -152,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ablate", help="fit every combination of fitting choices (a multiverse table)",
                        epilog=EXAMPLES["ablate"], formatter_class=fmt)
     p.add_argument("data")
-    p.add_argument("--law", required=True, help="a law, or several law forms as an axis: chinchilla,kaplan")
+    p.add_argument("--law", required=True, help="a law, or several law forms as an axis: chinchilla,kaplan (" + LAW_HELP + ")")
     p.add_argument("--y", default="loss")
     p.add_argument("--map", action="append", metavar="INPUT=COLUMN", help="map a law input to a column; repeatable")
     p.add_argument("--where", action="append", metavar="EXPR",
@@ -302,7 +302,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     import shlex
 
-    from ._cli_common import COMMAND
+    from ._cli_output import COMMAND
 
     COMMAND[0] = "jaxlaws " + shlex.join(sys.argv[1:] if argv is None else list(argv))
     if not getattr(args, "func", None):

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from ._errors import OptionError
 from ._util import x64
-from ._cli_common import assignments, check_output, float_opt, read_json, write_result
+from ._cli_common import assignments, float_opt, read_json
+from ._cli_output import check_output, write_result
 
 
 @x64

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._cli_common import add_band_options, add_fit_options, check_band_options, fit_kwargs, law_and_data, print_table, read_new_rows, write_result
+from ._cli_common import add_band_options, add_fit_options, check_band_options, fit_kwargs, law_and_data, print_table, read_new_rows
+from ._cli_output import write_result
 from ._errors import OptionError
 
 EXAMPLES = (

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
-from ._cli_common import add_fit_options, assignments, check_output, fit_kwargs, law_and_data, write_result
+from ._cli_common import add_fit_options, assignments, fit_kwargs, law_and_data
+from ._cli_output import check_output, write_result
 from ._errors import OptionError
 
 EXAMPLES = (

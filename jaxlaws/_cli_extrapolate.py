@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from ._cli_common import add_fit_options, check_output, fit_kwargs, list_opt, write_result
+from ._cli_common import add_fit_options, fit_kwargs, list_opt
+from ._cli_output import check_output, write_result
 from ._errors import OptionError
 
 EXAMPLES = (

@@ -8,8 +8,8 @@ import sys
 import warnings
 
 from ._errors import ConvergenceWarning, JaxlawsError, OptionError
-from ._cli_common import (check_output, command_line, fit_kwargs, keep_table, law_and_data, list_opt,
-                          predictions_table, print_table, read_new_rows, write_result)
+from ._cli_common import fit_kwargs, law_and_data, list_opt, predictions_table, print_table, read_new_rows
+from ._cli_output import check_output, command_line, keep_table, write_result
 
 
 def cmd_score(args, law, df, kw):

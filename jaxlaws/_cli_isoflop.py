@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
-from ._cli_common import check_output, check_output_folder, parse_map, write_result
+from ._cli_common import parse_map
+from ._cli_output import check_output, check_output_folder, write_result
 from ._errors import OptionError
 
 

@@ -8,7 +8,8 @@ import sys
 import warnings
 
 from ._errors import ConvergenceWarning, OptionError
-from ._cli_common import check_output, check_output_folder, fit_kwargs, law_and_data
+from ._cli_common import fit_kwargs, law_and_data
+from ._cli_output import check_output, check_output_folder
 
 
 def figure_table(df, kw):
@@ -144,7 +145,8 @@ def cmd_report(args):
     import numpy as np
 
     from ._bootstrap import bootstrap
-    from ._cli_common import check_band_options, command_line, list_opt
+    from ._cli_common import check_band_options, list_opt
+    from ._cli_output import command_line
     from ._cli_fit import derived_rows
     from ._fit import fit
     from ._methods import methods_card

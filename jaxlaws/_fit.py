@@ -56,7 +56,7 @@ def fit(law, data, y: str = "loss", *, loss=None, residual: str | None = None, s
       ends with status ``at_bound``.
     - ``units``: ``{input: unit}`` of the data; converted to the recipe's units (an error
       naming both when they measure different things).
-    - ``where``: pandas expressions selecting rows (all must hold); ``best_per``: keep the
+    - ``where``: expressions selecting rows (all must hold; ``jaxlaws._expr``: no code runs); ``best_per``: keep the
       lowest-``y`` row per group of these columns; ``drop_highest``: drop the k highest-``y``
       rows. Excluded rows keep their place at weight 0.
     - ``by``: a column (or columns): fit an independent copy of the law to each group of rows

@@ -96,13 +96,80 @@ def _check_names(path: str, header: list):
         raise DataError(f"data file {path!r} has duplicate column names {dup}: rename or drop the copies")
 
 
+def top_level_names(path: str):
+    """The names a Python file binds at its top level (functions, classes, assignments, imports,
+    also inside top-level if/try/with/for blocks), read with ``ast`` without running it; None
+    when it cannot tell (a ``from m import *``, or a file that is not valid Python: the import
+    then reports it)."""
+    import ast
+
+    try:
+        with open(path, "rb") as fh:
+            tree = ast.parse(fh.read(), filename=path)
+    except (SyntaxError, ValueError, OSError):
+        return None
+    names = set()
+
+    def targets(t):
+        if isinstance(t, ast.Name):
+            names.add(t.id)
+        elif isinstance(t, (ast.Tuple, ast.List)):
+            for e in t.elts:
+                targets(e)
+        elif isinstance(t, ast.Starred):
+            targets(t.value)
+
+    def visit(body):
+        for st in body:
+            if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(st.name)
+            elif isinstance(st, ast.Assign):
+                for t in st.targets:
+                    targets(t)
+            elif isinstance(st, (ast.AnnAssign, ast.AugAssign)):
+                targets(st.target)
+            elif isinstance(st, (ast.Import, ast.ImportFrom)):
+                for a in st.names:
+                    if a.name == "*":
+                        raise LookupError  # cannot tell what a star import binds
+                    names.add(a.asname or a.name.split(".")[0])
+            elif isinstance(st, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)):
+                targets(getattr(st, "target", None))
+                for item in getattr(st, "items", ()):
+                    targets(item.optional_vars)
+            for field in ("body", "orelse", "finalbody"):
+                if not isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    visit(getattr(st, field, ()) or ())
+            for h in getattr(st, "handlers", ()) or ():
+                if h.name:
+                    names.add(h.name)
+                visit(h.body)
+        # a walrus at top level binds too
+        for node in ast.walk(ast.Module(body=list(body), type_ignores=[])):
+            if isinstance(node, ast.NamedExpr):
+                targets(node.target)
+
+    try:
+        visit(tree.body)
+    except LookupError:
+        return None
+    return names
+
+
 def load_law_file(spec: str) -> Law:
-    """Load a user law from ``path/to/file.py:object``."""
+    """Load a user law from ``path/to/file.py:object``: this imports the file, running all of
+    its code as Python (only use law files you trust); a name the file does not bind at its top
+    level is refused before it runs (``top_level_names``)."""
     path, sep, obj = spec.rpartition(":")
     if not sep or not path or not obj:
         raise LawError(f"law {spec!r}: give a built-in name or path/to/file.py:object")
     if not os.path.exists(path):
         raise LawError(f"law file {path!r} does not exist")
+    defined = top_level_names(path)
+    if defined is not None and obj not in defined:
+        # read, not run: a missing name is reported before any of the file's code executes
+        raise LawError(f"law file {path!r} defines no object {obj!r} at its top level (it defines "
+                       f"{sorted(n for n in defined if not n.startswith('_'))[:12]}); the file was not run")
     name = "_jaxlaws_user_law_" + os.path.splitext(os.path.basename(path))[0]
     mod_spec = importlib.util.spec_from_file_location(name, path)
     if mod_spec is None or mod_spec.loader is None:

@@ -27,7 +27,7 @@ class Recipe:
     - ``residual``: ``"log"``, ``"raw"`` or ``"log1p"``.
     - ``starts``: a start set (``jaxlaws.grid(...)``, ``random_starts``, points).
     - ``bounds``: ``{param: (lo, hi)}`` box bounds (``inf`` for one-sided).
-    - ``where``: pandas expressions selecting runs (all must hold), in the authors' column
+    - ``where``: expressions selecting runs (all must hold; ``jaxlaws._expr``), in the authors' column
       names; ``best_per``: keep the lowest-target run per group of these columns;
       ``drop_highest``: drop the k highest-target runs (Epoch's 5 outliers).
     - ``weights``: a column or an expression over columns (``"1 / n_star_std**2"``).

@@ -16,6 +16,7 @@ import numpy as np
 
 from ._data import get_column
 from ._errors import DataError, OptionError
+from ._expr import evaluate
 
 
 @dataclass(frozen=True)
@@ -39,15 +40,9 @@ def as_frame(data):
 
 
 def row_mask(df, expr: str) -> np.ndarray:
-    """The rows of a DataFrame where the pandas expression ``expr`` holds (one-line errors)."""
-    if not isinstance(expr, str) or not expr.strip():
-        raise OptionError(f"where {expr!r}: give a pandas query expression, e.g. \"6 * N * D < 1e21\"")
-    try:
-        keep = df.eval(expr)
-    except Exception as e:  # pandas raises many kinds (UndefinedVariableError, SyntaxError, TypeError)
-        raise OptionError(f"where {expr!r} cannot be evaluated on the table (columns {list(df.columns)}): "
-                          f"{type(e).__name__}: {e}") from None
-    keep = np.asarray(keep)
+    """The rows of a DataFrame where the expression ``expr`` holds (``_expr``: a whitelist that
+    cannot run code; one-line errors)."""
+    keep = evaluate(expr, df, "where")
     if keep.shape != (len(df),) or keep.dtype != bool:
         raise OptionError(f"where {expr!r} must give one true/false per row, got {keep.dtype} {keep.shape}")
     return keep
@@ -59,11 +54,9 @@ def row_weights(df, weights) -> np.ndarray | None:
         return None if weights is None else np.asarray(weights, dtype=float)
     if weights in df.columns:
         return np.asarray(get_column(df, weights), dtype=float)
-    try:
-        w = df.eval(weights)
-    except Exception as e:
-        raise OptionError(f"weights {weights!r} is neither a column nor an expression over the columns "
-                          f"{list(df.columns)}: {type(e).__name__}: {e}") from None
+    w = evaluate(weights, df, "weights")
+    if w.dtype.kind not in "biuf":
+        raise OptionError(f"weights {weights!r} must give a number per row, got {w.dtype}")
     w = np.asarray(w, dtype=float)
     if w.shape != (len(df),):
         raise OptionError(f"weights {weights!r} must give one number per row")
@@ -71,7 +64,7 @@ def row_weights(df, weights) -> np.ndarray | None:
 
 
 def select(data, y: str, needed, *, where=(), best_per=(), drop_highest: int = 0, weights=None) -> Selection:
-    """Apply row filters (``where``: pandas expressions, all must hold), keep the lowest-``y``
+    """Apply row filters (``where``: expressions of ``_expr``, all must hold), keep the lowest-``y``
     row per group of ``best_per`` columns, drop the ``drop_highest`` highest-``y`` kept rows,
     and fold it all into per-row weights. ``needed``: the columns a fit reads (filled in
     excluded rows)."""

@@ -11,7 +11,7 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 PKG = REPO / "jaxlaws"
 KERNELS = REPO / "kernels"
 # The edges: pandas I/O, the command line, plots, the demo. Nothing in the core may import them.
-EDGES = {"jaxlaws._cli", "jaxlaws._cli_common", "jaxlaws._cli_fit", "jaxlaws._cli_allocate", "jaxlaws._cli_isoflop",
+EDGES = {"jaxlaws._cli", "jaxlaws._cli_common", "jaxlaws._cli_output", "jaxlaws._cli_fit", "jaxlaws._cli_allocate", "jaxlaws._cli_isoflop",
          "jaxlaws._cli_design", "jaxlaws._cli_extrapolate", "jaxlaws._cli_predict", "jaxlaws._cli_chain", "jaxlaws._cli_show",
          "jaxlaws._io", "jaxlaws._saved",
          "jaxlaws._plots", "jaxlaws._plots_study", "jaxlaws._report_html", "jaxlaws._demo", "jaxlaws.__main__"}
