@@ -265,7 +265,29 @@ def render(res_dir) -> str:
             bca = " / ".join(f"{100 * cov[f'bca {lv}']:.1f}" for lv in LEVELS)
             out.append(f"| {c['loss']} | {c['df']} | {pct} | {bca} | "
                        f"{c['failed_draws'] / (c['sims'] * c['n_boot']):.1%} |")
+    out += _render_bands(res_dir)
     return "\n".join(out)
+
+
+def _render_bands(res_dir) -> list:
+    """The tables of bench_calibration_bands.py's parts (chain bands, the isoFLOP exponent)."""
+    out = []
+    pc = lambda cov: " / ".join(f"{100 * cov[str(lv)]:.1f}" for lv in LEVELS)  # noqa: E731
+    p = res_dir / "calibration_chain.json"
+    if p.exists():
+        r = json.loads(p.read_text())
+        out += [f"\nChain bands (`bench_calibration_bands.py --part chain`: {r['design']}; n - k = 12; "
+                f"{r['n_draws']} joint draws, {r['sims']} data sets):\n",
+                "| band | where | coverage 80 / 90 / 95 |", "|---|---|---|"]
+        out += [f"| {row['quantity']} | {row['where']} | {pc(row['coverage'])} |" for row in r["rows"]]
+    p = res_dir / "calibration_isoflop.json"
+    if p.exists():
+        r = json.loads(p.read_text())
+        out += [f"\nThe isoFLOP exponent a (`--part isoflop`: {r['design']}; {r['n_boot']} resamples, "
+                f"{r['sims']} data sets):\n", "| interval | coverage 80 / 90 / 95 |", "|---|---|",
+                f"| percentile bootstrap through both stages | {pc(r['coverage'])} |",
+                f"| design-simulated (`--bias 200`) | {pc(r['coverage_simulated'])} |"]
+    return out
 
 
 def _row(c) -> str:

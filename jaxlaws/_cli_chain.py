@@ -78,6 +78,8 @@ def cmd_chain(args):
     print(f"draws used: {used} of {res.n_draws} (the others: a stage's refit failed or could not identify its law)"
           + (f"; no band for {len(refused)} of {len(tab)} rows: {refused.band.iloc[0]}" if len(refused) else ""))
     print_table(tab.drop(columns=["band"]))
+    if res.note():
+        print(f"note: {res.note()}")
     if args.observed:
         banded = tab[tab.band == "ok"]
         print(f"mean |relative error| {np.nanmean(np.abs(tab.rel_error)):.2%}; "

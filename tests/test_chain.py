@@ -74,6 +74,23 @@ def test_chain_covers_a_known_truth_at_the_stated_rate():
     assert 0.6 < ratio < 1.6, ratio
 
 
+def test_chain_bands_refused_below_ten_residual_df_and_caveated_below_fifty():
+    """Reproduction 4: a 5-run loss stage (2 residual df) gave a zero-width band from 26 of 1000
+    draws; now no band, with the reason in the table's band column. 15 runs (12 df): bands with
+    the caveat (the bench's loss band covered 86.5% at 90% there)."""
+    runs, link = _stages(3)
+    small = runs.iloc[[0, 3, 7, 11, 14]]
+    lf = jl.fit("power_law_constant", small)
+    kf = jl.fit("downstream_error", link, y="err")
+    c = jl.chain(lf, kf, AT, n=50, seed=0)
+    tab = c.table(0.9)
+    assert c.residual_df == 2 and np.isnan(tab.loc[0, "lower_0.9"]) and np.isnan(tab.loc[0, "loss_lower_0.9"])
+    assert "n - k = 2" in tab.loc[0, "band"]
+    full = jl.chain(jl.fit("power_law_constant", runs), kf, AT, n=50, seed=0)
+    assert full.residual_df == 12 and "n - k = 12 < 50" in full.note() and full.to_dict()["note"] == full.note()
+    assert np.isfinite(full.table(0.9).loc[0, "lower_0.9"])
+
+
 def test_chain_per_task_and_joint_resampling():
     """A per-task link (fit by="task"): every task predicted in one call; with runs= both stages
     share one cluster resample of the runs (an ordinary resample of the sorted run labels with
