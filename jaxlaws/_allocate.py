@@ -116,11 +116,40 @@ def _param_arrays(law, params):
     missing = [k for k in law.param_names if k not in params]
     if missing:
         raise OptionError(f"params lacks {missing} for {law.name}")
-    arrs = {k: jnp.asarray(np.asarray(params[k], float)) for k in law.param_names}
+    unknown = [k for k in params if k not in law.param_names]
+    if unknown:
+        raise OptionError(f"params names {unknown}, not parameters of {law.name} {list(law.param_names)}")
+    arrs = {}
+    for k in law.param_names:
+        try:
+            v = np.asarray(params[k], float)
+        except (TypeError, ValueError):
+            raise OptionError(f"params {k}={params[k]!r} is not a number (or a list of numbers)") from None
+        # a value outside the parameter's domain (E = -1 for a positive E) has no allocation
+        bad = ~np.asarray(law.params[k].contains(v), bool)
+        if np.any(bad):
+            raise OptionError(f"params {k}={float(v.reshape(-1)[np.argmax(bad.reshape(-1))]):g} is outside its domain "
+                              f"({law.params[k]!r})")
+        arrs[k] = jnp.asarray(v)
     nd = {v.ndim for v in arrs.values()}
-    if nd - {0, 1} or len(nd) > 1:
+    if nd - {0, 1} or len(nd) > 1 or len({v.shape for v in arrs.values()}) > 1:
         raise OptionError("params values must be all scalars or all 1-D arrays of draws of one length")
+    if nd == {1} and next(iter(arrs.values())).shape[0] == 0:
+        raise OptionError("params holds no draws (empty lists): nothing to allocate")
     return arrs, nd == {1}
+
+
+def input_value(law, name: str, value) -> float:
+    """A fixed input's value as a float inside the input's domain (``U = -1`` unique tokens is no input)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise OptionError(f"inputs {name}={value!r} is not a number") from None
+    dom = law.input_domains.get(name, "positive")
+    ok = np.isfinite(v) and (v > 0 if dom == "positive" else 0 <= v < 1 if dom == "fraction" else True)
+    if not ok:
+        raise OptionError(f"inputs {name}={value!r} is outside its domain ({dom})")
+    return v
 
 
 @x64
@@ -140,11 +169,15 @@ def compute_optimal(law, params, C, *, flops_per_token: float = 6.0, inputs: Map
     if not {"N", "D"} <= set(law.inputs):
         raise OptionError(f"compute_optimal needs a law with inputs N and D; {law.name} has {list(law.inputs)}")
     check_allocatable(law, params)
-    Cs = np.atleast_1d(np.asarray(C, float))
+    try:
+        Cs = np.atleast_1d(np.asarray(C, float))
+        flops_per_token = float(flops_per_token)
+    except (TypeError, ValueError):
+        raise OptionError(f"C={C!r} and flops_per_token={flops_per_token!r} must be numbers") from None
     if Cs.ndim != 1 or not np.all(np.isfinite(Cs)) or np.any(Cs <= 0):
         raise OptionError("C must be positive finite budget(s)")
-    if not (flops_per_token > 0):
-        raise OptionError(f"flops_per_token must be > 0, got {flops_per_token!r}")
+    if not (0 < flops_per_token < np.inf):
+        raise OptionError(f"flops_per_token must be a positive number, got {flops_per_token!r}")
     lo, hi = (float(x) for x in n_bounds)
     if not (0 < lo < hi):
         raise OptionError(f"n_bounds={n_bounds!r} must satisfy 0 < low < high")
@@ -153,8 +186,11 @@ def compute_optimal(law, params, C, *, flops_per_token: float = 6.0, inputs: Map
     missing = [k for k in others if k not in inputs]
     if missing:
         raise OptionError(f"{law.name} also needs inputs {missing}: pass inputs={{...}}")
+    unknown = [k for k in inputs if k not in others]
+    if unknown:
+        raise OptionError(f"inputs names {unknown}, not other inputs of {law.name} (those are {others})")
     extra_keys = tuple(others)
-    extra_vals = tuple(jnp.asarray(float(inputs[k])) for k in extra_keys)
+    extra_vals = tuple(jnp.asarray(input_value(law, k, inputs[k])) for k in extra_keys)
     p, is_draws = _param_arrays(law, params)
     over_C, over_draws = _batched(law, float(flops_per_token), lo, hi, extra_keys)
     fn = over_draws if is_draws else over_C

@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._errors import ConvergenceWarning, OptionError
+from ._extrapolation import with_extrapolation
 from ._data import positive_int
 from ._fit import fit
 from ._grid_starts import grid_warm_starts
@@ -194,7 +195,8 @@ class BootstrapResult:
         """Predictions with percentile bands at the rows of ``data`` (e.g. an extrapolation grid).
 
         One row per input row: ``estimate`` (the full fit's prediction), ``se`` and the
-        ``level`` interval. ``kind="mean"``: over the converged resamples' predictions (where
+        ``level`` interval, and how far outside the fitted runs it lies (``decades_outside``,
+        ``extrapolation``). ``kind="mean"``: over the converged resamples' predictions (where
         the law is). ``kind="new-run"``: where a new training run will land, each resample's
         prediction plus a draw of the run-to-run noise (``noise``: a ``NoiseModel``, default
         ``noise_model(fit)``: the fit's own residuals, resampled), ``n_samples`` in all, in the
@@ -217,9 +219,11 @@ class BootstrapResult:
         est = self.fit.predict(data, columns=columns)
         why = self.refusal(int(self.ok.sum()))
         if why is not None:  # no band: the estimate alone, and the reason in every row
-            return refused_table(X, data, est, level, why)
-        return band_table(law, self.params, self.draws[self.ok], X, data, est,
-                          level=level, kind=kind, noise=nm, residual=self.fit.residual, seed=seed, n_samples=n_samples)
+            tab = refused_table(X, data, est, level, why)
+        else:
+            tab = band_table(law, self.params, self.draws[self.ok], X, data, est, level=level, kind=kind, noise=nm,
+                             residual=self.fit.residual, seed=seed, n_samples=n_samples)
+        return with_extrapolation(tab, self.fit.input_ranges, X, law.input_domains)
 
     @x64
     def summary(self, level: float = 0.95, method: str | None = None, derived=None):

@@ -34,7 +34,11 @@ from ._groups import GroupFit
 from ._identify import MAX_LOG_MAGNITUDE, design_reasons
 from ._prepare import Strategy
 from ._resample import resample_weights
+from ._extrapolation import invalid_outputs, outside
 from ._stats import caveat, percentile_interval, refusal
+
+# a chained value the fitted metric values make impossible (an error rate below 0) is not a prediction
+INVALID = "invalid: outside what the fitted metric values allow (e.g. negative where all were positive)"
 from ._units import convert, factors
 from ._util import x64
 from .kernels import results as R
@@ -61,6 +65,8 @@ class ChainResult:
     ok: np.ndarray = field(repr=False)
     joint: bool = False
     residual_df: int | None = None  # the smaller stage's points minus free parameters
+    outside: tuple = ()  # (decades, texts) of ``at`` beyond the loss fit's runs (_extrapolation)
+    invalid: np.ndarray | None = field(default=None, repr=False)  # (tasks, rows): impossible metric values
 
     def note(self) -> str:
         """The caveat of the bands' few residual degrees of freedom ('' from ``CAVEAT_DF`` on):
@@ -104,6 +110,10 @@ class ChainResult:
             else:
                 out["se"] = out[f"lower_{level:g}"] = out[f"upper_{level:g}"] = np.nan
             out["n_used"], out["status"] = int(d.shape[0]), self.task_status[g]
+            if self.invalid is not None and self.invalid[g].any():
+                out.loc[self.invalid[g], "status"] = INVALID
+            if self.outside:
+                out["decades_outside"], out["extrapolation"] = self.outside
             out["band"] = "ok" if why is None else why
             frames.append(out[mine])
         return pd.concat(frames, ignore_index=True)
@@ -302,6 +312,8 @@ def chain(loss_fit, link_fit, at, *, n: int = 1000, seed: int = 0, runs=None, li
 
     loss_est = loss_fit.predict(at_df, columns=columns)
     est = np.stack([np.asarray(law2(dict(zip(law2.param_names, jnp.asarray(p))), jnp.asarray(loss_est))) for p in P_fit])
+    inval = np.stack([invalid_outputs(est[g], y2src[members[g]]) for g in range(G)])
     df = min([len(idx1) - prep1.problem.n_free] + [len(mb) - prep2.problem.n_free for mb in members if len(mb)])
     return ChainResult(at=at_df, by=by, tasks=keys, task_status=task_status, loss_estimate=loss_est, estimate=est,
-                       loss_draws=L, draws=metric, ok=ok, joint=runs is not None, residual_df=int(df))
+                       loss_draws=L, draws=metric, ok=ok, joint=runs is not None, residual_df=int(df),
+                       outside=outside(loss_fit.input_ranges, Xat, law1.input_domains), invalid=inval)

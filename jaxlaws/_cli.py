@@ -7,6 +7,7 @@ to stderr and exits with status 2; no traceback.
 from __future__ import annotations
 
 import argparse
+import re
 import os
 import sys
 
@@ -70,6 +71,12 @@ EXAMPLES = {
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        # a negative number in scientific notation (--cutoffs -1e20) is a value, not an option
+        # (argparse's own pattern knows -1 and -1.5 only)
+        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?(,[-+.\deE]+)*$")
+
     def error(self, message):  # one line, status 2 (argparse would print the usage too)
         self.exit(2, f"jaxlaws: error: {message}\n")
 
@@ -302,7 +309,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     import shlex
 
-    from ._cli_output import COMMAND
+    from ._cli_output import COMMAND, check_distinct_paths
 
     COMMAND[0] = "jaxlaws " + shlex.join(sys.argv[1:] if argv is None else list(argv))
     if not getattr(args, "func", None):
@@ -319,8 +326,14 @@ def main(argv=None) -> int:
     set_quiet(quiet)
     # not a terminal (a batch job's log): one line per chunk of a long job, unless --quiet
     log_to_stderr(not quiet and not sys.stderr.isatty())
+    import warnings
+
+    shown = warnings.showwarning
+    # a warning the user should read is one line in the CLI's words, not a source path and line
+    warnings.showwarning = lambda message, *a, **k: print(f"jaxlaws: warning: {message}", file=sys.stderr)
     try:
         check_common_options(args)
+        check_distinct_paths(args)
         figure_options(args)
         return int(args.func(args) or 0)
     except JaxlawsError as e:
@@ -339,6 +352,7 @@ def main(argv=None) -> int:
         return 2
     finally:
         log_to_stderr(False)  # the handler holds this call's stderr: not a later one's
+        warnings.showwarning = shown
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -33,6 +33,8 @@ def cmd_allocate(args):
     for k, v in params.items():
         if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v or v in (float("inf"), float("-inf")):
             raise OptionError(f"--params: parameter {k!r} = {v!r} is not a finite number")
+        if k in law.params and not bool(law.params[k].contains(float(v))):
+            raise OptionError(f"--params: parameter {k} = {v!r} is outside its domain ({law.params[k]!r}): no allocation")
     saved_units = d.get("units") if args.params and isinstance(d.get("units"), dict) else None
     check_allocatable(law, args.coefficients, units=saved_units)
     if args.params and args.draws:
@@ -153,6 +155,8 @@ def allocate_constrained(args, law, params):
             raise OptionError("--target-loss needs --inference-tokens (tokens served over the model's lifetime)")
         problem, pars = inference_problem(law), {**params, "target": args.target_loss}
         batch = {"T": [float_opt("--inference-tokens", t) for t in args.inference_tokens.split(",")]}
+        if not all(0 <= t < float("inf") for t in batch["T"]):  # also refuses nan
+            raise OptionError(f"--inference-tokens {args.inference_tokens}: give tokens served, numbers >= 0")
         key = "T"
         print(f"law: {law.name}   reach loss {args.target_loss:g} at least cost 6 N D + 2 N T")
         cols = (("N", lambda x: x["N"], ".4g"), ("D", lambda x: x["D"], ".4g"), ("D/N", lambda x: x["D"] / x["N"], ".1f"))

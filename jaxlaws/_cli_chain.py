@@ -57,6 +57,10 @@ def cmd_chain(args):
         if col is not None and col not in table.columns:
             raise OptionError(f"{opt} {col!r} is not a column of {name} (columns: {list(table.columns)})")
     check_band_options(args)
+    from ._cli_common import check_memory
+
+    # every draw's resample weights over both tables and its predictions at the new rows
+    check_memory(args.n, 8 * 3 * (len(df) + len(link) + 2 * len(new)), f"--n {args.n}")
     y = kw.pop("y")
     lf = fit(law, df, y, **kw)
     kf = fit(link_law, link, args.link_y, columns=link_cols or None, by=args.link_by)
@@ -80,6 +84,14 @@ def cmd_chain(args):
     print_table(tab.drop(columns=["band"]))
     if res.note():
         print(f"note: {res.note()}")
+    from ._extrapolation import summary
+
+    if summary(tab):
+        print(summary(tab))
+    bad = tab.status.astype(str).str.startswith("invalid")
+    if bad.any():
+        print(f"{int(bad.sum())} of {len(tab)} chained values are invalid: outside what the fitted metric values allow "
+              f"(e.g. an error rate below 0); not predictions")
     if args.observed:
         banded = tab[tab.band == "ok"]
         print(f"mean |relative error| {np.nanmean(np.abs(tab.rel_error)):.2%}; "

@@ -237,10 +237,15 @@ def read_new_rows(path, law, columns):
 
 def predictions_table(res, new, path, columns, how="") -> list:
     """Print the new table with a ``prediction`` column (all its columns kept); its JSON records."""
+    from ._extrapolation import summary
+
     tab = new.copy()
     tab["prediction"] = res.predict(new, columns=columns or None)
+    tab["decades_outside"], tab["extrapolation"] = res.extrapolation(new, columns=columns or None)
     print(f"\npredictions at {path}{how}:")
     print_table(tab)
+    if summary(tab):
+        print(summary(tab))
     return tab.to_dict(orient="records")
 
 
@@ -290,6 +295,39 @@ _PATHS = ("json", "csv", "plot", "out", "checkpoint", "write_data", "write_examp
 _POSITIVE = ("compute", "flops_per_token", "budget")
 
 
+# Bytes a command holds per draw or resample of --n at the least (draws, objectives, statuses,
+# band samples of one row; isoflop: its weight and target arrays over >= 8 runs): a lower bound,
+# so that --n 1e9 is refused before anything is allocated; commands that know their data
+# size refine it (check_memory with the real count)
+_BYTES_PER_DRAW = {"isoflop": 8 * 6 * 8, "chain": 8 * 40}
+_DEFAULT_BYTES_PER_DRAW = 8 * 24
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to this process now (Linux's MemAvailable; None if unknown)."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(count: int, per_item: float, option: str):
+    """Refuse ``option`` (e.g. ``--n 1000000000``) before computing when ``count`` items of
+    ``per_item`` bytes would not fit in 80% of the memory available now."""
+    avail = available_memory()
+    need = float(count) * per_item
+    if avail and need > 0.8 * avail:
+        raise OptionError(f"{option} needs ~{need / 1e9:,.3g} GB of memory; this machine has ~{avail / 1e9:.3g} GB "
+                          f"available, so at most ~{int(0.8 * avail / per_item):,} fit")
+
+
 def check_common_options(args):
     """The options many commands share, checked in one place before any computing (``main``):
     ``--level`` in (0, 1), ``--seed`` in [0, 2^32), and amounts (``_POSITIVE``) positive and
@@ -297,6 +335,9 @@ def check_common_options(args):
     derived quantities at a negative budget)."""
     check_level(args)
     check_seed_option(args)
+    n = getattr(args, "n", None)
+    if isinstance(n, int) and n > 0:
+        check_memory(n, _BYTES_PER_DRAW.get(getattr(args, "command", ""), _DEFAULT_BYTES_PER_DRAW), f"--n {n}")
     if getattr(args, "max_iter", None) is not None and args.max_iter < 1:
         raise OptionError(f"--max-iter {args.max_iter}: give a positive number of steps, e.g. 5000")
     for attr in _PATHS:

@@ -40,13 +40,19 @@ def cmd_isoflop(args):
         raise OptionError(f"--map {unknown[0]}: isoflop maps N (model size) and D (tokens), e.g. --map N=params")
     size = columns.get("N", args.size)
     tokens = columns.get("D", args.tokens)
+    if args.approach == 2 and args.budget in df.columns and args.n > 0:
+        from ._cli_common import check_memory
+
+        counts = df[args.budget].value_counts()
+        # the resamples' weights and targets, (n, budgets, runs per budget), and their copies
+        check_memory(args.n, 8 * 4 * len(counts) * int(counts.max() if len(counts) else 1), f"--n {args.n}")
     if args.json:
         check_output(args.json, args.force)
     if args.plot:
         from ._plots import file_names
         from ._plots_study import ISOFLOP_FIGURES
 
-        check_output_folder(args.plot, file_names(ISOFLOP_FIGURES), args.force)
+        check_output_folder(args.plot, file_names(ISOFLOP_FIGURES), args.force, "--plot")
     if args.approach == 1:
         from ._envelope import envelope
 
@@ -72,9 +78,10 @@ def cmd_isoflop(args):
         if len(bad):
             print(f"{len(bad)} budget(s) not used: " + ", ".join(f"{c:.3g} ({s})" for c, s in zip(bad.C, bad.status)))
     lv = f"{res.level:.0%}"
-    print(f"\na = {_fmt(res.a)}   N*(C) = {res.k:.4g} C^{res.a[0]:.4f}   ({lv} interval, {res.n_boot} resamples "
-          f"through both stages)")
-    print(f"b = {_fmt(res.b)}   D*(C) = {res.k_D:.4g} C^{res.b[0]:.4f}")
+    law_n = f"   N*(C) = {res.k:.4g} C^{res.a[0]:.4f}" if np.isfinite(res.a[0]) else ""
+    law_d = f"   D*(C) = {res.k_D:.4g} C^{res.b[0]:.4f}" if np.isfinite(res.b[0]) else ""
+    print(f"\na = {_fmt(res.a)}{law_n}   ({lv} interval, {res.n_boot} resamples through both stages)")
+    print(f"b = {_fmt(res.b)}{law_d}")
     sim = (res.bias or {}).get("a_interval_simulated")
     if args.approach == 2 and np.isfinite(res.a[0]):
         if sim is not None:
@@ -99,6 +106,11 @@ def cmd_isoflop(args):
         print(f"\nApproach 3 (Chinchilla law on the same runs, {res.approach3['objective_minimised']}):")
         with pd.option_context("display.width", 200):
             print(res.comparison().to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    if res.n_used < 2:
+        # nothing to draw or save: no output is written rather than a figure or JSON of nans
+        print("jaxlaws: error: fewer than 2 budgets have a usable minimum: no power law"
+              + ("; nothing was written" if args.plot or args.json else ""), file=sys.stderr)
+        return 3
     if args.plot:
         from ._plots import file_names
         from ._plots_study import ISOFLOP_FIGURES, isoflop_optima, isoflop_profiles
@@ -109,9 +121,6 @@ def cmd_isoflop(args):
             print(f"wrote {fn(os.path.join(args.plot, name), res)}")
     if args.json:
         write_result(args.json, res.to_dict(), args.force)
-    if res.n_used < 2:
-        print("jaxlaws: error: fewer than 2 budgets have a usable minimum: no power law", file=sys.stderr)
-        return 3
     return 0
 
 

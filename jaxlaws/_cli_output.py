@@ -23,11 +23,11 @@ def check_output(path: str, force: bool):
         raise OptionError(f"{path} exists; pass --force to overwrite it")
 
 
-def check_output_folder(folder: str, names, force: bool):
+def check_output_folder(folder: str, names, force: bool, option: str = "--out"):
     """Check a folder of outputs before computing: it is (or can be made) a writable folder,
     and none of ``names`` in it is overwritten without ``--force``."""
     if os.path.exists(folder) and not os.path.isdir(folder):
-        raise OptionError(f"--out {folder!r} is a file; give a folder")
+        raise OptionError(f"{option} {folder!r} is a file; give a folder")
     parent = os.path.dirname(os.path.abspath(folder))
     target = folder if os.path.isdir(folder) else parent
     if not os.path.isdir(target) or not os.access(target, os.W_OK):
@@ -91,3 +91,36 @@ def keep_table(path: str, table):
     from ._util import write_atomic
 
     keep_output(path, lambda p: write_atomic(p, lambda tmp: table.to_csv(tmp, index=False)), "table")
+
+
+# Options naming files a command reads, and files (or folders) it writes.
+INPUTS = ("data", "at", "link", "params", "draws", "predict", "candidates", "starts", "calibration")
+OUTPUTS = ("json", "csv", "plot", "out", "checkpoint", "write_data")
+
+
+def _same(a: str, b: str) -> bool:
+    """Two paths name one file (the same real path, or the same existing file through a link)."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_distinct_paths(args):
+    """Before computing: no output path is an input path (``isoflop data.csv --json data.csv
+    --force`` overwrote the data) or another output's (``design --json o.png --plot o.png``
+    wrote one, then failed on the other). A checkpoint is read and written, but never the data."""
+    ins = [(f"--{a.replace('_', '-')}" if a != "data" else "the data file", getattr(args, a))
+           for a in INPUTS if isinstance(getattr(args, a, None), str)]
+    ins = [(n, p) for n, p in ins if os.path.exists(p)]  # 'grid', a start spec: not files
+    outs = [(f"--{a.replace('_', '-')}", getattr(args, a)) for a in OUTPUTS if isinstance(getattr(args, a, None), str)]
+    for i, (name, path) in enumerate(outs):
+        for in_name, in_path in ins:
+            if _same(path, in_path):
+                raise OptionError(f"{name} {path} is also {in_name}: an output must not overwrite an input; "
+                                  f"give another file name")
+        for other, opath in outs[i + 1:]:
+            if _same(path, opath):
+                raise OptionError(f"{name} and {other} are the same file {path}: give each output its own name")

@@ -41,6 +41,10 @@ def cmd_predict(args):
     if args.replicates and args.replicates not in df.columns:
         raise OptionError(f"--replicates {args.replicates!r} is not a column of {args.data}")
     check_band_options(args)
+    from ._cli_common import check_memory
+
+    # the band's samples: max(n, 2000) draws x new rows, with noise and prediction copies
+    check_memory(max(args.n, 2000), 8 * (24 + 3 * len(new)), f"--n {args.n} at {len(new)} rows")
     y = kw.pop("y")
     boot = bootstrap(law, df, y, n=args.n, seed=args.seed, max_iter=args.max_iter, **kw)
     nm = noise_model(boot.fit, replicates=args.replicates, data=df, by_compute=args.noise_by_compute)
@@ -52,6 +56,10 @@ def cmd_predict(args):
             else "where the law is: parameter draws only (a new run scatters beyond this)")
     print(f"{args.level:.0%} bands, {what}:")
     print_table(tab)
+    from ._extrapolation import summary
+
+    if summary(tab):
+        print(summary(tab))
     if args.json:
         write_result(args.json, {"law": law.name, "kind": args.kind, "level": args.level, "noise": nm.to_dict(),
                                  "params": boot.fit.params, "predictions": tab.to_dict(orient="records")}, args.force)
@@ -106,12 +114,18 @@ def predict_saved(args):
         nm = NoiseModel.from_dict(nd, args.data)
     tab = band_table(law, law.param_names, D, X, new, est, level=args.level, kind=args.kind, noise=nm,
                      residual=fit.get("residual", "log"), seed=args.seed, n_samples=max(args.n, 2000))
+    from ._extrapolation import summary, with_extrapolation
+
+    ranges = fit.get("input_ranges") if isinstance(fit.get("input_ranges"), dict) else {}
+    tab = with_extrapolation(tab, ranges, X, law.input_domains)
     print(f"law: {law.name}   saved bootstrap: {args.data} ({D.shape[0]} converged draws, fit on "
           f"{fit.get('n_points')} points, {fit.get('status')})")
     if nm is not None:
         print(f"run-to-run {nm.describe()} in {fit.get('residual', 'log')} space")
     print(f"{args.level:.0%} bands, " + ("where a new run will land" if args.kind == "new-run" else "where the law is") + ":")
     print_table(tab)
+    if summary(tab):
+        print(summary(tab))
     if args.json:
         write_result(args.json, {"law": law.name, "kind": args.kind, "level": args.level, "source": args.data,
                                  "params": params, "predictions": tab.to_dict(orient="records")}, args.force)

@@ -138,6 +138,8 @@ def load_arrays(
     ``check(X, columns)``, when given, validates constraints across inputs (a law's
     ``check_inputs``).
     """
+    if columns is not None and not isinstance(columns, Mapping):
+        raise OptionError(f"columns={columns!r} must be a dict {{input: column}}, e.g. {{'N': 'params'}}")
     columns = dict(columns or {})
     X = {}
     n = None

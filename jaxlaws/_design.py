@@ -229,6 +229,11 @@ def design(fit, candidates, target, budget: float, *, cost=None, n_max: int = 20
     tgt = parse_target(law, target, flops_per_token=flops_per_token, inputs=inputs)
     Xc = table_inputs(law, candidates, columns, units, fitres, inputs)
     c = run_cost(candidates, Xc, cost, flops_per_token)
+    if np.size(c) == 0:
+        # nothing to choose from (e.g. a grid of runs below a tiny budget): say so, rather than
+        # fail inside the greedy search; candidates that are all too dear give an empty design
+        raise OptionError(f"there are no candidate runs (budget {float(budget):.3g}): raise the budget or give "
+                          f"candidates")
     co = Coordinates(law, params, fixed)
     const_keys = tuple(co.const)
     jac, grad, value, greedy = design_programs(law, residual, co.names, co.log, const_keys, tgt)

@@ -275,6 +275,21 @@ class Law:
         out.bounds = {**getattr(self, "bounds", {}), **{k: (float(lo), float(hi)) for k, (lo, hi) in bounds.items()}}
         return out
 
+    def probe(self, X: Mapping, theta) -> None:
+        """Run the law once, eagerly, on the first rows of ``X`` at unconstrained ``theta``: a law
+        you wrote that raises or returns the wrong shape is reported here as a ``LawError``
+        naming it, not as a traceback from inside the compiled solver."""
+        m = min(4, len(next(iter(X.values()))))
+        rows = [jnp.asarray(np.asarray(X[k])[:m]) for k in self.inputs]
+        try:
+            out = jnp.shape(self.log_predict(self.constrain(jnp.asarray(theta)), *rows))
+        except Exception as e:  # the user's code: any exception, reported in one line
+            raise LawError(f"law {self.name!r} failed when evaluated on the first {m} rows of the table: "
+                           f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from None
+        if out not in ((), (m,)):
+            raise LawError(f"law {self.name!r} returned shape {out} for {m} rows: a law must return one value per "
+                           f"row (shape ({m},)), computed element-wise from its inputs")
+
     def log_predict(self, params, *inputs):
         """``log`` of the prediction, through ``log_fn`` when the law has one."""
         if self.log_fn is not None:

@@ -283,6 +283,8 @@ def prepare(law, data, y: str = "loss", *, loss=None, residual: str | None = Non
     data_units = dict(units or {})
     fit_units = dict(rec.units) if rec is not None else {}  # the units the recipe fits in
     scale = factors(law.inputs, data_units, fit_units)
+    if columns is not None and not isinstance(columns, Mapping):
+        raise OptionError(f"columns={columns!r} must be a dict {{input: column}}, e.g. {{'N': 'params'}}")
     needed = [(columns or {}).get(k, k) for k in law.inputs] + [y]
     sel = select(data, y, needed, where=o["where"], best_per=o["best_per"], drop_highest=o["drop_highest"],
                  weights=o["weights"])
@@ -293,6 +295,8 @@ def prepare(law, data, y: str = "loss", *, loss=None, residual: str | None = Non
     free_names = [k for k in law.param_names if k not in fixed]
     check_identifiable(X, w, len(free_names), law.name, law.constant_ok)
     starts_user, extra_user = resolve_starts(law, starts, extra_starts, fixed)
+    if law.form_status == "user" and not any(isinstance(v, jax.core.Tracer) for v in X.values()):
+        law.probe(X, starts_user[0])  # the built-in laws are tested; a user's is run once first
     free_idx = tuple(law.param_names.index(k) for k in free_names) if fixed else None
 
     dt = as_dtype(dtype)

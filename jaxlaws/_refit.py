@@ -23,7 +23,7 @@ import numpy as np
 from ._errors import CheckpointError
 from ._identify import bound_reasons, curvature_reasons, design_reasons, parameter_reasons
 from ._prepare import Prepared, compiled_solve, hessian_fn
-from ._progress import Progress
+from ._progress import LOG, Progress
 from ._util import mesh_sharding, pad_rows, shard_rows, to_host, write_atomic
 from .kernels import results as R
 
@@ -120,6 +120,9 @@ def refit(prep: Prepared, W, *, active=None, LP=None, starts=None, chunk_size=50
         done, arrs = load_checkpoint(checkpoint, fingerprint_)
         for key in out:
             out[key][:done] = arrs[key]
+        # said, never silent: a resumed run's first chunks were computed by an earlier process
+        LOG.warning(f"{label}: resumed from checkpoint {checkpoint}: {done} of {B} refits ({-(-done // cs)} of "
+                    f"{n_chunks} chunks) were done; continuing from chunk {-(-done // cs) + 1}")
     bar = Progress(label, B, show=progress, start_done=done, log=n_chunks > 1)
     for c in range(n_chunks):
         lo, hi = c * cs, min((c + 1) * cs, B)

@@ -118,6 +118,27 @@ class FitResult:
             return np.exp(np.asarray(self.law.log_predict(p, *xs)))
         return np.asarray(self.law(p, *xs))
 
+    @functools.cached_property
+    def input_ranges(self) -> dict:
+        """``{input: [lo, hi]}`` of the rows the fit used (and ``C`` = 6ND for laws of N and D),
+        in the parameters' units: what ``_extrapolation`` measures predictions against."""
+        from ._extrapolation import input_ranges
+
+        if self.prepared is None:
+            return {}
+        X, w, _ = self.prepared.used()
+        return input_ranges(X, w)
+
+    def extrapolation(self, data, columns=None, units=None):
+        """Per row of ``data``: decades outside the fitted runs' range (max over inputs and
+        compute; 0 inside) and a text naming each input outside (``_extrapolation.outside``)."""
+        from ._extrapolation import outside
+
+        X, _, _ = load_arrays(data, self.law.input_domains, None, columns=columns or self.columns,
+                              check=self.law.check_inputs)
+        X = convert(X, factors(self.law.inputs, units if units is not None else self.data_units, self.units))
+        return outside(self.input_ranges, X, self.law.input_domains)
+
     def residuals(self) -> np.ndarray:
         """Residuals of the fitted rows in the fit's residual space (``log pred - log y`` by default);
         ``nan`` at rows the fit did not use (weight 0). A copy: the caller may change it."""
@@ -233,6 +254,7 @@ class FitResult:
             "solver": self.strategy.solver,
             "timings": dict(self.timings),
             "noise": None if self.noise() is None else self.noise().to_dict(),
+            "input_ranges": self.input_ranges,
         }
 
     def __repr__(self):

@@ -87,9 +87,36 @@ def read_json_file(path: str, what: str = "saved result", error=DataError):
         raise error(f"{what} file {path!r} " + ("is a folder" if os.path.isdir(path) else "does not exist"))
     try:
         with open(path) as fh:
-            return json.load(fh)
+            rec = json.load(fh)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise error(f"{what} file {path!r} is not valid JSON: {e}") from None
+    check_version(rec, path, what, error)
+    return rec
+
+
+def _release(v) -> tuple:
+    """``"0.1.0"`` -> (0, 1, 0); anything unparsable -> () (not compared)."""
+    try:
+        return tuple(int(p) for p in str(v).split("+")[0].split(".")[:3])
+    except ValueError:
+        return ()
+
+
+def check_version(rec, path: str, what: str, error=DataError):
+    """Refuse a result written in a newer saved-file format, or by a newer jaxlaws release than
+    this one: its fields may mean something this version does not know (read silently, a
+    format-99 file gave answers as if it were ours)."""
+    if not isinstance(rec, dict):
+        return
+    for r in (rec, rec.get("fit") if isinstance(rec.get("fit"), dict) else {}):
+        fmt = r.get("format")
+        if fmt is not None and (not isinstance(fmt, int) or isinstance(fmt, bool) or fmt > FORMAT):
+            raise error(f"{what} file {path!r} is in saved-file format {fmt!r} (jaxlaws {r.get('jaxlaws_version')}); "
+                        f"this jaxlaws {_version()} reads format {FORMAT}: upgrade jaxlaws to read it")
+        newer, ours = _release(r.get("jaxlaws_version")), _release(_version())
+        if newer and ours and newer[:2] > ours[:2]:
+            raise error(f"{what} file {path!r} was written by jaxlaws {r.get('jaxlaws_version')}, newer than this "
+                        f"jaxlaws {_version()}: upgrade jaxlaws to read it")
 
 
 def load(path: str, law=None, loss=None):

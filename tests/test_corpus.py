@@ -75,7 +75,7 @@ FIT = [
     ("law spec no object", ["--law", "x.py:"], ["law"]),
     ("json missing folder", ["--json", "/nonexistent/dir/f.json"], ["does not exist"]),
     ("json is a folder", ["--json", "{tmp}"], ["directory"]),
-    ("json exists", ["--json", "{good}"], ["--force"]),
+    ("json is the data", ["--json", "{good}"], ["--json", "is also the data file"]),
 ]
 
 
@@ -95,8 +95,8 @@ BOOT = [
     ("seed negative", ["--seed", "-1"], ["seed"]), ("single without start", ["--strategy", "single"], ["--start"]),
     ("unknown start", ["--strategy", "single", "--start", "nope"], ["nope"]),
     ("chunk zero", ["--chunk-size", "0"], ["chunk_size"]), ("chunk negative", ["--chunk-size", "-3"], ["chunk_size"]),
-    ("checkpoint is json", ["--checkpoint", "{tmp}/x.json", "--json", "{tmp}/x.json"], ["different files"]),
-    ("json exists", ["--json", "{good}"], ["--force"]),
+    ("checkpoint is json", ["--checkpoint", "{tmp}/x.json", "--json", "{tmp}/x.json"], ["--json and --checkpoint are the same file"]),
+    ("json is the data", ["--json", "{good}"], ["--json", "is also the data file"]),
     ("json missing folder", ["--json", "/nonexistent/b.json"], ["does not exist"]),
     ("predict missing", ["--predict", "/nonexistent/new.csv"], ["does not exist"]),
     ("group with ordinary", ["--group", "N", "--method", "ordinary"], ["ignores groups"]),
@@ -183,8 +183,8 @@ OTHER = [
     ("ablate bad residual", ["ablate", "{good}", "--law", "chinchilla", "--residual", "exp"], ["--residual"]),
     ("ablate zero delta", ["ablate", "{good}", "--law", "chinchilla", "--delta", "0"], ["--delta"]),
     ("ablate text drop", ["ablate", "{good}", "--law", "chinchilla", "--drop-top", "abc"], ["--drop-top"]),
-    ("ablate csv exists", ["ablate", "{good}", "--law", "chinchilla", "--csv", "{good}"], ["--force"]),
-    ("plot out is a file", ["plot", "{good}", "--law", "chinchilla", "--out", "{good}"], ["is a file"]),
+    ("ablate csv is the data", ["ablate", "{good}", "--law", "chinchilla", "--csv", "{good}"], ["--csv", "is also the data"]),
+    ("plot out is the data", ["plot", "{good}", "--law", "chinchilla", "--out", "{good}"], ["--out", "is also the data"]),
     ("plot law without N", ["plot", "{good}", "--law", "power_law", "--out", "{tmp}/p"], ["inputs N and D"]),
     ("demo out is a file", ["demo", "--out", "{good}"], ["is a file"]),
     ("report not html", ["report", "{good}", "--law", "chinchilla", "--out", "{tmp}/r.txt"], [".html"]),

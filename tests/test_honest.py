@@ -216,7 +216,8 @@ def test_more_bad_input_is_one_line_not_a_traceback(tmp_path, capsys):
     strings.write_text(json.dumps({"draws": {"E": ["a", "b"]}}))
     one_line(["allocate", "--law", "chinchilla", "--coefficients", "besiroglu2024", "--compute", "1e22",
               "--draws", str(strings)], "not a list of numbers")
-    for body, text in (("raise RuntimeError('boom')\n", "boom"), ("import sys\nsys.exit(0)\n", "SystemExit")):
+    # (the files bind `law` after the failing line: a name the file does not bind is refused unrun)
+    for body, text in (("raise RuntimeError('boom')\nlaw = 1\n", "boom"), ("import sys\nsys.exit(0)\nlaw = 1\n", "SystemExit")):
         lf = tmp_path / f"law{len(text)}.py"
         lf.write_text(body)
         one_line(["fit", str(data), "--law", f"{lf}:law"], text)
