@@ -115,10 +115,14 @@ def cmd_isoflop(args):
         from ._plots import file_names
         from ._plots_study import ISOFLOP_FIGURES, isoflop_optima, isoflop_profiles
 
-        os.makedirs(args.plot, exist_ok=True)
+        from ._cli_output import staged_folder
+
         figs = tuple(zip((isoflop_profiles, isoflop_optima), file_names(ISOFLOP_FIGURES)))
-        for fn, name in figs[1:] if args.approach == 1 else figs:
-            print(f"wrote {fn(os.path.join(args.plot, name), res)}")
+        with staged_folder(args.plot) as tmp:  # both figures or neither
+            for fn, name in figs[1:] if args.approach == 1 else figs:
+                fn(os.path.join(tmp, name), res)
+        for _, name in figs[1:] if args.approach == 1 else figs:
+            print(f"wrote {os.path.join(args.plot, name)}")
     if args.json:
         write_result(args.json, res.to_dict(), args.force)
     return 0

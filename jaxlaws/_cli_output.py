@@ -3,8 +3,11 @@ when a write fails, and the command line recorded for methods cards."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
+import tempfile
 
 from ._errors import OptionError
 
@@ -124,3 +127,43 @@ def check_distinct_paths(args):
         for other, opath in outs[i + 1:]:
             if _same(path, opath):
                 raise OptionError(f"{name} and {other} are the same file {path}: give each output its own name")
+
+
+@contextlib.contextmanager
+def staged_folder(folder: str, what: str = "figures"):
+    """All of a command's files in ``folder``, or none: they are written into a fresh folder
+    in the system's temporary directory, copied beside ``folder`` (same file system), then
+    renamed into it. Interrupted or failed while computing, ``folder`` is untouched (old
+    figures stay, no half set). A full disk at ``folder``: nothing there changes and the error
+    names the temporary folder that holds the finished set."""
+    parent = os.path.dirname(os.path.abspath(folder))
+    tmp = tempfile.mkdtemp(prefix="jaxlaws-")
+    try:
+        yield tmp
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OptionError(f"could not write the {what} ({e.strerror or e}) in the temporary folder") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    names = sorted(os.listdir(tmp))
+    side = None
+    try:
+        side = tempfile.mkdtemp(prefix=".jaxlaws-partial-", dir=parent)
+        for name in names:
+            shutil.copy2(os.path.join(tmp, name), os.path.join(side, name))
+        os.makedirs(folder, exist_ok=True)
+    except OSError as e:
+        if side is not None:
+            shutil.rmtree(side, ignore_errors=True)
+        raise OptionError(f"could not write the {what} to {folder} ({e.strerror or e}); all {len(names)} are in "
+                          f"{tmp}") from None
+    except BaseException:
+        if side is not None:
+            shutil.rmtree(side, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    for name in names:  # renames within one file system: no space needed, nothing half-copied
+        os.replace(os.path.join(side, name), os.path.join(folder, name))
+    os.rmdir(side)
+    shutil.rmtree(tmp, ignore_errors=True)

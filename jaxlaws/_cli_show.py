@@ -9,7 +9,7 @@ import warnings
 
 from ._errors import ConvergenceWarning, OptionError
 from ._cli_common import fit_kwargs, law_and_data
-from ._cli_output import check_output, check_output_folder
+from ._cli_output import check_output, check_output_folder, keep_output, staged_folder
 
 
 def figure_table(df, kw):
@@ -33,8 +33,10 @@ def cmd_plot(args):
         warnings.simplefilter("ignore", ConvergenceWarning)
         res = fit(law, df, **kw)
         boot = bootstrap(law, df, n=args.n, seed=args.seed, full_fit=res, **kw)
-    for p in fit_figures(args.out, figure_table(df, kw), res, boot):
-        print(f"wrote {p}")
+    with staged_folder(args.out) as tmp:  # all five figures or none: the folder never holds a half set
+        names = [os.path.basename(p) for p in fit_figures(tmp, figure_table(df, kw), res, boot)]
+    for name in names:
+        print(f"wrote {os.path.join(args.out, name)}")
     return 0
 
 
@@ -176,8 +178,9 @@ def cmd_report(args):
     card = methods_card(res, boot, command=command_line())
     text = render(figure_table(df, kw), res, boot, card=card, intervals=rows, allocation=allocation, level=args.level,
                   title=f"jaxlaws report: {law.name} fitted to {os.path.basename(args.data)}")
-    write_atomic(args.out, lambda tmp: _write_text(tmp, text), suffix=".html")
-    print(f"wrote {args.out} ({len(text) / 1e6:.1f} MB): methods card, fit report, {len(rows)} intervals, "
+    # a full disk keeps the finished report (in the temporary folder) and names where it went
+    keep_output(args.out, lambda p: write_atomic(p, lambda tmp: _write_text(tmp, text), suffix=".html"), "report")
+    print(f"    ({len(text) / 1e6:.1f} MB): methods card, fit report, {len(rows)} intervals, "
           f"{'allocation, ' if allocation else ''}{text.count('<img ')} figures; status {res.status}")
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)

@@ -3,6 +3,8 @@ allocation with intervals, with where the time went (compile vs run)."""
 
 from __future__ import annotations
 
+import os
+
 import time
 import warnings
 
@@ -84,7 +86,11 @@ def run_demo(out_dir: str | None = None, n_boot: int = 1000, seed: int = 0) -> d
         try:
             from ._plots import fit_figures
 
-            plots = _timed(timings, "plots", lambda: fit_figures(out_dir, df, res, boot))
+            from ._cli_output import staged_folder
+
+            with staged_folder(out_dir) as tmp:  # all figures or none (see staged_folder)
+                plots = _timed(timings, "plots", lambda: fit_figures(tmp, df, res, boot))
+            plots = [os.path.join(out_dir, os.path.basename(p)) for p in plots]
         except ImportError:
             print("\n(plots skipped: pip install 'jaxlaws[plot]' for matplotlib)")
     if plots:

@@ -77,5 +77,49 @@ def test_full_disk_for_tables_and_figures_is_one_line(small_disk, tmp_path, caps
     code = main(["plot", str(data), "--law", "chinchilla", "--n", "20", "--out", str(small_disk / "plots")])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and err[0].startswith("jaxlaws: error:")
-    left = [p for p in os.listdir(small_disk / "plots") if ".tmp-" in p]
-    assert left == []
+    # nothing half-written on the full disk; the whole finished set is in the named folder
+    assert sorted(os.listdir(small_disk)) == ["filler"]
+    kept = pathlib.Path(err[0].split("all 5 are in ")[1])
+    assert sorted(p.name for p in kept.iterdir()) == sorted(
+        ["isoflop_curves.png", "isoloss_contours.png", "residuals.png", "bootstrap_pairs.png", "allocation_bands.png"])
+    import shutil
+
+    shutil.rmtree(kept)
+
+
+@pytest.mark.parametrize("command", ["report", "isoflop"])
+def test_full_disk_keeps_reports_and_isoflop_figures(command, small_disk, tmp_path, capsys):
+    """The report's finished HTML and isoflop's figures survive a full disk, named in one line."""
+    data = tmp_path / "runs.csv"
+    demo_data().to_csv(data, index=False)
+    argv = (["report", str(data), "--law", "chinchilla", "--n", "20", "--out", str(small_disk / "r.html")]
+            if command == "report" else ["isoflop", str(data), "--n", "20", "--plot", str(small_disk / "figs")])
+    code = main(argv)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and ("written to" in err[0] or "are in" in err[0]), err
+    assert sorted(os.listdir(small_disk)) == ["filler"]
+
+
+def test_an_interrupted_plot_leaves_the_old_figures_and_no_half_set(tmp_path, monkeypatch, capsys):
+    """Ctrl-C while the third figure is drawn: the folder holds exactly its old five figures."""
+    data = tmp_path / "runs.csv"
+    demo_data().to_csv(data, index=False)
+    out = tmp_path / "figs"
+    assert main(["plot", str(data), "--law", "chinchilla", "--n", "20", "--out", str(out)]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    calls = []
+
+    def interrupting(*a, **k):  # the savefig of the third figure is interrupted
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return orig_save(*a, **k)
+
+    import matplotlib.figure
+
+    orig_save = matplotlib.figure.Figure.savefig
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", interrupting)
+    code = main(["plot", str(data), "--law", "chinchilla", "--n", "20", "--out", str(out), "--force", "--seed", "3"])
+    assert code == 130
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".jaxlaws-partial-")]
