@@ -17,6 +17,8 @@ def _loss_floor(law, params):
 
 
 def cmd_allocate(args):
+    import numpy as np
+
     from ._allocate import check_allocatable, compute_optimal
     from ._io import resolve_law_spec
 
@@ -83,11 +85,19 @@ def cmd_allocate(args):
     if q is not None:
         hdr += f"   {'N_opt band':>25} {'D/N band':>17}"
     print(hdr)
+    from ._extrapolation import outside
+
+    # how far each allocation lies beyond the fitted runs (a saved fit's input_ranges; a
+    # published coefficient set's runs are not known here)
+    ranges = d.get("input_ranges") if args.params and isinstance(d.get("input_ranges"), dict) else None
+    far = outside(ranges, {"N": point.N, "D": point.D}) if ranges else None
     for j, c in enumerate(point.C):
         line = (f"{c:>10.3g} {point.N[j]:>12.4g} {point.D[j]:>12.4g} {point.tokens_per_param[j]:>8.2f} "
                 f"{point.loss[j]:>9.4f} {point.status[j]:>10}")
         row = {"C": c, "N_opt": point.N[j], "D_opt": point.D[j], "tokens_per_param": point.tokens_per_param[j],
                "loss": point.loss[j], "status": str(point.status[j])}
+        if far is not None:
+            row.update(decades_outside=float(far[0][j]), extrapolation=far[1][j])
         if q is not None:
             r = q.iloc[j]
             cols = [col for col in q.columns if col.startswith("N_opt_q")]
@@ -98,6 +108,10 @@ def cmd_allocate(args):
         out["allocations"].append({k: (float(v) if not isinstance(v, str) else v) for k, v in row.items()})
     if q is not None:
         print(f"bands: {args.level:.0%} over {int(q.n_draws.min())} parameter draws")
+    if far is not None and np.any(far[0] > 0):
+        j = int(np.argmax(far[0]))
+        print(f"extrapolation: {int(np.sum(far[0] > 0))} of {len(far[0])} allocations lie outside the fitted runs, up "
+              f"to {far[0][j]:.2g} decades (C = {point.C[j]:.3g}: {far[1][j]})")
     if args.json:
         write_result(args.json, out, args.force)
     return 0
