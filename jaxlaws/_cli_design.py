@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import os
-import sys
 
 from ._cli_common import add_fit_options, assignments, fit_kwargs, law_and_data
-from ._cli_output import check_output, write_result
+from ._cli_output import check_output
 from ._errors import OptionError
 
 EXAMPLES = (
@@ -100,11 +99,14 @@ def cmd_design(args):
               f"80% interval width of the target")
         print(sim.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
         out["simulation"] = sim.to_dict(orient="records")
-    if args.plot:
-        from ._plots_study import design_runs
+    from ._cli_output import staged_files, with_card
+    from ._util import write_json_atomic
 
-        design_runs(res, d, args.plot)
-        print(f"plot: {args.plot}", file=sys.stderr)
-    if args.json:
-        write_result(args.json, out, args.force)
+    with staged_files({"plot": args.plot, "json": args.json}) as tmp:  # both or neither
+        if args.plot:
+            from ._plots_study import design_runs
+
+            design_runs(res, d, tmp["plot"])
+        if args.json:
+            write_json_atomic(tmp["json"], with_card(out), force=True)
     return 0

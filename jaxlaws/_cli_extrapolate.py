@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from ._cli_common import add_fit_options, fit_kwargs, list_opt
-from ._cli_output import check_output, write_result
+from ._cli_output import check_output
 from ._errors import OptionError
 
 EXAMPLES = (
@@ -68,15 +68,17 @@ def cmd_extrapolate(args):
     if len(bad):
         print(f"{len(bad)} (law, cutoff) fit(s) not converged or not identified; their errors are left out: "
               + ", ".join(f"{r.law} below {r.cutoff:g} ({r.status})" for r in bad.itertuples()), file=sys.stderr)
-    if args.plot:
-        from ._plots_study import extrapolation_errors
+    from ._cli_output import staged_files, with_card
+    from ._util import write_json_atomic
 
-        extrapolation_errors(res, args.plot)
-        print(f"plot: {args.plot}")
-    if args.csv:
-        from ._util import write_atomic
+    with staged_files({"plot": args.plot, "csv": args.csv, "json": args.json}) as tmp:  # all or none
+        if args.plot:
+            from ._plots_study import extrapolation_errors
 
-        write_atomic(args.csv, lambda tmp: res.errors.to_csv(tmp, index=False), suffix=".csv")
-    if args.json:
-        write_result(args.json, {"by": res.by, "summary": res.summary.to_dict(orient="records")}, args.force)
+            extrapolation_errors(res, tmp["plot"])
+        if args.csv:
+            res.errors.to_csv(tmp["csv"], index=False)
+        if args.json:
+            write_json_atomic(tmp["json"], with_card({"by": res.by, "summary": res.summary.to_dict(orient="records")}),
+                              force=True)
     return 0

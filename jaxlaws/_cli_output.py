@@ -76,16 +76,22 @@ def write_result(path: str, obj, force: bool):
     fails. A result without a methods card gets one with the versions and the command."""
     from ._util import json_safe, write_json_atomic
 
-    if isinstance(obj, dict) and "methods" not in obj:
-        from ._methods import methods_card
-
-        obj = {**obj, "methods": methods_card(command=command_line())}
+    obj = with_card(obj)
 
     def printed():
         print(json.dumps(json_safe(obj)))
         return "the result was printed above as JSON instead"
 
     keep_output(path, lambda p: write_json_atomic(p, obj, force=force or p != path), "result", printed)
+
+
+def with_card(obj):
+    """``obj`` with a methods card (the versions and the command) if it has none."""
+    if isinstance(obj, dict) and "methods" not in obj:
+        from ._methods import methods_card
+
+        obj = {**obj, "methods": methods_card(command=command_line())}
+    return obj
 
 
 def keep_table(path: str, table):
@@ -166,4 +172,42 @@ def staged_folder(folder: str, what: str = "figures"):
     for name in names:  # renames within one file system: no space needed, nothing half-copied
         os.replace(os.path.join(side, name), os.path.join(folder, name))
     os.rmdir(side)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def staged_files(paths: dict, what: str = "outputs"):
+    """All of a command's output files, or none (``design --json o.json --plot o.png``: the
+    figure was written, then the JSON failed). ``paths``: option -> final path (None: not
+    asked for); yields option -> a path in a fresh temporary folder to write instead. After the
+    block every file is copied beside its target and then all are renamed in; a full disk
+    leaves every target as it was and names the temporary folder with the finished set."""
+    paths = {k: p for k, p in paths.items() if p}
+    tmp = tempfile.mkdtemp(prefix="jaxlaws-")
+    staged = {k: os.path.join(tmp, f"{i}-{os.path.basename(p)}") for i, (k, p) in enumerate(paths.items())}
+    try:
+        yield staged
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OptionError(f"could not write the {what} ({e.strerror or e}) in the temporary folder") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    sides = []
+    try:
+        for k, p in paths.items():
+            side = f"{p}.tmp-{os.getpid()}"  # the atomic writers' temporary name (cleaned up if killed)
+            sides.append((side, p))  # before the copy: a copy that fails half-way is removed too
+            shutil.copy2(staged[k], side)
+    except (OSError, KeyboardInterrupt) as e:
+        for side, _ in sides:
+            with contextlib.suppress(OSError):
+                os.remove(side)
+        if isinstance(e, KeyboardInterrupt):
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        raise OptionError(f"could not write {p} ({e.strerror or e}); all {len(paths)} outputs are in {tmp}") from None
+    for side, p in sides:
+        os.replace(side, p)
+        print(f"wrote {p}")
     shutil.rmtree(tmp, ignore_errors=True)

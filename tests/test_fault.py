@@ -98,6 +98,12 @@ def test_full_disk_keeps_reports_and_isoflop_figures(command, small_disk, tmp_pa
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and ("written to" in err[0] or "are in" in err[0]), err
     assert sorted(os.listdir(small_disk)) == ["filler"]
+    import shutil
+
+    kept = pathlib.Path(err[0].split("written to ")[1].split(" instead")[0] if "written to" in err[0]
+                        else err[0].split(" are in ")[1])
+    assert kept.exists() and (kept.stat().st_size > 1000 if kept.is_file() else len(list(kept.iterdir())) == 2)
+    shutil.rmtree(kept) if kept.is_dir() else kept.unlink()
 
 
 def test_an_interrupted_plot_leaves_the_old_figures_and_no_half_set(tmp_path, monkeypatch, capsys):
@@ -123,3 +129,36 @@ def test_an_interrupted_plot_leaves_the_old_figures_and_no_half_set(tmp_path, mo
     assert code == 130
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".jaxlaws-partial-")]
+
+
+WRITERS = {
+    "bootstrap": ["bootstrap", "{data}", "--law", "chinchilla", "--n", "20", "--json", "{disk}/b.json"],
+    "predict": ["predict", "{data}", "--law", "chinchilla", "--at", "{new}", "--n", "20", "--json", "{disk}/p.json"],
+    "allocate": ["allocate", "--law", "chinchilla", "--coefficients", "besiroglu2024", "--compute", "1e22",
+                 "--json", "{disk}/a.json"],
+    "isoflop": ["isoflop", "{data}", "--n", "20", "--json", "{disk}/i.json"],
+    "design": ["design", "{data}", "--law", "chinchilla", "--target", "a", "--budget", "1e21",
+               "--json", "{disk}/d.json", "--plot", "{disk}/d.png"],
+    "extrapolate": ["extrapolate", "{data}", "--law", "chinchilla", "--cutoffs", "1e20", "--csv", "{disk}/e.csv",
+                    "--json", "{disk}/e.json", "--plot", "{disk}/e.png"],
+}
+
+
+@pytest.mark.parametrize("command", list(WRITERS))
+def test_full_disk_keeps_every_commands_result(command, small_disk, tmp_path, capsys):
+    """Every command that writes files, on a full disk: exit 2, one line naming where the
+    finished result went, and nothing (not even a temporary file) on the full disk."""
+    import shutil
+
+    data, new = tmp_path / "runs.csv", tmp_path / "new.csv"
+    demo_data().to_csv(data, index=False)
+    new.write_text("N,D\n1e9,2e10\n")
+    argv = [a.format(data=data, new=new, disk=small_disk) for a in WRITERS[command]]
+    code = main(argv)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith("jaxlaws: error: could not write"), err
+    assert sorted(os.listdir(small_disk)) == ["filler"]
+    kept = pathlib.Path(err[0].split("written to ")[1].split(" instead")[0] if "written to" in err[0]
+                        else err[0].split(" are in ")[1])
+    assert kept.exists()
+    shutil.rmtree(kept) if kept.is_dir() else kept.unlink()
