@@ -178,7 +178,10 @@ def compute_optimal(law, params, C, *, flops_per_token: float = 6.0, inputs: Map
         raise OptionError("C must be positive finite budget(s)")
     if not (0 < flops_per_token < np.inf):
         raise OptionError(f"flops_per_token must be a positive number, got {flops_per_token!r}")
-    lo, hi = (float(x) for x in n_bounds)
+    try:
+        lo, hi = (float(x) for x in n_bounds)
+    except (TypeError, ValueError):
+        raise OptionError(f"n_bounds={n_bounds!r} must be a pair of numbers (low, high)") from None
     if not (0 < lo < hi):
         raise OptionError(f"n_bounds={n_bounds!r} must satisfy 0 < low < high")
     inputs = dict(inputs or {})

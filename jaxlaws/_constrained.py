@@ -308,6 +308,12 @@ def moe_problem(law=None, *, ffn_fraction: float = 2.0 / 3.0, top_k: int = 1, ex
 
 
 def total_params(N, E, ffn_fraction: float = 2.0 / 3.0, top_k: int = 1):
+    """Total parameters of a mixture of ``E`` experts with ``N`` active ones (the feed-forward
+    fraction ``ffn_fraction`` replicated per expert, ``top_k`` routed); arrays and traced
+    values pass through (it runs inside ``jit``)."""
+    for name, v in (("N", N), ("E", E)):
+        if v is None or isinstance(v, (str, bytes)):
+            raise OptionError(f"total_params: {name}={v!r} must be a number or an array")
     return N * (1.0 - ffn_fraction + ffn_fraction * E / top_k)
 
 

@@ -202,6 +202,18 @@ def check_identifiable(X: Mapping[str, np.ndarray], w: np.ndarray, n_params: int
             )
 
 
+def number(name: str, v, positive: bool = False):
+    """``v`` as a float (or float array), or an OptionError naming ``name``: a text where a
+    number belongs is the caller's mistake, not a numpy ValueError."""
+    try:
+        x = np.asarray(v, dtype=float)
+    except (TypeError, ValueError):
+        raise OptionError(f"{name}={v!r} must be a number") from None
+    if positive and not np.all(np.isfinite(x) & (x > 0)):
+        raise OptionError(f"{name}={v!r} must be a positive finite number")
+    return float(x) if x.ndim == 0 else x
+
+
 def positive_int(name: str, v) -> int:
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
         raise OptionError(f"{name} must be a positive integer, got {v!r}")

@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._data import load_arrays
+from ._data import load_arrays, number
 from ._errors import OptionError
 from ._stats import finite_interval
 from ._util import check_seed, x64
@@ -242,6 +242,8 @@ def isoflop(data, budget: str = "C", size: str = "N", loss: str = "loss", *, tok
         raise OptionError(f"bias={bias!r} must be an integer >= 0 (data sets simulated at this design)")
     if not (0 < level < 1):
         raise OptionError(f"level={level!r} must be between 0 and 1")
+    if noise is not None:
+        noise = number("noise", noise)
     if noise is not None and not (np.isfinite(noise) and noise >= 0):
         raise OptionError(f"noise={noise!r} must be a relative SD >= 0 (e.g. 0.005)")
     if profile == "interp" and n and not noise:

@@ -128,6 +128,8 @@ def merged(recipe: Recipe | None, **given) -> dict:
             src = getattr(recipe, k)
             out[k] = dict(src) if src else None
     where = given.get("where") or ()
+    if not isinstance(where, (str, list, tuple)):
+        return out  # a malformed where= is named by the row selection (_select.select)
     out["where"] = tuple(recipe.where) + ((where,) if isinstance(where, str) else tuple(where))
     out["best_per"] = given.get("best_per") or recipe.best_per
     out["drop_highest"] = given.get("drop_highest") or recipe.drop_highest

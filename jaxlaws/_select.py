@@ -68,6 +68,8 @@ def select(data, y: str, needed, *, where=(), best_per=(), drop_highest: int = 0
     row per group of ``best_per`` columns, drop the ``drop_highest`` highest-``y`` kept rows,
     and fold it all into per-row weights. ``needed``: the columns a fit reads (filled in
     excluded rows)."""
+    if where is not None and not isinstance(where, (str, list, tuple)):
+        raise OptionError(f"where={where!r} must be an expression or a list of expressions, e.g. \"6*N*D < 1e21\"")
     where = (where,) if isinstance(where, str) else tuple(where or ())
     best_per = (best_per,) if isinstance(best_per, str) else tuple(best_per or ())
     if drop_highest is None:

@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._data import get_column
+from ._data import get_column, number
 from ._errors import ConvergenceWarning, OptionError
 from ._fit import fit, resolve_law
 from ._prepare import prepare
@@ -197,6 +197,7 @@ def extrapolate(law, data, *, y: str = "loss", cutoff: float, by=None, **fit_kw)
 
 
     law = resolve_law(law)
+    cutoff = number("cutoff", cutoff, positive=True)
     if by is None:
         by_v = 6 * get_column(data, "N") * get_column(data, "D")
     elif isinstance(by, str):
@@ -239,7 +240,7 @@ def score(law, data, params, y: str = "loss", **options) -> dict:
         if cs is not None and cs.recipe and options.get("recipe") is None:
             options["recipe"] = cs.recipe
     else:
-        values = {k: float(v) for k, v in dict(params).items()}
+        values = {k: number(f"params {k}", v) for k, v in dict(params).items()}
     prep = prepare(law, data, y, starts=[values], **options)
     th = prep.starts_fit[0]
     f = float(prep.problem.objective().value(th, prep.args()))

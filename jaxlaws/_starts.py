@@ -36,7 +36,10 @@ class Grid(Starts):
         self.space = space
         self.axes = {}
         for k, v in axes.items():
-            arr = np.atleast_1d(np.asarray(v, dtype=float))
+            try:
+                arr = np.atleast_1d(np.asarray(v, dtype=float))
+            except (TypeError, ValueError):
+                raise OptionError(f"grid(): axis {k!r}={v!r} must be a list of numbers") from None
             if arr.ndim != 1 or arr.size == 0:
                 raise OptionError(f"grid(): axis {k!r} must be a non-empty 1-D list of numbers")
             self.axes[k] = arr

@@ -24,8 +24,11 @@ def _one_line(capsys, argv, fragments, code=2):
         assert f in err[0], (f, err[0])
 
 
-@pytest.fixture
-def files(tmp_path):
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    # one folder for the module (a fit to write fit.json is the slow part); each case checks
+    # that it changed nothing in it
+    tmp_path = tmp_path_factory.mktemp("corpus")
     d = demo_data()
     d.to_csv(tmp_path / "runs.csv", index=False)
     budgets = sorted(d.C.unique())
