@@ -81,6 +81,31 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"jaxlaws: error: {message}\n")
 
 
+# One meaning, one text, for the options many commands share (filled in where a command's own
+# definition gives none; tests/test_cli.py fails on any option left without help)
+COMMON_HELP = {
+    "seed": "random seed of resamples, draws and simulations (an integer in [0, 2^32); default 0)",
+    "level": "level of intervals and bands, in (0, 1) (default 0.95)",
+    "json": "write the result (with its methods card) to this JSON file",
+    "csv": "write the table to this CSV file",
+    "force": "overwrite existing output files",
+    "chunk_size": "resamples per compiled call (memory stays flat; default 500)",
+    "flops_per_token": "training FLOPs per parameter per token: C = F N D (default 6)",
+    "y": "target column, or an expression over columns such as '1 - acc' (default: loss)",
+    "data": "CSV, TSV, Parquet or JSON Lines file, one row per training run",
+    "profile": "each budget's profile of log loss on log N: parabola (default), cubic, or interp (Akima, Porian "
+               "et al.)",
+    "name": "a law's name: its form, parameters, coefficient sets and recipes",
+}
+
+
+def _document(sub):
+    for sp in sub.choices.values():
+        for a in sp._actions:
+            if not (a.help and a.help.strip()) and a.dest in COMMON_HELP:
+                a.help = COMMON_HELP[a.dest]
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -93,7 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_fit_options(p)
     p.add_argument("--solver", choices=("newton", "bfgs"), default="newton",
                    help="minimiser for every start (default: damped Newton)")
-    p.add_argument("--strategy", choices=("screen", "full"), default="screen")
+    p.add_argument("--strategy", choices=("screen", "full"), default="screen",
+                   help="screen: every start scored, the best 64 stepped and 16 converged (default); full: every "
+                        "start converged (the exhaustive reference, ~300x slower on a 4500-start grid)")
     p.add_argument("--json", metavar="OUT.json", help="write the fit as JSON")
     p.add_argument("--allow-degenerate", action="store_true",
                    help="exit 0 even when the data cannot determine the fit (status degenerate; exit 3 otherwise)")
@@ -208,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_laws)
     add_report_parser(sub, fmt)
     add_figure_options(sub)
+    _document(sub)
     return parser
 
 

@@ -176,10 +176,12 @@ def fit_kwargs(args, law, df):
 
 
 def add_fit_options(p):
-    p.add_argument("data", help="CSV or Parquet file, one row per training run")
+    p.add_argument("data", help="CSV, TSV, Parquet or JSON Lines file, one row per training run")
     p.add_argument("--law", required=True, help=LAW_HELP)
-    p.add_argument("--y", default="loss", help="target column (default: loss)")
-    p.add_argument("--map", action="append", metavar="INPUT=COLUMN", help="map a law input to a column; repeatable")
+    p.add_argument("--y", default="loss", help="target column, or an expression over columns such as '1 - acc' (default: loss)")
+    p.add_argument("--map", action="append", metavar="INPUT=COLUMN",
+                   help="map a law input to a column or an expression over columns, e.g. --map N=params or "
+                        "--map N='params - 50304*width'; repeatable")
     p.add_argument("--recipe", metavar="NAME",
                    help="a published fitting recipe of the law (jaxlaws laws NAME lists them), e.g. besiroglu2024; "
                         "the options below override its choices")

@@ -56,8 +56,8 @@ def cmd_isoflop(args):
     if args.approach == 1:
         from ._envelope import envelope
 
-        if args.bias or args.approach3 or args.noise or args.weighted:
-            raise OptionError("--bias, --approach3, --noise and --weighted apply to Approach 2 (--approach 2)")
+        if args.bias or args.approach3 or args.noise or args.weighted or args.where:
+            raise OptionError("--bias, --approach3, --noise, --weighted and --where apply to Approach 2 (--approach 2)")
         res = envelope(df, size=size, compute=args.budget, loss=args.y, n=args.n, seed=args.seed, target=args.target,
                        level=args.level)
         tab = res.budgets
@@ -68,7 +68,7 @@ def cmd_isoflop(args):
     else:
         res = isoflop(df, budget=args.budget, size=size, loss=args.y, tokens=tokens, profile=args.profile, n=args.n,
                       seed=args.seed, noise=args.noise, weighted=args.weighted, target=args.target, level=args.level,
-                      bias=args.bias, approach3=args.approach3, point=args.point)
+                      bias=args.bias, approach3=args.approach3, point=args.point, where=tuple(args.where or ()))
         tab = res.budgets
         print(f"isoFLOP analysis: {len(tab)} budgets, {res.n_used} used   {res.method}")
         show = tab[["C", "runs", "N_opt", "D_opt", "L_opt", "status", "flag"]]
@@ -131,10 +131,13 @@ def cmd_isoflop(args):
 def add_isoflop_parser(sub, fmt, epilog):
     p = sub.add_parser("isoflop", help="Approach 2: per-budget minima, N*(C) and D*(C) with intervals and design bias",
                        epilog=epilog, formatter_class=fmt)
-    p.add_argument("data", help="CSV or Parquet file, one row per run (budget, size, loss)")
+    p.add_argument("data", help="CSV, TSV, Parquet or JSON Lines file, one row per run (budget, size, loss)")
     p.add_argument("--budget", default="C", help="column of the compute budget in FLOPs (default C)")
     p.add_argument("--size", default="N", help="column of the model size (default N; or --map N=COLUMN)")
-    p.add_argument("--tokens", help="column of training tokens (default: C / (6 N))")
+    p.add_argument("--tokens", help="column of training tokens (default: C / (6 N)); with no size column, "
+                                    "N = C / (6 D)")
+    p.add_argument("--where", action="append", metavar="EXPR",
+                   help="keep runs where an expression holds, e.g. --where \"dataset == 'rw'\"; repeatable")
     p.add_argument("--map", action="append", metavar="N=COLUMN", help="map N (size) or D (tokens) to a column")
     p.add_argument("--y", default="loss", help="loss column (default loss)")
     p.add_argument("--approach", type=int, choices=(1, 2), default=2,

@@ -13,10 +13,19 @@ from ._cli_output import check_output, check_output_folder, keep_output, staged_
 
 
 def figure_table(df, kw):
-    """The table as the figures read it: the law's input names (``--map`` undone) and the target
-    as ``loss``."""
-    data = df.rename(columns={v: k for k, v in (kw["columns"] or {}).items()})
-    return data.rename(columns={kw["y"]: "loss"}) if kw["y"] != "loss" else data
+    """The table as the figures read it: the law's inputs under their own names (``--map``
+    undone) and the target as ``loss``, beside the mapped columns."""
+    from ._select import derive_columns
+
+    cols = dict(kw["columns"] or {})
+    # copies, not renames: the fit's own predictions still read the mapped columns (a rename
+    # made `report --map N=params` fail on 'params'); expressions are computed first
+    data = derive_columns(df, list(cols.values()) + [kw["y"]]).copy()
+    for k, v in cols.items():
+        data[k] = data[v]
+    if kw["y"] != "loss":
+        data["loss"] = data[kw["y"]]
+    return data
 
 
 def cmd_plot(args):

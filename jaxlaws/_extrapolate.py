@@ -43,13 +43,16 @@ class RollingExtrapolation:
         return self.summary
 
 
-def _by_values(data, by):
+def _by_values(data, by, columns=None):
+    """The axis the cutoffs apply to: compute (a C column, else 6ND from the columns the law's
+    N and D are mapped to), N (its mapped column) or any column."""
+    columns = dict(columns or {})
     if by in (None, "compute", "C", "6ND"):
         if isinstance(data, dict) or "C" not in getattr(data, "columns", ()):
-            return 6.0 * get_column(data, "N") * get_column(data, "D"), "6ND"
+            return 6.0 * get_column(data, columns.get("N", "N")) * get_column(data, columns.get("D", "D")), "6ND"
         return get_column(data, "C"), "C"
     if isinstance(by, str):
-        return get_column(data, by), by
+        return get_column(data, columns.get(by, by)), by
     raise OptionError(f"by={by!r}: give 'compute' (6ND), 'N' or a column name")
 
 
@@ -67,7 +70,7 @@ def rolling_extrapolation(laws, data, cutoffs, *, y: str = "loss", by=None, **fi
     cut = np.sort(np.atleast_1d(np.asarray(cutoffs, float)))
     if cut.size == 0 or not np.all(np.isfinite(cut) & (cut > 0)):
         raise OptionError(f"cutoffs {cutoffs!r} must be positive finite numbers")
-    bv, by_name = _by_values(data, by)
+    bv, by_name = _by_values(data, by, fit_kw.get("columns"))
     rows, errs = [], []
     for law in laws:
         prep = prepare(law, data, y, **fit_kw)

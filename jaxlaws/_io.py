@@ -14,7 +14,8 @@ from ._law import Law
 
 
 def read_table(path: str):
-    """Read a CSV or Parquet file into a DataFrame, with one-line errors for bad files."""
+    """Read a CSV, TSV, Parquet, JSON Lines or JSON-array file into a DataFrame (by extension,
+    or by content for JSON), with one-line errors for bad files."""
     import pandas as pd
 
     if not os.path.exists(path):
@@ -30,6 +31,8 @@ def read_table(path: str):
                 df = pd.read_parquet(path)
             except ImportError:
                 raise DataError("reading Parquet needs pyarrow: pip install 'jaxlaws[parquet]'") from None
+        elif ext in (".jsonl", ".ndjson", ".json") or _starts_json(path):
+            df = _read_json_records(path)
         else:
             sep, names = _header(path, ext)
             df = pd.read_csv(path, sep=sep)
@@ -51,6 +54,37 @@ def read_table(path: str):
     if df.shape[0] == 0:
         raise DataError(f"data file {path!r} has a header but no rows")
     return df
+
+
+def _starts_json(path: str) -> bool:
+    """A file whose first non-blank character opens a JSON object or array (JSON Lines or a
+    JSON array of records saved as .csv or .txt): read as JSON, not as a one-column CSV."""
+    with open(path, "rb") as fh:
+        head = fh.read(256).lstrip()
+    return head[:1] in (b"{", b"[")
+
+
+def _read_json_records(path: str):
+    """JSON Lines (one object per line) or a JSON array of records, one row per object."""
+    import json
+
+    import pandas as pd
+
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    stripped = text.lstrip()
+    try:
+        if stripped.startswith("["):
+            recs = json.loads(stripped)
+        else:
+            recs = [json.loads(line) for line in text.splitlines() if line.strip()]
+    except json.JSONDecodeError as e:
+        raise DataError(f"data file {path!r} is not JSON Lines or a JSON array of records: {e}") from None
+    if not isinstance(recs, list) or not all(isinstance(r, dict) for r in recs):
+        raise DataError(f"data file {path!r}: JSON data must be records (objects), one per run")
+    if not recs:
+        raise DataError(f"data file {path!r} has no records")
+    return pd.DataFrame.from_records(recs)
 
 
 def _header(path: str, ext: str) -> tuple[str, list]:

@@ -141,13 +141,31 @@ class _Design:
     fpt: float  # FLOPs per token: as given, or read off the table's tokens column
 
 
-def _design(data, budget, size, loss, tokens, flops_per_token) -> _Design:
-    cols = {"C": budget, "N": size}
-    doms = {"C": "positive", "N": "positive"}
+def _design(data, budget, size, loss, tokens, flops_per_token, where=()) -> _Design:
+    from ._select import as_frame, derive_columns, row_mask
+
+    # columns given as expressions (--map N='params - 50304*width', --y '1 - acc') are computed,
+    # and rows outside every where= are dropped before the profiles are formed
+    data = derive_columns(data, [budget, size, loss] + ([tokens] if tokens else []))
+    where = (where,) if isinstance(where, str) else tuple(where or ())
+    if where:
+        df = as_frame(data)
+        keep = np.ones(len(df), bool)
+        for expr in where:
+            keep &= row_mask(df, expr)
+        if not keep.any():
+            raise OptionError(f"no run is left after where {list(where)}")
+        data = df.loc[keep].reset_index(drop=True)
+    cols = set(getattr(data, "columns", None) if hasattr(data, "columns") else data)
+    # the size from the tokens when the table has no size column: N = C / (flops_per_token D)
+    derive_n = tokens is not None and size not in cols
+    cols = {"C": budget} if derive_n else {"C": budget, "N": size}
+    doms = {"C": "positive"} if derive_n else {"C": "positive", "N": "positive"}
     if tokens is not None:
         cols["D"], doms["D"] = tokens, "positive"
     X, L, _ = load_arrays(data, doms, loss, columns=cols)
-    C, N = np.asarray(X["C"], float), np.asarray(X["N"], float)
+    C = np.asarray(X["C"], float)
+    N = C / (flops_per_token * np.asarray(X["D"], float)) if derive_n else np.asarray(X["N"], float)
     D = np.asarray(X["D"], float) if tokens is not None else C / (flops_per_token * N)
     budgets = np.unique(C)
     rows_of = [np.flatnonzero(C == c) for c in budgets]
@@ -207,12 +225,14 @@ def _flags(des: _Design, lx, status) -> list[str]:
 def isoflop(data, budget: str = "C", size: str = "N", loss: str = "loss", *, tokens: str | None = None,
             profile: str = "parabola", n: int = 1000, seed: int = 0, noise: float | None = None, weighted: bool = False,
             target: float | None = None, level: float = 0.95, bias: int = 0, approach3: bool = False,
-            flops_per_token: float = 6.0, point: str = "data") -> IsoflopResult:
+            flops_per_token: float = 6.0, point: str = "data", where=()) -> IsoflopResult:
     """Approach 2: per-budget profile minima, then N*(C) = k C^a, with intervals through both stages.
 
     **Arguments:**
-    - ``budget``, ``size``, ``loss`` (and optionally ``tokens``): column names; runs sharing a
-      budget value form one isoFLOP profile. Without ``tokens``, D = C / (flops_per_token N).
+    - ``budget``, ``size``, ``loss`` (and optionally ``tokens``): column names or expressions
+      over columns; runs sharing a budget value form one isoFLOP profile. Without ``tokens``,
+      D = C / (flops_per_token N); with ``tokens`` and no ``size`` column, N = C / (flops_per_token D).
+    - ``where``: row filters (expressions, all must hold), e.g. ``"dataset == 'rw'"``.
     - ``profile``: ``"parabola"`` (default), ``"cubic"`` or ``"interp"`` (Akima, minimised on
       25 points per interval; Porian et al.).
     - ``n``, ``seed``: bootstrap resamples through both stages: runs resampled within each
@@ -254,7 +274,7 @@ def isoflop(data, budget: str = "C", size: str = "N", loss: str = "loss", *, tok
         raise OptionError(f"point={point!r} must be 'data' or 'median'")
     if point == "median" and not n:
         raise OptionError("point='median' needs bootstrap resamples (n > 0)")
-    des = _design(data, budget, size, loss, tokens, flops_per_token)
+    des = _design(data, budget, size, loss, tokens, flops_per_token, where)
     if len(des.C) < 2:
         raise OptionError(f"isoflop needs at least 2 budgets in column {budget!r}; found {len(des.C)}")
     G = len(des.C)

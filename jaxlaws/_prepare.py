@@ -23,7 +23,7 @@ from ._law import Law
 from ._loss import Loss, as_loss
 from ._problem import RESIDUALS, FitProblem
 from ._recipe import merged, resolve_recipe
-from ._select import select
+from ._select import derive_columns, select
 from ._units import convert, factors
 from ._starts import Grid, as_starts, default_starts
 from ._util import bucket_size
@@ -286,6 +286,7 @@ def prepare(law, data, y: str = "loss", *, loss=None, residual: str | None = Non
     if columns is not None and not isinstance(columns, Mapping):
         raise OptionError(f"columns={columns!r} must be a dict {{input: column}}, e.g. {{'N': 'params'}}")
     needed = [(columns or {}).get(k, k) for k in law.inputs] + [y]
+    data = derive_columns(data, needed)  # y="1 - acc", columns={"N": "C / (6*D)"}: computed columns
     sel = select(data, y, needed, where=o["where"], best_per=o["best_per"], drop_highest=o["drop_highest"],
                  weights=o["weights"])
     X, yv, w = load_arrays(sel.data, law.input_domains, y, columns=columns,

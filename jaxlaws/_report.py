@@ -83,9 +83,10 @@ def kink_note(loss, scale: float, bandwidth: float, r) -> str | None:
     # the larger of the robust scale and the RMS: a Huber fit with a small delta pulls many
     # residuals into its quadratic zone, so their MAD shrinks (to 0.2x the noise at n = 12 in
     # simulation) while the RMS still shows the noise
-    big = max(scale, float(np.sqrt(np.mean(r**2))) if r.size else 0.0)
-    if loss.kind == "huber" and scale > 0 and (loss.delta < KINK_RATIO * big or linear >= KINK_LINEAR):
-        return (f"Huber's delta {loss.delta:g} is {big / loss.delta:.3g}x below the residual scale {big:.3g}: "
+    rms = float(np.sqrt(np.mean(r**2))) if r.size else 0.0
+    if loss.kind == "huber" and scale > 0 and (loss.delta < KINK_RATIO * max(scale, rms) or linear >= KINK_LINEAR):
+        return (f"Huber's delta {loss.delta:g} is {scale / loss.delta:.3g}x below the residual scale {scale:.3g} "
+                f"(RMS {rms:.3g}): "
                 f"{linear:.0%} of the residuals are in the loss's linear part, so the fit behaves much as a median "
                 f"(absolute-error) regression; its SEs rest on a kernel estimate of the residuals' density at 0 (Powell's, bandwidth "
                 f"{bandwidth:.3g})")

@@ -39,6 +39,38 @@ def as_frame(data):
         raise DataError(f"data must be a DataFrame or a dict of equal-length columns: {e}") from None
 
 
+def derive_columns(data, names):
+    """``data`` with a column for each of ``names`` that is an expression over its columns
+    rather than a column (``y="1 - acc1"``, ``columns={"N": "params - 50304*width"}``),
+    computed by ``_expr`` (no code runs) and stored under the expression's own text, so the
+    fit, its JSON and its methods card name exactly what was fitted. Plain names, and text that
+    is not an expression, are left for the column lookup to report."""
+    import ast
+
+    from ._expr import parse
+
+    cols = set(getattr(data, "columns", None) if hasattr(data, "columns") else (data or {}))
+    todo = []
+    for name in names:
+        if not isinstance(name, str) or name in cols or name in todo:
+            continue
+        try:
+            tree, _ = parse(name)
+        except OptionError:
+            continue  # not an expression: the column lookup names the missing column
+        if not isinstance(tree.body, ast.Name):
+            todo.append(name)
+    if not todo:
+        return data
+    df = as_frame(data).copy()
+    for name in todo:
+        v = evaluate(name, df, "column expression")
+        if v.dtype.kind not in "biuf":
+            raise OptionError(f"column expression {name!r} must give a number per row, got {v.dtype}")
+        df[name] = v.astype(float)
+    return df
+
+
 def row_mask(df, expr: str) -> np.ndarray:
     """The rows of a DataFrame where the expression ``expr`` holds (``_expr``: a whitelist that
     cannot run code; one-line errors)."""
