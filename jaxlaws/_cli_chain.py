@@ -25,6 +25,9 @@ def add_chain_parser(sub, fmt):
     p.add_argument("--link-y", default="err", help="the metric column of LINK.csv (default: err)")
     p.add_argument("--link-map", metavar="INPUT=COLUMN", help="the LINK.csv column holding the loss (default: the law's input name)")
     p.add_argument("--link-by", metavar="COLUMN", help="fit one link per value of this column (tasks)")
+    p.add_argument("--link-where", action="append", metavar="EXPR",
+                   help="keep the link table's rows where an expression holds, e.g. --link-where \"task == 'arc'\"; "
+                        "repeatable")
     p.add_argument("--runs", metavar="COLUMN",
                    help="a run label in both tables: resample runs jointly (both stages measured on the same models)")
     p.add_argument("--at", required=True, metavar="NEW.csv", help="runs to predict (every column is kept)")
@@ -45,6 +48,15 @@ def cmd_chain(args):
     new = read_new_rows(args.at, law, kw["columns"])
     link_law = resolve_law_spec(args.link_law)
     link = read_table(args.link)
+    if args.link_where:
+        from ._select import row_mask
+
+        keep = np.ones(len(link), bool)
+        for expr in args.link_where:
+            keep &= row_mask(link, expr)
+        if not keep.any():
+            raise OptionError(f"--link-where {args.link_where}: no row of {args.link} is left")
+        link = link.loc[keep].reset_index(drop=True)
     link_cols = parse_map([args.link_map] if args.link_map else None)
     missing = [link_cols.get(k, k) for k in link_law.inputs if link_cols.get(k, k) not in link.columns]
     if missing:

@@ -133,12 +133,13 @@ def bounds_option(items) -> dict:
 
 
 def select_option(text: str | None) -> tuple:
-    """``--select best-per=N,D``: keep the lowest-target run per (N, D) (e.g. the best learning rate)."""
+    """``--select best-per=N,D``: keep the lowest-target run per (N, D) (e.g. the best learning
+    rate); ``best-per=N,D,by=loss``: the run with the lowest loss per (N, D), whatever the target."""
     if text is None:
         return ()
     kind, sep, cols = text.partition("=")
     if kind != "best-per" or not sep or not cols.strip():
-        raise OptionError(f"--select {text!r}: use best-per=COLUMN[,COLUMN...], e.g. --select best-per=N,D")
+        raise OptionError(f"--select {text!r}: use best-per=COLUMN[,COLUMN...][,by=COLUMN], e.g. --select best-per=N,D")
     return tuple(c.strip() for c in cols.split(",") if c.strip())
 
 
@@ -197,7 +198,9 @@ def add_fit_options(p):
     p.add_argument("--bounds", action="append", metavar="PARAM=LO:HI", help="box a parameter, e.g. --bounds A=1:inf; repeatable")
     p.add_argument("--where", action="append", metavar="EXPR",
                    help="keep rows where an expression holds, e.g. --where '6*N*D < 1e21' (columns, numbers, arithmetic, comparisons, and/or/not, log/exp/sqrt/abs/min/max; no code runs); repeatable (all hold)")
-    p.add_argument("--select", metavar="best-per=COLS", help="keep the lowest-target run per group, e.g. best-per=N,D")
+    p.add_argument("--select", metavar="best-per=COLS",
+                   help="keep the lowest-target run per group, e.g. best-per=N,D; best-per=N,D,by=loss keeps the "
+                        "lowest-loss run whatever --y is (the learning rate of the best run)")
     p.add_argument("--weights", metavar="COLUMN|EXPR", help="per-row weights: a column or an expression, e.g. '1/sd**2'")
     p.add_argument("--units", action="append", metavar="INPUT=UNIT",
                    help="units of the table's inputs, e.g. N=parameters,D=tokens; converted to the recipe's units")

@@ -97,7 +97,7 @@ def row_weights(df, weights) -> np.ndarray | None:
 
 def select(data, y: str, needed, *, where=(), best_per=(), drop_highest: int = 0, weights=None) -> Selection:
     """Apply row filters (``where``: expressions of ``_expr``, all must hold), keep the lowest-``y``
-    row per group of ``best_per`` columns, drop the ``drop_highest`` highest-``y`` kept rows,
+    row per group of ``best_per`` columns (lowest of another column with an entry ``"by=COLUMN"``), drop the ``drop_highest`` highest-``y`` kept rows,
     and fold it all into per-row weights. ``needed``: the columns a fit reads (filled in
     excluded rows)."""
     if where is not None and not isinstance(where, (str, list, tuple)):
@@ -119,17 +119,22 @@ def select(data, y: str, needed, *, where=(), best_per=(), drop_highest: int = 0
         excluded[f"where {expr}"] = int((keep & ~k).sum())
         keep &= k
     if best_per:
-        missing = [c for c in best_per if c not in df.columns]
-        if missing:
-            raise OptionError(f"best-per columns {missing} are not in the table {list(df.columns)}")
-        yv = np.asarray(df[y], dtype=float) if y in df.columns else None
-        if yv is None:
-            raise OptionError(f"best-per needs the target column {y!r}")
-        sub = df.loc[keep & np.isfinite(yv)]
-        best = sub.groupby(list(best_per), sort=False)[y].idxmin()
+        # an entry "by=COLUMN" ranks the runs of a group by that column instead of the target:
+        # fit the learning rate of the lowest-loss run per (N, D) (Step Law's recipe)
+        rank = next((c[3:] for c in best_per if c.startswith("by=")), y)
+        best_per = tuple(c for c in best_per if not c.startswith("by="))
+        missing = [c for c in best_per + (rank,) if c not in df.columns]
+        if missing or not best_per:
+            raise OptionError(f"best-per columns {missing or list(best_per)} are not in the table {list(df.columns)}")
+        try:
+            rv = np.asarray(df[rank], dtype=float)
+        except (TypeError, ValueError):
+            raise OptionError(f"best-per ranks by {rank!r}, which is not numeric") from None
+        sub = df.loc[keep & np.isfinite(rv)].assign(**{"__rank__": rv[keep & np.isfinite(rv)]})
+        best = sub.groupby(list(best_per), sort=False)["__rank__"].idxmin()
         chosen = np.zeros(n, dtype=bool)
         chosen[df.index.get_indexer(best.values)] = True
-        excluded[f"not the lowest {y} per {','.join(best_per)}"] = int((keep & ~chosen).sum())
+        excluded[f"not the lowest {rank} per {','.join(best_per)}"] = int((keep & ~chosen).sum())
         keep &= chosen
     w = row_weights(df, weights)
     if w is not None:

@@ -196,3 +196,26 @@ def test_chain_cli(tmp_path, capsys):
     assert main(args + ["--observed", "nope"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--observed" in err[0] and "nope" in err[0]
+
+
+def test_chain_cli_link_where_selects_the_link_rows(tmp_path, capsys):
+    """--link-where keeps one task's rows of a two-task link table: the same prediction as a
+    file holding that task alone."""
+    import json
+
+    from jaxlaws._cli import main
+
+    runs, link = _stages(4, n_tasks=2)
+    runs.to_csv(tmp_path / "runs.csv", index=False)
+    link.to_csv(tmp_path / "link.csv", index=False)
+    link[link.task == "t1"].to_csv(tmp_path / "t1.csv", index=False)
+    AT.to_csv(tmp_path / "at.csv", index=False)
+    base = ["chain", str(tmp_path / "runs.csv"), "--law", "power_law_constant", "--link-map", "L=L",
+            "--at", str(tmp_path / "at.csv"), "--n", "30"]
+    assert main(base + ["--link", str(tmp_path / "link.csv"), "--link-where", "task == 't1'",
+                        "--json", str(tmp_path / "a.json")]) == 0
+    assert main(base + ["--link", str(tmp_path / "t1.csv"), "--json", str(tmp_path / "b.json")]) == 0
+    a, b = (json.loads((tmp_path / f).read_text())["predictions"][0] for f in ("a.json", "b.json"))
+    assert a["estimate"] == pytest.approx(b["estimate"], rel=1e-12)
+    assert main(base + ["--link", str(tmp_path / "link.csv"), "--link-where", "task == 'none'"]) == 2
+    assert "no row" in capsys.readouterr().err

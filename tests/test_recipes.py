@@ -351,3 +351,26 @@ def test_log1p_residual_and_expectile_loss():
     r_sym = np.log(sym.predict(data)) - np.log(yv)
     r_asym = np.log(asym.predict(data)) - np.log(yv)
     assert r_asym.mean() < r_sym.mean() and (r_asym > 0).mean() < (r_sym > 0).mean()
+
+
+def test_best_per_ranks_by_another_column():
+    """--select best-per=N,D,by=loss keeps the lowest-loss run of each (N, D) and fits its
+    learning rate (Step Law's recipe), where best-per=N,D alone would keep the lowest rate."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for N in np.geomspace(1e8, 1e10, 5):
+        for D in np.geomspace(2e9, 2e11, 4):
+            best = 0.5 * N**-0.3 * D**0.1  # the true optimal rate, a power law in N and D
+            for lr in best * np.geomspace(0.25, 4, 7):
+                loss = 2 + 0.05 * np.log(lr / best) ** 2 + 0.002 * rng.standard_normal()
+                rows.append({"N": N, "D": D, "lr": lr, "loss": loss})
+    grid = pd.DataFrame(rows)
+    chosen = grid.loc[grid.groupby(["N", "D"]).loss.idxmin()]
+    from jaxlaws._select import select
+
+    sel = select(grid, "lr", ["N", "D", "lr"], best_per=("N", "D", "by=loss"))
+    assert set(np.flatnonzero(sel.weights)) == set(chosen.index)
+    low = select(grid, "lr", ["N", "D", "lr"], best_per=("N", "D"))
+    assert set(np.flatnonzero(low.weights)) == set(grid.groupby(["N", "D"]).lr.idxmin())
+    with pytest.raises(jl.OptionError, match="nope"):
+        select(grid, "lr", ["N", "D", "lr"], best_per=("N", "D", "by=nope"))
