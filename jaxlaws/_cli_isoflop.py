@@ -56,8 +56,9 @@ def cmd_isoflop(args):
     if args.approach == 1:
         from ._envelope import envelope
 
-        if args.bias or args.approach3 or args.noise or args.weighted or args.where:
-            raise OptionError("--bias, --approach3, --noise, --weighted and --where apply to Approach 2 (--approach 2)")
+        if args.bias or args.approach3 or args.noise or args.weighted or args.where or args.by:
+            raise OptionError("--bias, --approach3, --noise, --weighted, --where and --by apply to Approach 2 "
+                              "(--approach 2)")
         res = envelope(df, size=size, compute=args.budget, loss=args.y, n=args.n, seed=args.seed, target=args.target,
                        level=args.level)
         tab = res.budgets
@@ -66,17 +67,43 @@ def cmd_isoflop(args):
             print(tab.iloc[:: max(1, len(tab) // 10)][["C", "N_opt", "D_opt", "L_opt", "status"]]
                   .to_string(index=False, float_format=lambda x: f"{x:.4g}"))
     else:
-        res = isoflop(df, budget=args.budget, size=size, loss=args.y, tokens=tokens, profile=args.profile, n=args.n,
+        if args.by and args.by not in df.columns:
+            raise OptionError(f"--by {args.by!r} is not a column of {args.data} (columns: {list(df.columns)})")
+        out = isoflop(df, budget=args.budget, size=size, loss=args.y, tokens=tokens, profile=args.profile, n=args.n,
                       seed=args.seed, noise=args.noise, weighted=args.weighted, target=args.target, level=args.level,
-                      bias=args.bias, approach3=args.approach3, point=args.point, where=tuple(args.where or ()))
-        tab = res.budgets
-        print(f"isoFLOP analysis: {len(tab)} budgets, {res.n_used} used   {res.method}")
-        show = tab[["C", "runs", "N_opt", "D_opt", "L_opt", "status", "flag"]]
-        with pd.option_context("display.width", 200):
-            print(show.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
-        bad = tab[~tab.used]
-        if len(bad):
-            print(f"{len(bad)} budget(s) not used: " + ", ".join(f"{c:.3g} ({s})" for c, s in zip(bad.C, bad.status)))
+                      bias=args.bias, approach3=args.approach3, point=args.point, where=tuple(args.where or ()),
+                      by=args.by)
+        results = out if args.by else {None: out}
+        for key, res in results.items():
+            if key is not None:
+                print(f"\n=== {args.by} = {key} ===")
+            _report_approach2(res)
+            _report_exponents(res, args)
+        if args.by:
+            print(f"\n{args.by}: " + "; ".join(f"{k}: a = {_fmt(r.a)}" for k, r in results.items()))
+        return _write(results, args)
+    _report_exponents(res, args)
+    return _write({None: res}, args)
+
+
+def _report_approach2(res):
+    import pandas as pd
+
+    tab = res.budgets
+    print(f"isoFLOP analysis: {len(tab)} budgets, {res.n_used} used   {res.method}")
+    show = tab[["C", "runs", "N_opt", "D_opt", "L_opt", "status", "flag"]]
+    with pd.option_context("display.width", 200):
+        print(show.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    bad = tab[~tab.used]
+    if len(bad):
+        print(f"{len(bad)} budget(s) not used: " + ", ".join(f"{c:.3g} ({s})" for c, s in zip(bad.C, bad.status)))
+
+
+def _report_exponents(res, args):
+    """The exponents, the target's optima, the design bias and Approach 3 of one analysis."""
+    import numpy as np
+    import pandas as pd
+
     lv = f"{res.level:.0%}"
     law_n = f"   N*(C) = {res.k:.4g} C^{res.a[0]:.4f}" if np.isfinite(res.a[0]) else ""
     law_d = f"   D*(C) = {res.k_D:.4g} C^{res.b[0]:.4f}" if np.isfinite(res.b[0]) else ""
@@ -106,26 +133,45 @@ def cmd_isoflop(args):
         print(f"\nApproach 3 (Chinchilla law on the same runs, {res.approach3['objective_minimised']}):")
         with pd.option_context("display.width", 200):
             print(res.comparison().to_string(index=False, float_format=lambda x: f"{x:.4g}"))
-    if res.n_used < 2:
+
+
+def _write(results: dict, args) -> int:
+    """Figures (one pair per group) and JSON of every analysis, or nothing when one of them has
+    no power law (exit 3)."""
+    bad = [k for k, r in results.items() if r.n_used < 2]
+    if bad:
         # nothing to draw or save: no output is written rather than a figure or JSON of nans
-        print("jaxlaws: error: fewer than 2 budgets have a usable minimum: no power law"
+        which = "" if bad == [None] else f" ({args.by} = {', '.join(map(str, bad))})"
+        print(f"jaxlaws: error: fewer than 2 budgets have a usable minimum{which}: no power law"
               + ("; nothing was written" if args.plot or args.json else ""), file=sys.stderr)
         return 3
     if args.plot:
+        from ._cli_output import staged_folder
         from ._plots import file_names
         from ._plots_study import ISOFLOP_FIGURES, isoflop_optima, isoflop_profiles
 
-        from ._cli_output import staged_folder
-
         figs = tuple(zip((isoflop_profiles, isoflop_optima), file_names(ISOFLOP_FIGURES)))
-        with staged_folder(args.plot) as tmp:  # both figures or neither
-            for fn, name in figs[1:] if args.approach == 1 else figs:
-                fn(os.path.join(tmp, name), res)
-        for _, name in figs[1:] if args.approach == 1 else figs:
+        figs = figs[1:] if args.approach == 1 else figs
+        names = []
+        with staged_folder(args.plot) as tmp:  # every figure or none
+            for key, res in results.items():
+                for fn, name in figs:
+                    stem, ext = os.path.splitext(name)
+                    name = name if key is None else f"{stem}_{_safe(key)}{ext}"
+                    fn(os.path.join(tmp, name), res)
+                    names.append(name)
+        for name in names:
             print(f"wrote {os.path.join(args.plot, name)}")
     if args.json:
-        write_result(args.json, res.to_dict(), args.force)
+        body = (results[None].to_dict() if None in results
+                else {"by": args.by, "groups": [{"key": k, **r.to_dict()} for k, r in results.items()]})
+        write_result(args.json, body, args.force)
     return 0
+
+
+def _safe(key) -> str:
+    """A group value as part of a file name."""
+    return "".join(ch if ch.isalnum() or ch in "-._" else "_" for ch in str(key))
 
 
 def add_isoflop_parser(sub, fmt, epilog):
@@ -138,6 +184,8 @@ def add_isoflop_parser(sub, fmt, epilog):
                                     "N = C / (6 D)")
     p.add_argument("--where", action="append", metavar="EXPR",
                    help="keep runs where an expression holds, e.g. --where \"dataset == 'rw'\"; repeatable")
+    p.add_argument("--by", metavar="COLUMN",
+                   help="one analysis per value of this column (several data sets in one table, never pooled)")
     p.add_argument("--map", action="append", metavar="N=COLUMN", help="map N (size) or D (tokens) to a column")
     p.add_argument("--y", default="loss", help="loss column (default loss)")
     p.add_argument("--approach", type=int, choices=(1, 2), default=2,

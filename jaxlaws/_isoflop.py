@@ -225,7 +225,7 @@ def _flags(des: _Design, lx, status) -> list[str]:
 def isoflop(data, budget: str = "C", size: str = "N", loss: str = "loss", *, tokens: str | None = None,
             profile: str = "parabola", n: int = 1000, seed: int = 0, noise: float | None = None, weighted: bool = False,
             target: float | None = None, level: float = 0.95, bias: int = 0, approach3: bool = False,
-            flops_per_token: float = 6.0, point: str = "data", where=()) -> IsoflopResult:
+            flops_per_token: float = 6.0, point: str = "data", where=(), by: str | None = None):
     """Approach 2: per-budget profile minima, then N*(C) = k C^a, with intervals through both stages.
 
     **Arguments:**
@@ -233,6 +233,8 @@ def isoflop(data, budget: str = "C", size: str = "N", loss: str = "loss", *, tok
       over columns; runs sharing a budget value form one isoFLOP profile. Without ``tokens``,
       D = C / (flops_per_token N); with ``tokens`` and no ``size`` column, N = C / (flops_per_token D).
     - ``where``: row filters (expressions, all must hold), e.g. ``"dataset == 'rw'"``.
+    - ``by``: a column: one analysis per value (several data sets in one table are never
+      pooled into one profile per budget); returns ``{value: IsoflopResult}`` in table order.
     - ``profile``: ``"parabola"`` (default), ``"cubic"`` or ``"interp"`` (Akima, minimised on
       25 points per interval; Porian et al.).
     - ``n``, ``seed``: bootstrap resamples through both stages: runs resampled within each
@@ -253,6 +255,16 @@ def isoflop(data, budget: str = "C", size: str = "N", loss: str = "loss", *, tok
     minimum at or beyond the sampled sizes is excluded from the power law and counted in its
     status; an off-centre minimum is used and flagged.
     """
+    if by is not None:
+        from ._select import as_frame
+
+        df = as_frame(data)
+        if by not in df.columns:
+            raise OptionError(f"by={by!r} is not a column (columns: {list(df.columns)})")
+        kw = dict(budget=budget, size=size, loss=loss, tokens=tokens, profile=profile, n=n, seed=seed, noise=noise,
+                  weighted=weighted, target=target, level=level, bias=bias, approach3=approach3,
+                  flops_per_token=flops_per_token, point=point, where=where)
+        return {key: isoflop(df[df[by] == key].reset_index(drop=True), **kw) for key in df[by].drop_duplicates()}
     if profile not in PROFILES:
         raise OptionError(f"profile={profile!r} must be one of {list(PROFILES)}")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:

@@ -204,3 +204,28 @@ def test_loss_envelope_fit_matches_scipy():
                                       options={"xatol": 1e-12, "fatol": 1e-20, "maxiter": 20000})
         assert sse([E[i], A[i], alpha[i]]) <= ref.fun * (1 + 1e-6) + 1e-15
         assert alpha[i] == pytest.approx(ref.x[2], rel=1e-3)
+
+
+def test_by_gives_each_data_set_its_own_analysis(tmp_path, capsys):
+    """by=COLUMN: three data sets in one table are three analyses, each equal to the analysis of
+    its own rows (pooled, their profiles would mix); the CLI writes one figure pair per group and
+    a JSON with every group."""
+    parts = [_ladder(noise=0.003, seed=s).assign(dataset=name, loss=lambda t, f=f: t.loss * f)
+             for s, (name, f) in enumerate([("rw", 1.0), ("c4", 1.05), ("owt", 1.1)])]
+    df = pd.concat(parts, ignore_index=True)
+    res = jl.isoflop(df, n=50, by="dataset")
+    assert list(res) == ["rw", "c4", "owt"]
+    for name, part in zip(res, parts):
+        alone = jl.isoflop(part.reset_index(drop=True), n=50)
+        assert res[name].a == pytest.approx(alone.a, rel=1e-12)
+    df.to_csv(tmp_path / "three.csv", index=False)
+    assert main(["isoflop", str(tmp_path / "three.csv"), "--by", "dataset", "--n", "50", "--plot",
+                 str(tmp_path / "figs"), "--json", str(tmp_path / "o.json")]) == 0
+    out = capsys.readouterr().out
+    assert "=== dataset = c4 ===" in out
+    assert sorted(p.name for p in (tmp_path / "figs").iterdir()) == sorted(
+        f"isoflop_{k}_{n}.png" for k in ("profiles", "optima") for n in ("rw", "c4", "owt"))
+    js = json.loads((tmp_path / "o.json").read_text())
+    assert js["by"] == "dataset" and [g["key"] for g in js["groups"]] == ["rw", "c4", "owt"]
+    with pytest.raises(jl.OptionError, match="nope"):
+        jl.isoflop(df, by="nope")
