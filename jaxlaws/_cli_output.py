@@ -136,13 +136,9 @@ def check_distinct_paths(args):
 
 
 @contextlib.contextmanager
-def staged_folder(folder: str, what: str = "figures"):
-    """All of a command's files in ``folder``, or none: they are written into a fresh folder
-    in the system's temporary directory, copied beside ``folder`` (same file system), then
-    renamed into it. Interrupted or failed while computing, ``folder`` is untouched (old
-    figures stay, no half set). A full disk at ``folder``: nothing there changes and the error
-    names the temporary folder that holds the finished set."""
-    parent = os.path.dirname(os.path.abspath(folder))
+def _scratch(what: str):
+    """A fresh folder in the system's temporary directory for a command's outputs; removed if
+    the block fails (a write error there is one line), kept on success for the caller to move."""
     tmp = tempfile.mkdtemp(prefix="jaxlaws-")
     try:
         yield tmp
@@ -152,6 +148,18 @@ def staged_folder(folder: str, what: str = "figures"):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+@contextlib.contextmanager
+def staged_folder(folder: str, what: str = "figures"):
+    """All of a command's files in ``folder``, or none: they are written into a fresh folder
+    in the system's temporary directory, copied beside ``folder`` (same file system), then
+    renamed into it. Interrupted or failed while computing, ``folder`` is untouched (old
+    figures stay, no half set). A full disk at ``folder``: nothing there changes and the error
+    names the temporary folder that holds the finished set."""
+    parent = os.path.dirname(os.path.abspath(folder))
+    with _scratch(what) as tmp:
+        yield tmp
     names = sorted(os.listdir(tmp))
     side = None
     try:
@@ -183,16 +191,9 @@ def staged_files(paths: dict, what: str = "outputs"):
     block every file is copied beside its target and then all are renamed in; a full disk
     leaves every target as it was and names the temporary folder with the finished set."""
     paths = {k: p for k, p in paths.items() if p}
-    tmp = tempfile.mkdtemp(prefix="jaxlaws-")
-    staged = {k: os.path.join(tmp, f"{i}-{os.path.basename(p)}") for i, (k, p) in enumerate(paths.items())}
-    try:
+    with _scratch(what) as tmp:
+        staged = {k: os.path.join(tmp, f"{i}-{os.path.basename(p)}") for i, (k, p) in enumerate(paths.items())}
         yield staged
-    except OSError as e:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise OptionError(f"could not write the {what} ({e.strerror or e}) in the temporary folder") from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     sides = []
     try:
         for k, p in paths.items():

@@ -147,3 +147,16 @@ def chinchilla_design(n_sizes=12, budgets=(1e19, 1e20, 1e21, 1e22), span=8.0):
             N.append(n)
             D.append(C / (6 * n))
     return np.array(N), np.array(D)
+
+
+def one_line(capsys, argv, fragments, code=2):
+    """Run the CLI: exit ``code`` and exactly one stderr line, the tool's own error, holding each
+    of ``fragments`` (the shape every bad-input test asks of the CLI)."""
+    from jaxlaws._cli import main
+
+    got = main(argv)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert got == code, (argv, err)
+    assert len(err) == 1 and err[0].startswith("jaxlaws: error:"), err
+    for f in fragments:
+        assert f in err[0], (f, err[0])

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 import jaxlaws as jl
-from jaxlaws._cli import main
+
+from conftest import one_line
 
 
 def _good(n=12):
@@ -38,7 +39,7 @@ def test_bad_value_in_a_column_cli(col, value, fragment, files, capsys):
     df.loc[4, col] = value
     p = tmp / "bad.csv"
     df.to_csv(p, index=False)
-    _one_line(capsys, ["fit", str(p), "--law", "chinchilla"], [col])
+    one_line(capsys, ["fit", str(p), "--law", "chinchilla"], [col])
 
 
 @pytest.mark.parametrize("col", ["N", "D", "loss"])
@@ -49,15 +50,6 @@ def test_bad_value_in_a_column_api(col, value):
     with pytest.raises(jl.DataError) as e:
         jl.fit("chinchilla", df)
     assert repr(col) in str(e.value) and "4" in str(e.value)
-
-
-def _one_line(capsys, argv, fragments, code=2):
-    got = main(argv)
-    err = capsys.readouterr().err.strip().splitlines()
-    assert got == code, (argv, err)
-    assert len(err) == 1 and err[0].startswith("jaxlaws: error:"), err
-    for f in fragments:
-        assert f in err[0], (f, err[0])
 
 
 # (id, argv after the data file, fragments the one line must contain)
@@ -85,7 +77,7 @@ def test_fit_options(case, files, capsys):
     _, extra, frags = case
     extra = [a.format(tmp=tmp, good=good) for a in extra]
     law = [] if "--law" in extra else ["--law", "chinchilla"]
-    _one_line(capsys, ["fit", good, *law, *extra], frags)
+    one_line(capsys, ["fit", good, *law, *extra], frags)
 
 
 BOOT = [
@@ -109,7 +101,7 @@ def test_bootstrap_options(case, files, capsys):
     tmp, good = files
     _, extra, frags = case
     extra = [a.format(tmp=tmp, good=good) for a in extra]
-    _one_line(capsys, ["bootstrap", good, "--law", "chinchilla", "--n", "5", *extra], frags)
+    one_line(capsys, ["bootstrap", good, "--law", "chinchilla", "--n", "5", *extra], frags)
 
 
 ALLOC = [
@@ -144,7 +136,7 @@ def test_allocate_options(case, files, capsys):
     (tmp / "empty.json").write_text(json.dumps({}))
     _, extra, frags = case
     extra = [a.format(tmp=tmp, good=good) for a in extra]
-    _one_line(capsys, ["allocate", "--law", "chinchilla", *extra], frags)
+    one_line(capsys, ["allocate", "--law", "chinchilla", *extra], frags)
 
 
 OTHER = [
@@ -204,7 +196,7 @@ OTHER = [
 def test_other_subcommands(case, files, capsys):
     tmp, good = files
     _, argv, frags = case
-    _one_line(capsys, [a.format(tmp=tmp, good=good) for a in argv], frags)
+    one_line(capsys, [a.format(tmp=tmp, good=good) for a in argv], frags)
 
 
 def test_semicolon_tab_and_decimal_comma_tables_read_as_the_comma_csv(files, capsys):
@@ -223,7 +215,7 @@ def test_semicolon_tab_and_decimal_comma_tables_read_as_the_comma_csv(files, cap
     # a column name that differs only in case: the error names the near match
     upper = tmp / "upper.csv"
     ref.rename(columns=str.upper).to_csv(upper, index=False)
-    _one_line(capsys, ["fit", str(upper), "--law", "chinchilla"], ["'loss' not found", "did you mean 'LOSS'"])
+    one_line(capsys, ["fit", str(upper), "--law", "chinchilla"], ["'loss' not found", "did you mean 'LOSS'"])
 
 
 def test_group_labels_must_not_be_missing(files, capsys):
@@ -233,7 +225,7 @@ def test_group_labels_must_not_be_missing(files, capsys):
     df["size"] = np.where(np.arange(len(df)) % 4 == 1, np.nan, np.round(np.log10(df.N)))
     p = tmp / "groups.csv"
     df.to_csv(p, index=False)
-    _one_line(capsys, ["bootstrap", str(p), "--law", "chinchilla", "--n", "5", "--group", "size"],
+    one_line(capsys, ["bootstrap", str(p), "--law", "chinchilla", "--n", "5", "--group", "size"],
               ["group column 'size'", "missing labels at rows 1, 5, 9"])
     with pytest.raises(jl.DataError, match="missing labels at positions 1"):
         jl.resample_weights(4, "group", 5, groups=["a", None, "b", "b"])

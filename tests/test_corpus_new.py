@@ -12,16 +12,9 @@ import pytest
 
 import jaxlaws as jl
 from jaxlaws._cli import main
+
+from conftest import one_line
 from jaxlaws._demo_data import demo_data
-
-
-def _one_line(capsys, argv, fragments, code=2):
-    got = main(argv)
-    err = capsys.readouterr().err.strip().splitlines()
-    assert got == code, (argv, err)
-    assert len(err) == 1 and err[0].startswith("jaxlaws: error:"), err
-    for f in fragments:
-        assert f in err[0], (f, err[0])
 
 
 @pytest.fixture(scope="module")
@@ -95,10 +88,10 @@ CASES = [
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
-def test_new_commands_refuse_in_one_line(case, files, capsys):
+def test_new_commands_refuse_inone_line(case, files, capsys):
     _, argv, frags = case
     before = {p: p.read_bytes() for p in files.iterdir() if p.is_file()}
-    _one_line(capsys, [a.replace(T, str(files)) for a in argv], [f.replace(T, str(files)) for f in frags])
+    one_line(capsys, [a.replace(T, str(files)) for a in argv], [f.replace(T, str(files)) for f in frags])
     # nothing the user had was changed, and nothing new was left behind
     after = {p: p.read_bytes() for p in files.iterdir() if p.is_file()}
     assert after == before
