@@ -55,9 +55,14 @@ def derive_columns(data, names):
         if not isinstance(name, str) or name in cols or name in todo:
             continue
         try:
+            ast.parse(name.strip(), mode="eval")
+        except SyntaxError:
+            continue  # not an expression ('val loss (nats)'): the column lookup names the missing column
+        try:
             tree, _ = parse(name)
-        except OptionError:
-            continue  # not an expression: the column lookup names the missing column
+        except OptionError as e:  # an expression, but not one the evaluator allows: say both
+            raise OptionError(f"{name!r} is not a column, nor an allowed expression ({str(e).split(': ', 1)[-1]})"
+                              ) from None
         if not isinstance(tree.body, ast.Name):
             todo.append(name)
     if not todo:

@@ -97,6 +97,28 @@ def test_every_expression_option_refuses_the_escapes_in_one_line(command, option
         assert not os.path.exists(MARKER)
 
 
+@pytest.mark.parametrize("argv", [
+    ["fit", "runs.csv", "--law", "chinchilla", "--y", "{p}"],
+    ["fit", "runs.csv", "--law", "chinchilla", "--map", "N={p}"],
+    ["isoflop", "runs.csv", "--where", "{p}"],
+    ["isoflop", "runs.csv", "--map", "N={p}"],
+    ["chain", "runs.csv", "--law", "chinchilla", "--link", "runs.csv", "--link-map", "L=loss", "--link-y", "loss",
+     "--at", "new.csv", "--link-where", "{p}"],
+], ids=["--y", "--map", "isoflop --where", "isoflop --map", "chain --link-where"])
+def test_the_other_expression_options_refuse_the_escapes(argv, tmp_path, monkeypatch, capsys):
+    """--y, --map (fit and isoflop), isoflop's --where and chain's --link-where: the same
+    evaluator, so the same escapes fail before anything runs; nothing is created."""
+    monkeypatch.chdir(tmp_path)
+    demo_data().to_csv("runs.csv", index=False)
+    pd.DataFrame({"N": [1e9], "D": [2e10]}).to_csv("new.csv", index=False)
+    for kind in ("dunder attribute", "import", "subscript of a class", "call"):
+        payload = ESCAPES[kind].format(m=MARKER).replace(" == 0", "")
+        code = main([a.replace("{p}", payload) for a in argv])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code == 2 and len(err) == 1 and "not allowed" in err[0], (argv, kind, err)
+        assert not os.path.exists(MARKER)
+
+
 def test_a_law_file_without_the_object_is_not_run(tmp_path, monkeypatch, capsys):
     """``--law file.py:missing`` is refused by reading the file, before any of its code runs;
     a law file that exists but does harm when imported does run (it is Python: the README says so)."""

@@ -131,14 +131,10 @@ def test_an_interrupted_plot_leaves_the_old_figures_and_no_half_set(tmp_path, mo
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".jaxlaws-partial-")]
 
 
+# one command per way of writing (the JSON writers share write_result, tested with `fit` above;
+# several files at once: staged_files)
 WRITERS = {
     "bootstrap": ["bootstrap", "{data}", "--law", "chinchilla", "--n", "20", "--json", "{disk}/b.json"],
-    "predict": ["predict", "{data}", "--law", "chinchilla", "--at", "{new}", "--n", "20", "--json", "{disk}/p.json"],
-    "allocate": ["allocate", "--law", "chinchilla", "--coefficients", "besiroglu2024", "--compute", "1e22",
-                 "--json", "{disk}/a.json"],
-    "isoflop": ["isoflop", "{data}", "--n", "20", "--json", "{disk}/i.json"],
-    "design": ["design", "{data}", "--law", "chinchilla", "--target", "a", "--budget", "1e21",
-               "--json", "{disk}/d.json", "--plot", "{disk}/d.png"],
     "extrapolate": ["extrapolate", "{data}", "--law", "chinchilla", "--cutoffs", "1e20", "--csv", "{disk}/e.csv",
                     "--json", "{disk}/e.json", "--plot", "{disk}/e.png"],
 }
