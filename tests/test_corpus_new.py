@@ -165,6 +165,7 @@ def test_a_resumed_bootstrap_says_it_resumed(tmp_path, caplog):
     assert any("resumed from checkpoint" in r.getMessage() and "40 of 40" in r.getMessage() for r in caplog.records)
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(not os.path.exists("/proc/self"), reason="needs a POSIX process to signal")
 def test_ctrl_c_during_import_is_one_line_and_exit_130(tmp_path):
     """SIGINT while the command imports JAX: one line, exit 130, no output written."""
@@ -183,3 +184,29 @@ def test_ctrl_c_during_import_is_one_line_and_exit_130(tmp_path):
     _, err = p.communicate(timeout=120)
     assert p.returncode == 130 and err.strip().splitlines() == ["jaxlaws: interrupted"], err
     assert not out.exists()
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("when", [2.0, 3.5])
+def test_a_killed_plot_leaves_the_old_figures(tmp_path, when):
+    """SIGKILL while `plot` computes or draws: the figure folder holds exactly its old files
+    (the new set is drawn in a temporary folder and moved in only when complete)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    demo_data().to_csv(tmp_path / "runs.csv", index=False)
+    out = tmp_path / "figs"
+    out.mkdir()
+    (out / "residuals.png").write_bytes(b"old figure")
+    cmd = [sys.executable, "-c", "import jaxlaws_cli, sys; sys.exit(jaxlaws_cli.main())", "plot",
+           str(tmp_path / "runs.csv"), "--law", "chinchilla", "--n", "200", "--out", str(out), "--force"]
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(when)
+    p.send_signal(signal.SIGKILL)
+    p.wait(timeout=60)
+    names = sorted(q.name for q in out.iterdir())
+    # killed before the move: the old file alone; after it (a fast machine): the whole new set
+    assert names == ["residuals.png"] and (out / "residuals.png").read_bytes() == b"old figure" or len(names) == 5
+    assert not [q for q in tmp_path.iterdir() if q.name.startswith(".jaxlaws-partial-")]
