@@ -280,6 +280,14 @@ def _render_bands(res_dir) -> list:
                 f"{r['n_draws']} joint draws, {r['sims']} data sets):\n",
                 "| band | where | coverage 80 / 90 / 95 |", "|---|---|---|"]
         out += [f"| {row['quantity']} | {row['where']} | {pc(row['coverage'])} |" for row in r["rows"]]
+    p = res_dir / "calibration_bootstrap_chinchilla.json"
+    if p.exists():
+        r = json.loads(p.read_text())
+        out += [f"\nPercentile against BCa bootstrap intervals at the issue's textbook design (`--part "
+                f"bootstrap_chinchilla`: {r['design']}; {r['n_boot']} resamples, {r['used']} data sets):\n",
+                "| quantity | percentile 80 / 90 / 95 | BCa 80 / 90 / 95 |", "|---|---|---|"]
+        for q in ("alpha", "beta", "a"):
+            out.append(f"| {q} | {pc(r['coverage'][q + ' percentile'])} | {pc(r['coverage'][q + ' bca'])} |")
     p = res_dir / "calibration_isoflop.json"
     if p.exists():
         r = json.loads(p.read_text())
