@@ -90,6 +90,7 @@ def test_batched_resamples_equal_individual_fits(demo):
         assert b.objective[i] == pytest.approx(f.objective, rel=1e-10)
 
 
+@pytest.mark.e2e  # heavy (10-18 s): CI runs it with the e2e set; the default run stays under 5 minutes
 def test_grid_strategy_reaches_each_resamples_own_grid_optimum(demo, monkeypatch):
     # "grid" shares the solves of the whole-grid screen across resamples; "grid_independent"
     # runs the screen, halving and convergence for each resample alone. On a grid where the

@@ -161,6 +161,7 @@ def test_ablate_and_plot(capsys, tmp_path, demo_csv):
         assert f.read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.e2e  # heavy (10-18 s): CI runs it with the e2e set; the default run stays under 5 minutes
 def test_allocate_moe_and_inference(capsys, tmp_path):
     out = tmp_path / "moe.json"
     assert main(["allocate", "--law", "joint_moe", "--coefficients", "ludziejewski2025", "--compute", "1e21",

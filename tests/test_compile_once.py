@@ -9,6 +9,7 @@ import contextlib
 
 import jax
 import numpy as np
+import pytest
 
 import jaxlaws as jl
 from jaxlaws import _prepare
@@ -93,6 +94,7 @@ def test_tables_of_other_sizes_in_one_bucket_compile_nothing():
     assert abs(f58.params["alpha"] - f58w.params["alpha"]) < 1e-9
 
 
+@pytest.mark.e2e  # heavy (10-18 s): CI runs it with the e2e set; the default run stays under 5 minutes
 def test_a_24_specification_ablation_builds_two_solvers_and_squared_rows_equal_plain_fits():
     """Huber (two deltas) and squared, log and raw residuals, two drop and two cutoff choices:
     24 specifications, one solver per residual space (squared is Huber with delta = inf, data

@@ -166,6 +166,7 @@ def test_inference_allocation_derivatives_under_vmap():
     assert np.all(np.asarray(g[0]) < 0)  # serving more tokens favours smaller models
 
 
+@pytest.mark.e2e  # heavy (10-18 s): CI runs it with the e2e set; the default run stays under 5 minutes
 def test_moe_allocation_over_parameter_draws_carries_intervals():
     """Every budget solved under every parameter draw in one call: each draw's answer equals
     its own solve, and quantiles summarise the converged draws per budget."""

@@ -55,6 +55,7 @@ def test_vmap_over_weight_vectors_matches_separate_fits(data):
             assert float(batched[k][b]) == pytest.approx(single.params[k], rel=1e-8)
 
 
+@pytest.mark.e2e  # heavy (10-18 s): CI runs it with the e2e set; the default run stays under 5 minutes
 def test_derived_quantity_gradient_through_fit(data):
     """d a / d w for Chinchilla's a = beta/(alpha+beta) is finite and matches FD."""
     X, y = data

@@ -64,6 +64,7 @@ def test_scipy_on_same_objective_agrees(chinchilla_240, chinchilla_fit):
     assert r2.fun >= chinchilla_fit.objective * (1 - 1e-9)
 
 
+@pytest.mark.e2e  # heavy (10-18 s): CI runs it with the e2e set; the default run stays under 5 minutes
 def test_full_grid_strategy_agrees_with_screened(chinchilla_240, chinchilla_fit):
     # every start runs (none pruned); 40 Newton steps take the winning basin's starts to
     # convergence (they need ~20), and all 4500 run in lock step, so the cap sets the cost

@@ -46,6 +46,7 @@ def test_analytic_power_sum_hessian_uses_the_loss_itself():
             np.testing.assert_allclose(H, jax.hessian(obj.value)(theta, args), rtol=1e-8, atol=1e-10)
 
 
+@pytest.mark.e2e  # heavy (10-18 s): CI runs it with the e2e set; the default run stays under 5 minutes
 def test_asymmetric_absolute_error_fit_reaches_scipy_optimum(tmp_path):
     # One published Chinchilla refit minimises absolute log error with over-predictions weighted
     # x10. Newton gets a smoothed version (kink smoothed over eps) and the smoothing vanishes by

@@ -74,6 +74,7 @@ def _numpy_fd_hessian(f, h=1e-6):
     return 0.5 * (H + H.T)
 
 
+@pytest.mark.e2e  # heavy (10-18 s): CI runs it with the e2e set; the default run stays under 5 minutes
 def test_ablation_reproduces_the_misfitting_spread(chinchilla_240):
     df = pd.read_csv(__import__("conftest").shared_file("chinchilla_epoch.csv"))
     tab = jl.ablate("chinchilla", df, {"loss": ["huber", "squared"], "residual": ["log", "raw"],
