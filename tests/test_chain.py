@@ -127,6 +127,7 @@ def test_chain_refuses_what_it_cannot_chain():
         jl.chain(lf, kf, AT, n=1)
 
 
+@pytest.mark.e2e  # heavy (7-10 s): CI runs it with the e2e set; the default run stays under 5 minutes
 def test_calibrated_intervals_reproduce_their_simulations_and_default_on():
     """jl.calibrate learns tails from simulated bootstraps at the fit's design; scored on those
     same simulations the calibrated interval covers at the nominal rate (up to the ranks'

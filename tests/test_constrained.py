@@ -120,6 +120,7 @@ def test_compute_optimal_as_a_constrained_problem_has_the_closed_form_derivative
     np.testing.assert_allclose(np.exp(general.objective), fast.loss, rtol=1e-12)
 
 
+@pytest.mark.e2e  # heavy (7-10 s): CI runs it with the e2e set; the default run stays under 5 minutes
 def test_moe_allocation_derivatives_match_finite_differences_of_resolves():
     """MoE under an active memory cap (E pinned at its integer optimum): derivatives of N*,
     D* and the optimal loss with respect to the memory and compute budgets, by the KKT

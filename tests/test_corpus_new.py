@@ -224,6 +224,10 @@ KILLED = {
     "report": ["report", "{d}/runs.csv", "--law", "chinchilla", "--n", "100", "--out", "{o}/out.html"],
     "allocate": ["allocate", "--law", "chinchilla", "--coefficients", "besiroglu2024", "--compute", "1e22",
                  "--json", "{o}/out.json"],
+    "chain": ["chain", "{d}/runs.csv", "--law", "chinchilla", "--link", "{d}/link.csv", "--at", "{d}/new.csv",
+              "--json", "{o}/out.json"],
+    "ablate": ["ablate", "{d}/runs.csv", "--law", "chinchilla", "--drop-top", "0,3", "--csv", "{o}/out.csv"],
+    "demo": ["demo", "--out", "{o}/figs"],
 }
 
 
@@ -237,7 +241,9 @@ def test_a_killed_command_leaves_no_half_written_output(command, tmp_path):
     import sys
     import time
 
-    demo_data().to_csv(tmp_path / "runs.csv", index=False)
+    d = demo_data()
+    d.to_csv(tmp_path / "runs.csv", index=False)
+    d.assign(L=d.loss, err=0.85 - 4 * np.exp(-d.loss)).to_csv(tmp_path / "link.csv", index=False)
     (tmp_path / "new.csv").write_text("N,D\n1e9,2e10\n")
     for when in (1.5, 3.0):
         out = tmp_path / f"out{when}"
@@ -252,6 +258,6 @@ def test_a_killed_command_leaves_no_half_written_output(command, tmp_path):
             if f.name.endswith(".json"):
                 json.loads(f.read_text())  # complete, or it would not parse
             elif f.is_dir():
-                assert len(list(f.iterdir())) == 2, f  # both isoFLOP figures or none
+                assert len(list(f.iterdir())) in (2, 5), f  # a whole figure set (isoflop 2, demo 5) or none
             else:
                 assert ".tmp-" in f.name or f.stat().st_size > 0, f

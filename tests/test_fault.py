@@ -131,25 +131,40 @@ def test_an_interrupted_plot_leaves_the_old_figures_and_no_half_set(tmp_path, mo
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".jaxlaws-partial-")]
 
 
-# one command per way of writing (the JSON writers share write_result, tested with `fit` above;
-# several files at once: staged_files)
+# every command that writes files (e2e: ~4 s each, CI runs them)
 WRITERS = {
     "bootstrap": ["bootstrap", "{data}", "--law", "chinchilla", "--n", "20", "--json", "{disk}/b.json"],
+    "predict": ["predict", "{data}", "--law", "chinchilla", "--at", "{new}", "--n", "20", "--json", "{disk}/p.json"],
+    "allocate": ["allocate", "--law", "chinchilla", "--coefficients", "besiroglu2024", "--compute", "1e22",
+                 "--json", "{disk}/a.json"],
+    "isoflop": ["isoflop", "{data}", "--n", "20", "--json", "{disk}/i.json"],
+    "design": ["design", "{data}", "--law", "chinchilla", "--target", "a", "--budget", "1e21",
+               "--json", "{disk}/d.json", "--plot", "{disk}/d.png"],
     "extrapolate": ["extrapolate", "{data}", "--law", "chinchilla", "--cutoffs", "1e20", "--csv", "{disk}/e.csv",
                     "--json", "{disk}/e.json", "--plot", "{disk}/e.png"],
+    "chain": ["chain", "{data}", "--law", "chinchilla", "--link", "{link}", "--at", "{new}", "--n", "20",
+              "--json", "{disk}/c.json"],
+    "demo": ["demo", "--out", "{disk}/demo"],
+    "ablate": ["ablate", "{data}", "--law", "chinchilla", "--drop-top", "0,3", "--csv", "{disk}/m.csv"],
 }
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("command", list(WRITERS))
 def test_full_disk_keeps_every_commands_result(command, small_disk, tmp_path, capsys):
     """Every command that writes files, on a full disk: exit 2, one line naming where the
     finished result went, and nothing (not even a temporary file) on the full disk."""
     import shutil
 
-    data, new = tmp_path / "runs.csv", tmp_path / "new.csv"
-    demo_data().to_csv(data, index=False)
+    import numpy as np
+
+    data, new, link = tmp_path / "runs.csv", tmp_path / "new.csv", tmp_path / "link.csv"
+    d = demo_data()
+    d.to_csv(data, index=False)
     new.write_text("N,D\n1e9,2e10\n")
-    argv = [a.format(data=data, new=new, disk=small_disk) for a in WRITERS[command]]
+    rng = np.random.default_rng(0)
+    d.assign(L=d.loss, err=0.85 - 4 * np.exp(-d.loss) + 0.005 * rng.standard_normal(len(d))).to_csv(link, index=False)
+    argv = [a.format(data=data, new=new, link=link, disk=small_disk) for a in WRITERS[command]]
     code = main(argv)
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and err[0].startswith("jaxlaws: error: could not write"), err

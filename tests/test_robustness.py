@@ -12,6 +12,7 @@ from jaxlaws._demo_data import demo_data
 GRID = jl.grid(space="unconstrained", E=[0.0, 0.5], A=[4.0, 7.0], B=[4.0, 8.0], alpha=[0.2, 0.5], beta=[0.2, 0.5])
 
 
+@pytest.mark.e2e  # heavy (7-10 s): CI runs it with the e2e set; the default run stays under 5 minutes
 def test_ablation_checkpoint_resumes_identically(tmp_path):
     df = demo_data()
     choices = {"loss": ["huber", "squared"], "delta": [1e-3, 1e-2], "residual": ["log", "raw"], "drop_top": [0, 3]}
@@ -50,6 +51,7 @@ def test_ablation_over_law_forms_and_n_columns():
     assert np.isnan(tab[tab.law == "kaplan"]["D/N"]).all()  # kaplan defines no tokens_per_param
 
 
+@pytest.mark.e2e  # heavy (7-10 s): CI runs it with the e2e set; the default run stays under 5 minutes
 def test_float32_reaches_float64_optimum_or_warns(chinchilla_240):
     import warnings
 

@@ -32,6 +32,7 @@ def test_a_fit_reloads_bit_for_bit(runs, tmp_path):
             jl.save(f, str(tmp_path), force=force)
 
 
+@pytest.mark.e2e  # heavy (7-10 s): CI runs it with the e2e set; the default run stays under 5 minutes
 @pytest.mark.filterwarnings("ignore::jaxlaws.ConvergenceWarning")
 def test_a_bootstrap_reloads_with_its_calibration(runs, tmp_path):
     import dataclasses
